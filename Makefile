@@ -1,0 +1,33 @@
+# The two set-up commands of the README: `make run` (default scenario) and `make test`.
+# Each creates .venv on first use and installs what it needs; later calls reuse it.
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints/cpu.txt | cksum | cut -d' ' -f1)
+SCENARIO ?= scenarios/default.toml
+ARGS ?=
+
+.PHONY: run test lint bench clean
+
+$(STAMP):
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -c constraints/cpu.txt -e ".[dev]"
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/basketgym run $(SCENARIO) $(ARGS)
+
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_sessions.py
+
+clean:
+	rm -rf $(VENV) runs .pytest_cache

@@ -1,0 +1,224 @@
+"""Scenario schema: typed, frozen config objects and their validation from TOML."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import tomllib
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from agents.params import BehaviourConfig, ChurnConfig, PopulationConfig, spec
+from sim.errors import ScenarioError
+
+
+@dataclass(frozen=True)
+class CatalogConfig:
+    """How the product catalog is generated."""
+
+    products: int = spec(3000, lo=20, hi=500_000, doc="number of products")
+    aisles: int = spec(126, lo=4, hi=2000, doc="number of aisles (product categories)")
+    departments: int = spec(20, lo=2, hi=100, doc="number of departments")
+    brands: int = spec(240, lo=4, hi=50_000, doc="number of brands")
+    latent_dim: int = spec(16, lo=2, hi=128, doc="dimension of the hidden item/taste embedding")
+    private_label_share: float = spec(0.25, lo=0.0, hi=1.0, doc="share of products sold under the store's own label")
+    ad_eligible_share: float = spec(0.4, lo=0.0, hi=1.0, doc="share of brand products whose brand bids for sponsored slots")
+    latent_noise: float = spec(0.5, lo=0.0, hi=5.0, doc="noise of the hidden embedding around its public-attribute mean")
+
+
+@dataclass(frozen=True)
+class MarketplaceConfig:
+    """The platform's surfaces: slates, candidates and sponsored slots."""
+
+    slate_size: int = spec(10, lo=1, hi=100, doc="items per search slate")
+    home_slate_size: int = spec(10, lo=0, hi=100, doc="items in the home feed (0 disables the home feed)")
+    home_order_again: int = spec(24, lo=0, hi=200, doc="home candidates from the shopper's own order history")
+    home_featured: int = spec(40, lo=1, hi=1000, doc="home candidates from the day's featured pool")
+    search_candidates: int = spec(48, lo=1, hi=2000, doc="maximum candidates retrieved for a search")
+    ad_positions: tuple[int, ...] = spec((0, 4), lo=0, hi=99, doc="slate positions (0-based) the standard ad auction fills")
+    max_sponsored: int = spec(3, lo=0, hi=100, doc="most sponsored placements any ranker may put in one slate")
+    cpc_scale: float = spec(1.0, lo=0.0, hi=100.0, doc="multiplier on brands' cost-per-click bids")
+
+
+@dataclass(frozen=True)
+class RankersConfig:
+    """Which rankers the scenario compares and how often they retrain."""
+
+    names: tuple[str, ...] = spec(
+        ("random", "popularity", "buy_again", "margin_greedy"), doc="rankers to evaluate, by registry name"
+    )
+    control: str = spec("popularity", doc="the non-personalised control for incrementality")
+    refit_every_days: int = spec(7, lo=1, hi=3650, doc="rankers refit from the logs every this many days")
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """How many seeds, how results are written and summarised."""
+
+    seeds: int = spec(3, lo=1, hi=10_000, doc="independent worlds per ranker (seed, seed+1, ...)")
+    chunk_size: int = spec(4096, lo=1, hi=10_000_000, doc="sessions processed per vectorised batch (results do not depend on it)")
+    event_log: str = spec("full", choices=("full", "none"), doc="write the full event log, or only outcomes")
+    discount_rate: float = spec(0.10, lo=0.0, hi=10.0, doc="annual discount rate for LTV")
+    horizons: tuple[int, ...] = spec((14, 30, 90, 180), lo=1, hi=3650, doc="horizons (days) for retention and LTV")
+
+
+@dataclass(frozen=True)
+class EventConfig:
+    """One scheduled change to the marketplace (promotion, price change, stock-out, launch)."""
+
+    kind: str = spec("promotion", choices=("promotion", "price_change", "stockout", "new_products"), doc="what happens")
+    day: int = spec(0, lo=0, hi=100_000, doc="day it starts")
+    duration: int = spec(7, lo=1, hi=100_000, doc="days it lasts (price_change and new_products are permanent)")
+    aisle: int = spec(-1, lo=-1, hi=100_000, doc="target aisle (-1: any)")
+    department: int = spec(-1, lo=-1, hi=100_000, doc="target department (-1: any)")
+    brand: int = spec(-1, lo=-1, hi=1_000_000, doc="target brand (-1: any)")
+    share: float = spec(1.0, lo=0.0, hi=1.0, doc="share of the targeted products affected (drawn from the seed)")
+    discount: float = spec(0.2, lo=0.0, hi=0.95, doc="promotion price cut")
+    multiplier: float = spec(1.1, lo=0.05, hi=20.0, doc="price_change factor")
+    count: int = spec(30, lo=1, hi=100_000, doc="new_products: how many products launch")
+
+
+@dataclass(frozen=True)
+class ScenarioConfig:
+    """A whole scenario: the world, its shoppers, the platform, the rankers and the run."""
+
+    name: str = spec("scenario", doc="short name used in run directories")
+    description: str = spec("", doc="what the scenario is for")
+    seed: int = spec(0, lo=0, hi=2**62, doc="root of every random draw")
+    days: int = spec(180, lo=1, hi=100_000, doc="simulated days")
+    catalog: CatalogConfig = field(default_factory=CatalogConfig)
+    population: PopulationConfig = field(default_factory=PopulationConfig)
+    behaviour: BehaviourConfig = field(default_factory=BehaviourConfig)
+    churn: ChurnConfig = field(default_factory=ChurnConfig)
+    marketplace: MarketplaceConfig = field(default_factory=MarketplaceConfig)
+    rankers: RankersConfig = field(default_factory=RankersConfig)
+    run: RunConfig = field(default_factory=RunConfig)
+    events: tuple[EventConfig, ...] = ()
+
+    def replace(self, **changes: Any) -> ScenarioConfig:
+        """A copy with top-level fields replaced (e.g. ``days=30``)."""
+        return dataclasses.replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain nested dict (tuples as lists), suitable for TOML/JSON."""
+        return _plain(dataclasses.asdict(self))
+
+
+def _plain(x: Any) -> Any:
+    if isinstance(x, dict):
+        return {k: _plain(v) for k, v in x.items()}
+    if isinstance(x, list | tuple):
+        return [_plain(v) for v in x]
+    return x
+
+
+# ---------------------------------------------------------------------------------------------
+# validation
+
+
+def _type_name(tp: Any) -> str:
+    if typing.get_origin(tp) is tuple:
+        return f"list of {_type_name(typing.get_args(tp)[0])}"
+    return {int: "integer", float: "number", str: "string", bool: "boolean"}.get(tp, str(tp))
+
+
+def _fmt(value: Any) -> str:
+    return repr(value) if isinstance(value, str) else str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _check_scalar(where: str, tp: Any, value: Any, meta: dict) -> Any:
+    ok = (
+        (tp is bool and isinstance(value, bool))
+        or (tp is int and isinstance(value, int) and not isinstance(value, bool))
+        or (tp is float and isinstance(value, int | float) and not isinstance(value, bool))
+        or (tp is str and isinstance(value, str))
+    )
+    if not ok:
+        raise ScenarioError(f"{where} = {_fmt(value)}: must be a {_type_name(tp)}")
+    if tp is float:
+        value = float(value)
+    lo, hi, choices = meta.get("lo"), meta.get("hi"), meta.get("choices")
+    if choices is not None and value not in choices:
+        raise ScenarioError(f"{where} = {_fmt(value)}: must be one of {', '.join(map(repr, choices))}")
+    if lo is not None and value < lo or hi is not None and value > hi:
+        rng = f"between {lo} and {hi}" if lo is not None and hi is not None else f">= {lo}" if lo is not None else f"<= {hi}"
+        raise ScenarioError(f"{where} = {_fmt(value)}: must be {rng}")
+    return value
+
+
+def _check_value(where: str, tp: Any, value: Any, meta: dict) -> Any:
+    if typing.get_origin(tp) is tuple:
+        if not isinstance(value, list):
+            raise ScenarioError(f"{where} = {_fmt(value)}: must be a {_type_name(tp)}")
+        inner = typing.get_args(tp)[0]
+        return tuple(_check_scalar(f"{where}[{i}]", inner, v, meta) for i, v in enumerate(value))
+    return _check_scalar(where, tp, value, meta)
+
+
+def build(cls: type, data: Any, where: str) -> Any:
+    """Validate a TOML table into the frozen dataclass ``cls``; errors name key, value and rule."""
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{where or 'scenario'}: must be a table, got {_fmt(data)}")
+    hints = typing.get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    for key in data:
+        if key not in fields:
+            close = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'? " if close else ""
+            section = f"[{where}] " if where else ""
+            raise ScenarioError(f"{section}{key}: unknown key; {hint}allowed: {', '.join(fields)}")
+    kwargs = {}
+    for name, value in data.items():
+        tp, key = hints[name], f"{where}.{name}" if where else name
+        if dataclasses.is_dataclass(tp):
+            kwargs[name] = build(tp, value, key)
+        elif name == "events":
+            if not isinstance(value, list):
+                raise ScenarioError(f"events: must be an array of tables ([[events]]), got {_fmt(value)}")
+            kwargs[name] = tuple(build(EventConfig, v, f"events[{i}]") for i, v in enumerate(value))
+        else:
+            kwargs[name] = _check_value(key, tp, value, dict(fields[name].metadata))
+    return cls(**kwargs)
+
+
+def _cross_checks(cfg: ScenarioConfig) -> None:
+    mk, cat = cfg.marketplace, cfg.catalog
+    for p in mk.ad_positions:
+        if p >= mk.slate_size:
+            raise ScenarioError(f"marketplace.ad_positions = {list(mk.ad_positions)}: positions must be < slate_size ({mk.slate_size})")
+    if cat.departments > cat.aisles:
+        raise ScenarioError(f"catalog.departments = {cat.departments}: must be <= catalog.aisles ({cat.aisles})")
+    if cat.aisles > cat.products:
+        raise ScenarioError(f"catalog.aisles = {cat.aisles}: must be <= catalog.products ({cat.products})")
+    if not cfg.rankers.names:
+        raise ScenarioError("rankers.names = []: name at least one ranker")
+    for i, ev in enumerate(cfg.events):
+        for key, n in (("aisle", cat.aisles), ("department", cat.departments), ("brand", cat.brands)):
+            v = getattr(ev, key)
+            if v >= n:
+                raise ScenarioError(f"events[{i}].{key} = {v}: must be -1 or below catalog.{key}s ({n})")
+
+
+def scenario_from_dict(data: dict[str, Any], source: str = "scenario") -> ScenarioConfig:
+    """Validate a parsed scenario mapping (as read from TOML)."""
+    try:
+        cfg = build(ScenarioConfig, data, "")
+        _cross_checks(cfg)
+    except ScenarioError as e:
+        raise ScenarioError(f"{source}: {e}") from None
+    return cfg
+
+
+def load_scenario(path: str | Path) -> ScenarioConfig:
+    """Read and validate a scenario: a TOML path, or the name of a bundled scenario (``default``)."""
+    from scenarios import scenario_path
+
+    p = scenario_path(path)
+    try:
+        data = tomllib.loads(p.read_text())
+    except tomllib.TOMLDecodeError as e:
+        raise ScenarioError(f"{p}: not valid TOML: {e}") from None
+    return scenario_from_dict(data, str(p))
+

@@ -1,0 +1,13 @@
+"""Errors the user can cause and fix: each carries one readable line."""
+
+
+class BasketgymError(Exception):
+    """Base of errors reported to the user as one line (the CLI prints it without a traceback)."""
+
+
+class ScenarioError(BasketgymError, ValueError):
+    """A scenario file is missing, malformed or out of range; the message names key, value and rule."""
+
+
+class RankerError(BasketgymError, ValueError):
+    """A ranker is unknown or returned an invalid slate."""

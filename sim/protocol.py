@@ -1,0 +1,70 @@
+"""The ranker protocol: batch-first requests and responses exchanged between the world and a ranker.
+
+It lives in ``sim/`` because the world speaks it; ``rankers/`` implements it. A request holds B
+sessions' worth of one surface; a response holds a slate of K item ids per row with the
+propensity of each placement and which placements are sponsored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import numpy as np
+
+from sim.catalog import PublicCatalog
+
+SURFACE_HOME, SURFACE_SEARCH = 0, 1
+SURFACE_NAMES = ("home", "search")
+
+
+@dataclass(frozen=True)
+class RankRequest:
+    """B ranking requests of one surface on one day.
+
+    ``candidates`` holds the retrieval set per row (-1 padding may appear anywhere). For search,
+    ``query`` is the aisle the typed query names (its tokens are ``catalog.aisle_names[query]``);
+    for the home feed it is -1.
+    """
+
+    day: int
+    surface: int
+    shopper_ids: np.ndarray  # (B,) int64
+    query: np.ndarray  # (B,) int32
+    candidates: np.ndarray  # (B, C) int32
+    slate_size: int
+    ad_positions: tuple[int, ...]  # where the standard ad auction places sponsored items
+    max_sponsored: int  # most sponsored placements allowed per slate
+
+    @property
+    def batch_size(self) -> int:
+        """Number of rows B."""
+        return len(self.shopper_ids)
+
+
+@dataclass(frozen=True)
+class RankResponse:
+    """Slates for a request: item ids (-1 where fewer valid candidates), propensities, ad flags."""
+
+    slate: np.ndarray  # (B, K) int32
+    propensity: np.ndarray  # (B, K) float32 in (0, 1]; 1.0 for deterministic policies
+    sponsored: np.ndarray  # (B, K) bool
+
+
+@runtime_checkable
+class Ranker(Protocol):
+    """What every ranker provides. ``update`` and ``fit`` may do nothing (static rankers)."""
+
+    name: str
+
+    def reset(self, catalog: PublicCatalog, seed: int) -> None:
+        """Start a new world: public catalog and a seed for the ranker's own randomness."""
+
+    def rank(self, request: RankRequest) -> RankResponse:
+        """Slates for a batch of requests."""
+
+    def update(self, day_log: dict[str, np.ndarray]) -> None:
+        """The day's logged purchases (see ``sim.eventlog.PURCHASE_COLUMNS``), after the day ends."""
+
+    def fit(self, day: int) -> None:
+        """Refit on the scenario's cadence, from what ``update`` has accumulated."""

@@ -1,0 +1,119 @@
+"""Counter-based randomness: every draw is a pure function of (seed, purpose, id, day, counter).
+
+Why not a shared ``numpy.random.Generator``: a stream's draws depend on how many were taken before,
+so results would change with batch size, and two policies would not meet the same shocks. Here a
+draw is a SplitMix64 hash of its coordinates, vectorised in uint64 numpy ops. Consequences:
+bit-identical reruns, results independent of chunking, and common random numbers across policies
+(the shock a shopper meets on a day for a purpose does not depend on what the ranker did).
+
+Each 64-bit word yields two uniforms in the open interval (0, 1) with 32 bits of resolution, so
+``log(u)`` is always finite.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+import numpy as np
+
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_K_ID = np.uint64(0xD6E8FEB86659FD93)
+_K_DAY = np.uint64(0xA0761D6478BD642F)
+_S30, _S27, _S31, _S32 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(32)
+_LO32 = np.uint64(0xFFFFFFFF)
+_INV32 = 2.0**-32
+
+
+class Purpose(IntEnum):
+    """Named streams; a new purpose never shifts the draws of existing ones."""
+
+    CATALOG = 1
+    CATALOG_LATENT = 2
+    SHOPPER_INIT = 3
+    SHOPPER_TASTE = 4
+    ARRIVALS = 5
+    WANTS = 6
+    SURFACE = 7
+    EXAMINE_HOME = 8
+    EXAMINE_SEARCH = 9
+    UTILITY = 10
+    ORGANIC = 11
+    CHURN = 12
+    GAP = 13
+    FEATURED = 14
+    EVENTS = 15
+    RANKER = 16
+    PANTRY_INIT = 17
+
+
+def _mix(z: np.ndarray) -> np.ndarray:
+    """SplitMix64 finaliser, in place on a uint64 array (returns it)."""
+    z ^= z >> _S30
+    z *= _M1
+    z ^= z >> _S27
+    z *= _M2
+    z ^= z >> _S31
+    return z
+
+
+def stream_key(seed: int, purpose: int) -> np.uint64:
+    """The 64-bit key of one (seed, purpose) stream."""
+    z = np.array([(int(seed) * 0x9E3779B97F4A7C15 + int(purpose) * 0xC2B2AE3D27D4EB4F) & (2**64 - 1)], np.uint64)
+    return _mix(_mix(z))[0]
+
+
+def _cell(key: np.uint64, ids: np.ndarray, day: np.ndarray | int) -> np.ndarray:
+    ids64 = np.atleast_1d(np.asarray(ids)).astype(np.uint64)
+    day64 = np.asarray(day).astype(np.uint64)
+    with np.errstate(over="ignore"):
+        return _mix(ids64 * _K_ID + day64 * _K_DAY + key)
+
+
+def words(seed: int, purpose: int, ids: np.ndarray, day: np.ndarray | int, counters: np.ndarray) -> np.ndarray:
+    """uint64 words for cells (ids, day) broadcast against ``counters`` (e.g. item ids or 0..n-1).
+
+    ``ids`` and ``day`` have shape (N,) (or broadcast to it); ``counters`` has shape (N, K) or (K,).
+    """
+    cell = _cell(stream_key(seed, purpose), ids, day)
+    c = np.asarray(counters).astype(np.uint64)
+    with np.errstate(over="ignore"):
+        z = (c + np.uint64(1)) * _GOLDEN + cell[:, None]
+        return _mix(z)
+
+
+def _to_unit(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    hi = ((w >> _S32).astype(np.float64) + 0.5) * _INV32
+    lo = ((w & _LO32).astype(np.float64) + 0.5) * _INV32
+    return hi, lo
+
+
+def uniform(seed: int, purpose: int, ids: np.ndarray, day: np.ndarray | int, n: int) -> np.ndarray:
+    """(len(ids), n) uniforms in (0, 1), one row per id; row values depend only on (id, day)."""
+    half = (n + 1) // 2
+    w = words(seed, purpose, ids, day, np.arange(half, dtype=np.uint64))
+    hi, lo = _to_unit(w)
+    return np.concatenate([hi, lo], axis=1)[:, :n]
+
+
+def uniform_keyed(seed: int, purpose: int, ids: np.ndarray, day: np.ndarray | int, keys: np.ndarray) -> np.ndarray:
+    """Uniforms keyed by (id, day, key): e.g. a shopper's shock for an item, whatever slot it sits in.
+
+    ``keys`` has shape (N, K) of non-negative integers; the result has the same shape. Padding
+    keys (negative) get a valid but meaningless draw.
+    """
+    w = words(seed, purpose, ids, day, np.maximum(keys, 0))
+    return _to_unit(w)[0]
+
+
+def normal(seed: int, purpose: int, ids: np.ndarray, day: np.ndarray | int, n: int) -> np.ndarray:
+    """(len(ids), n) standard normals by Box-Muller on the two halves of each word."""
+    w = words(seed, purpose, ids, day, np.arange(n, dtype=np.uint64))
+    u1, u2 = _to_unit(w)
+    return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)
+
+
+def gumbel_from_uniform(u: np.ndarray) -> np.ndarray:
+    """Standard Gumbel draws from uniforms in (0, 1)."""
+    return -np.log(-np.log(u))

@@ -1,0 +1,227 @@
+"""The world: catalog, shoppers, platform plumbing and logs for one (scenario, seed, ranker) run."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import stats
+
+from agents.choice import examination_probability
+from agents.population import init_shoppers
+from agents.state import ShopperState
+from sim import rng
+from sim.catalog import Catalog, generate_catalog
+from sim.clock import run_calendar
+from sim.config import ScenarioConfig
+from sim.eventlog import PURCHASE_COLUMNS, SESSION_COLUMNS, SLATE_COLUMNS, LogBuffer
+from sim.events import MarketEvents
+from sim.protocol import Ranker
+from sim.rng import Purpose
+from sim.session import simulate_chunk
+
+N_FAVOURITES = 8
+N_HABITS = 8
+
+
+@dataclass
+class WorldResult:
+    """Everything a run produced: logged tables, truth about shoppers, latency and run facts."""
+
+    ranker: str
+    seed: int
+    days: int
+    slates: dict[str, np.ndarray]
+    purchases: dict[str, np.ndarray]
+    sessions: dict[str, np.ndarray]
+    shoppers: dict[str, np.ndarray]
+    latency: dict[str, np.ndarray]
+    facts: dict[str, float] = field(default_factory=dict)
+
+
+class World:
+    """A marketplace world for one scenario, seed and ranker.
+
+    Build it, then ``run()``; or drive it day by day with ``step_day`` (the Gymnasium envs do).
+    Everything random derives from ``seed`` through ``sim.rng``; two worlds with the same scenario
+    and seed but different rankers meet the same shocks (common random numbers).
+    """
+
+    def __init__(
+        self,
+        cfg: ScenarioConfig,
+        seed: int,
+        ranker: Ranker,
+        ranker_name: str | None = None,
+        *,
+        chunk_size: int | None = None,
+        keep_slates: bool | None = None,
+    ):
+        self.cfg, self.seed = cfg, int(seed)
+        self.ranker = ranker
+        self.ranker_name = ranker_name or getattr(ranker, "name", type(ranker).__name__)
+        self.chunk_size = int(chunk_size or cfg.run.chunk_size)
+        self.keep_slates = cfg.run.event_log == "full" if keep_slates is None else keep_slates
+        self.catalog: Catalog = generate_catalog(cfg.catalog, self.seed)
+        self.public = self.catalog.public
+        self.events = MarketEvents(cfg.events, self.public, self.seed)
+        self.n_aisles = self.public.n_aisles
+
+        self.staple_aisles = np.flatnonzero(self.catalog.aisle_cycle > 0)
+        self.staple_index = np.full(self.n_aisles, -1, np.int64)
+        self.staple_index[self.staple_aisles] = np.arange(len(self.staple_aisles))
+        width = min(self.public.shelf.shape[1], cfg.marketplace.search_candidates)
+        self.shelf = self.public.shelf[:, :width]
+        sh = np.maximum(self.shelf, 0)
+        self.shelf_latent = np.where((self.shelf >= 0)[:, :, None], self.catalog.latent[sh], 0).astype(np.float64)
+        self.shelf_quality = np.where(self.shelf >= 0, self.catalog.quality[sh], 0).astype(np.float64)
+        self.refresh_prices()
+        mk = cfg.marketplace
+        self.log_slate_width = max(mk.slate_size, mk.home_slate_size)
+        self.exam_p = examination_probability(self.log_slate_width, cfg.behaviour.position_bias)
+
+        pop = cfg.population
+        capacity = pop.shoppers + int(np.ceil(pop.new_per_day * cfg.days * 1.2 + 10 * np.sqrt(pop.new_per_day * cfg.days + 1)))
+        self.state = ShopperState.allocate(capacity, cfg.catalog.latent_dim, len(self.staple_aisles), N_FAVOURITES, N_HABITS)
+        hh = max(1, mk.home_order_again)
+        self.order_history_items = np.full((capacity, hh), -1, np.int32)
+        self.order_history_counts = np.zeros((capacity, hh), np.float32)
+        self._add_shoppers(pop.shoppers, 0)
+
+        self.day = 0
+        self.featured = np.zeros(0, np.int32)
+        self.latency: list[tuple[int, int, int, float]] = []
+        self._day_logs: dict[str, LogBuffer] = {}
+        self._run_logs = {
+            "slates": LogBuffer(SLATE_COLUMNS),
+            "purchases": LogBuffer(PURCHASE_COLUMNS),
+            "sessions": LogBuffer(SESSION_COLUMNS),
+        }
+        self.n_sessions = 0
+        self.ranker.reset(self.public, self.seed)
+
+    # ---- set-up --------------------------------------------------------------------------
+    def refresh_prices(self) -> None:
+        """Recompute price-derived arrays after an event changed live prices."""
+        ref = self.catalog.aisle_ref_price[self.public.aisle]
+        self.log_rel_price = np.log(self.public.price / ref).astype(np.float64)
+        self.shelf_lrp = np.where(self.shelf >= 0, self.log_rel_price[np.maximum(self.shelf, 0)], 0.0)
+
+    def _add_shoppers(self, count: int, day: int) -> None:
+        if count <= 0:
+            return
+        st = self.state
+        start = st.size
+        if start + count > st.capacity:
+            new_cap = max(start + count, int(st.capacity * 1.5))
+            st.grow(new_cap)
+            for name in ("order_history_items", "order_history_counts"):
+                old = getattr(self, name)
+                grown = np.full((new_cap, old.shape[1]), -1 if old.dtype == np.int32 else 0, old.dtype)
+                grown[: len(old)] = old
+                setattr(self, name, grown)
+        rows = np.arange(start, start + count)
+        d = self.cfg.catalog.latent_dim
+        u = rng.uniform(self.seed, Purpose.SHOPPER_INIT, rows, 0, 8)
+        z = rng.normal(self.seed, Purpose.SHOPPER_TASTE, rows, 0, d + 4)
+        ua = rng.uniform(self.seed, Purpose.PANTRY_INIT, rows, 0, self.n_aisles)
+        staple_cycle = self.catalog.aisle_cycle[self.staple_aisles]
+        init_shoppers(
+            st, rows, day, self.cfg.population, self.cfg.churn.initial_satisfaction,
+            self.catalog.aisle_centroid.astype(np.float64), self.staple_aisles, staple_cycle, u, z, ua,
+        )  # fmt: skip
+        st.size = start + count
+
+    def _featured_pool(self, day: int) -> np.ndarray:
+        """The day's featured items (merchandising picks): the same for every shopper that day."""
+        pub = self.public
+        n = pub.n_products
+        k = min(self.cfg.marketplace.home_featured, int(pub.available.sum()))
+        u = rng.uniform(self.seed, Purpose.FEATURED, np.arange(n), day, 1)[:, 0]
+        weight = 1.0 + pub.ad_eligible + 0.5 * pub.staple
+        key = np.where(pub.available, np.log(weight) + rng.gumbel_from_uniform(u), -np.inf)
+        return np.sort(np.argpartition(-key, k - 1)[:k]).astype(np.int32)
+
+    # ---- the day ---------------------------------------------------------------------------
+    def log_slates(self, t: dict[str, np.ndarray]) -> None:
+        """Append a batch of slate rows to today's log."""
+        self._day_logs["slates"].append(t)
+
+    def log_purchases(self, t: dict[str, np.ndarray]) -> None:
+        """Append a batch of order lines to today's log."""
+        self._day_logs["purchases"].append(t)
+
+    def log_sessions(self, t: dict[str, np.ndarray]) -> None:
+        """Append a batch of sessions to today's log."""
+        self._day_logs["sessions"].append(t)
+
+    def step_day(self, day: int) -> dict[str, dict[str, np.ndarray]]:
+        """Simulate all sessions of ``day``; returns the day's logged tables."""
+        self.day = day
+        self._day_logs = {
+            "slates": LogBuffer(SLATE_COLUMNS),
+            "purchases": LogBuffer(PURCHASE_COLUMNS),
+            "sessions": LogBuffer(SESSION_COLUMNS),
+        }
+        st = self.state
+        visitors = np.flatnonzero(st.next_visit[: st.size] == day)
+        self.featured = self._featured_pool(day)
+        for s in range(0, len(visitors), self.chunk_size):
+            simulate_chunk(self, day, visitors[s : s + self.chunk_size])
+        self.n_sessions += len(visitors)
+        day_log = {name: buf.concat() for name, buf in self._day_logs.items()}
+        for name, table in day_log.items():
+            if name != "slates" or self.keep_slates:
+                self._run_logs[name].append(table)
+        return day_log
+
+    def end_day(self, day: int, day_log: dict[str, dict[str, np.ndarray]]) -> None:
+        """After the day: the ranker ingests the logs, refits on cadence; new shoppers arrive."""
+        self.ranker.update(day_log)
+        if (day + 1) % self.cfg.rankers.refit_every_days == 0:
+            self.ranker.fit(day)
+        lam = self.cfg.population.new_per_day
+        if lam > 0:
+            u = rng.uniform(self.seed, Purpose.ARRIVALS, np.array([day]), 0, 1)[0, 0]
+            arrivals = int(stats.poisson.ppf(u, lam))
+            before = self.state.size
+            self._add_shoppers(arrivals, day + 1)
+            self.state.next_visit[before : self.state.size] = np.maximum(self.state.next_visit[before : self.state.size], day + 1)
+
+    def run(self, progress: Callable[[int, int], None] | None = None) -> WorldResult:
+        """Run the scenario's calendar to the horizon and collect the results."""
+        t0 = time.perf_counter()
+        run_calendar(self, self.cfg.days, progress)
+        wall = time.perf_counter() - t0
+        st = self.state
+        lat = np.array(self.latency, dtype=np.float64).reshape(-1, 4)
+        return WorldResult(
+            ranker=self.ranker_name,
+            seed=self.seed,
+            days=self.cfg.days,
+            slates=self._run_logs["slates"].concat(),
+            purchases=self._run_logs["purchases"].concat(),
+            sessions=self._run_logs["sessions"].concat(),
+            shoppers={
+                "shopper_id": np.arange(st.size, dtype=np.int32),
+                "join_day": st.join_day[: st.size].copy(),
+                "churn_day": st.churn_day[: st.size].copy(),
+            },
+            latency={
+                "surface": lat[:, 0].astype(np.int8),
+                "batch": lat[:, 1].astype(np.int32),
+                "candidates": lat[:, 2].astype(np.int32),
+                "seconds": lat[:, 3],
+            },
+            facts={
+                "wall_seconds": wall,
+                "sessions": float(self.n_sessions),
+                "sessions_per_second": self.n_sessions / max(wall, 1e-9),
+                "state_bytes_per_shopper": st.nbytes_per_shopper()
+                + (self.order_history_items.nbytes + self.order_history_counts.nbytes) / max(1, st.capacity),
+                "shoppers": float(st.size),
+            },
+        )
+
