@@ -21,7 +21,6 @@ def spec(
     return field(default=default, metadata=meta)
 
 
-
 @dataclass(frozen=True)
 class PopulationConfig:
     """Who the shoppers are when the scenario starts, and who arrives later."""
@@ -29,7 +28,9 @@ class PopulationConfig:
     shoppers: int = spec(10_000, lo=1, hi=50_000_000, doc="shoppers on day 0")
     new_per_day: float = spec(0.0, lo=0.0, hi=1_000_000.0, doc="mean number of new shoppers arriving per day (cohorts)")
     visit_interval_days: float = spec(11.0, lo=1.0, hi=90.0, doc="median of shoppers' habitual days between trips")
-    visit_interval_spread: float = spec(0.9, lo=0.0, hi=3.0, doc="log-normal spread of habitual trip intervals across shoppers")
+    visit_interval_spread: float = spec(
+        0.9, lo=0.0, hi=3.0, doc="log-normal spread of habitual trip intervals across shoppers"
+    )
     weekly_share: float = spec(0.25, lo=0.0, hi=1.0, doc="share of households that shop on a weekly routine")
     budget: float = spec(80.0, lo=1.0, hi=10_000.0, doc="median spend a shopper allows per trip")
     budget_spread: float = spec(0.4, lo=0.0, hi=3.0, doc="log-normal spread of trip budgets across shoppers")
@@ -44,18 +45,32 @@ class BehaviourConfig:
 
     wants_per_visit: float = spec(2.5, lo=0.0, hi=50.0, doc="mean exploratory intents per trip, on top of pantry needs")
     needs_per_trip: int = spec(8, lo=1, hi=100, doc="staples running low together that pull a trip forward")
-    need_lookahead_days: int = spec(2, lo=0, hi=30, doc="a staple counts as needed when it runs out within this many days")
-    position_bias: float = spec(0.9, lo=0.0, hi=5.0, doc="examination probability at rank k is (1/(k+1))**position_bias")
+    need_lookahead_days: int = spec(
+        2, lo=0, hi=30, doc="a staple counts as needed when it runs out within this many days"
+    )
+    position_bias: float = spec(
+        0.9, lo=0.0, hi=5.0, doc="examination probability at rank k is (1/(k+1))**position_bias"
+    )
     need_persistence: float = spec(0.35, lo=0.0, hi=1.0, doc="extra examination probability when searching for a need")
     taste_weight: float = spec(1.0, lo=0.0, hi=20.0, doc="weight of taste match in utility")
     habit_weight: float = spec(1.6, lo=0.0, hi=20.0, doc="utility of a fully formed habit")
     habit_gain: float = spec(0.5, lo=0.0, hi=1.0, doc="share of the gap to a full habit closed by one purchase")
     habit_decay_days: float = spec(45.0, lo=1.0, hi=3650.0, doc="e-folding time of a habit without purchases")
-    need_threshold: float = spec(-1.2, lo=-20.0, hi=20.0, doc="outside-option utility (relative to aisle taste) for a need")
-    want_threshold: float = spec(0.4, lo=-20.0, hi=20.0, doc="outside-option utility (relative to aisle taste) for a want")
-    click_margin: float = spec(0.7, lo=0.0, hi=20.0, doc="a shown item is clicked when its utility is within this of the outside option")
-    impulse_threshold: float = spec(2.2, lo=-20.0, hi=50.0, doc="utility above which a home-feed item outside every intent is bought on impulse")
-    organic_find: float = spec(0.55, lo=0.0, hi=1.0, doc="probability a need not met by the slates is found anyway by browsing the aisle")
+    need_threshold: float = spec(
+        -1.2, lo=-20.0, hi=20.0, doc="outside-option utility (relative to aisle taste) for a need"
+    )
+    want_threshold: float = spec(
+        0.4, lo=-20.0, hi=20.0, doc="outside-option utility (relative to aisle taste) for a want"
+    )
+    click_margin: float = spec(
+        0.7, lo=0.0, hi=20.0, doc="a shown item is clicked when its utility is within this of the outside option"
+    )
+    impulse_threshold: float = spec(
+        2.2, lo=-20.0, hi=50.0, doc="utility above which a home-feed item outside every intent is bought on impulse"
+    )
+    organic_find: float = spec(
+        0.55, lo=0.0, hi=1.0, doc="probability a need not met by the slates is found anyway by browsing the aisle"
+    )
 
 
 @dataclass(frozen=True)
@@ -66,6 +81,10 @@ class ChurnConfig:
     memory: float = spec(0.25, lo=0.0, hi=1.0, doc="weight of the latest session in the satisfaction average")
     base_hazard: float = spec(0.006, lo=0.0, hi=1.0, doc="churn probability per session at the reference satisfaction")
     reference_satisfaction: float = spec(0.7, lo=0.0, hi=1.0, doc="satisfaction at which the hazard equals base_hazard")
-    sensitivity: float = spec(9.0, lo=0.0, hi=100.0, doc="log-hazard change per unit of satisfaction below the reference")
+    sensitivity: float = spec(
+        9.0, lo=0.0, hi=100.0, doc="log-hazard change per unit of satisfaction below the reference"
+    )
     unmet_need_penalty: float = spec(0.5, lo=0.0, hi=10.0, doc="session score lost per unit share of needs left unmet")
-    irrelevant_ad_penalty: float = spec(0.6, lo=0.0, hi=10.0, doc="session score lost per unit share of examined sponsored items that were irrelevant")
+    irrelevant_ad_penalty: float = spec(
+        0.6, lo=0.0, hi=10.0, doc="session score lost per unit share of examined sponsored items that were irrelevant"
+    )

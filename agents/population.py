@@ -27,7 +27,7 @@ def init_shoppers(
     ``u`` (n, 8) uniforms and ``z`` (n, D + 4) normals per shopper, ``u_aisle`` (n, A) uniforms
     for aisle preferences.
     """
-    n, d = len(rows), state.taste.shape[1]
+    d = state.taste.shape[1]
     n_aisles = aisle_centroid.shape[0]
     # taste: a pull towards a few liked aisles plus an idiosyncratic part (brand tier, organic, size)
     liked = (u[:, :3] * n_aisles).astype(np.int64)
@@ -35,7 +35,9 @@ def init_shoppers(
     state.taste[rows] = taste
     state.price_sensitivity[rows] = cfg.price_sensitivity * np.exp(0.45 * z[:, d] - 0.1)
     state.budget[rows] = cfg.budget * np.exp(cfg.budget_spread * z[:, d + 1])
-    state.interval[rows] = np.clip(cfg.visit_interval_days * np.exp(cfg.visit_interval_spread * z[:, d + 2]), 1.0, 365.0)
+    state.interval[rows] = np.clip(
+        cfg.visit_interval_days * np.exp(cfg.visit_interval_spread * z[:, d + 2]), 1.0, 365.0
+    )
     state.weekly[rows] = u[:, 4] < cfg.weekly_share
     state.consumption[rows] = np.exp(cfg.household_spread * z[:, d + 3])
 

@@ -15,7 +15,9 @@ def session_score(
     ``relevance``: share of examined items worth a click; ``needs_met``: share of pantry needs
     bought; ``irrelevant_ads``: share of examined placements that were sponsored and not clicked.
     """
-    raw = 0.35 + 0.9 * relevance - cfg.unmet_need_penalty * (1.0 - needs_met) - cfg.irrelevant_ad_penalty * irrelevant_ads
+    raw = (
+        0.35 + 0.9 * relevance - cfg.unmet_need_penalty * (1.0 - needs_met) - cfg.irrelevant_ad_penalty * irrelevant_ads
+    )
     return np.clip(raw, 0.0, 1.0)
 
 

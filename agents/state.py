@@ -66,7 +66,11 @@ class ShopperState:
         if capacity <= self.capacity:
             return
         new = ShopperState.allocate(
-            capacity, self.taste.shape[1], self.pantry_runout.shape[1], self.favourite_aisles.shape[1], self.habit_item.shape[1]
+            capacity,
+            self.taste.shape[1],
+            self.pantry_runout.shape[1],
+            self.favourite_aisles.shape[1],
+            self.habit_item.shape[1],
         )
         for f in fields(self):
             if f.name != "size":

@@ -10,7 +10,12 @@ AWAY_MEAN_DAYS = 16.0
 
 
 def next_gap(
-    interval: np.ndarray, weekly: np.ndarray, u: np.ndarray, days_to_need: np.ndarray, u_pull: np.ndarray, u_away: np.ndarray
+    interval: np.ndarray,
+    weekly: np.ndarray,
+    u: np.ndarray,
+    days_to_need: np.ndarray,
+    u_pull: np.ndarray,
+    u_away: np.ndarray,
 ) -> np.ndarray:
     """Days until the next trip (>= 1).
 

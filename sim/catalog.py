@@ -160,7 +160,9 @@ def generate_catalog(cfg: CatalogConfig, seed: int) -> Catalog:
     z = rng.normal(seed, Purpose.CATALOG, ids, 4, 4)
 
     # brands: brand b > 0 sells in a few departments; private label (brand 0) everywhere
-    tier = np.where(u[:, 0] < cfg.private_label_share, TIER_PRIVATE, np.where(u[:, 1] < 0.3, TIER_PREMIUM, TIER_NATIONAL))
+    tier = np.where(
+        u[:, 0] < cfg.private_label_share, TIER_PRIVATE, np.where(u[:, 1] < 0.3, TIER_PREMIUM, TIER_NATIONAL)
+    )
     n_brand = cfg.brands
     brand_home = rng.uniform(seed, Purpose.CATALOG, np.arange(n_brand), 5, 1)[:, 0]
     brand_dept = (brand_home * cfg.departments).astype(np.int64)

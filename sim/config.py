@@ -24,8 +24,12 @@ class CatalogConfig:
     brands: int = spec(240, lo=4, hi=50_000, doc="number of brands")
     latent_dim: int = spec(16, lo=2, hi=128, doc="dimension of the hidden item/taste embedding")
     private_label_share: float = spec(0.25, lo=0.0, hi=1.0, doc="share of products sold under the store's own label")
-    ad_eligible_share: float = spec(0.4, lo=0.0, hi=1.0, doc="share of brand products whose brand bids for sponsored slots")
-    latent_noise: float = spec(0.5, lo=0.0, hi=5.0, doc="noise of the hidden embedding around its public-attribute mean")
+    ad_eligible_share: float = spec(
+        0.4, lo=0.0, hi=1.0, doc="share of brand products whose brand bids for sponsored slots"
+    )
+    latent_noise: float = spec(
+        0.5, lo=0.0, hi=5.0, doc="noise of the hidden embedding around its public-attribute mean"
+    )
 
 
 @dataclass(frozen=True)
@@ -37,7 +41,9 @@ class MarketplaceConfig:
     home_order_again: int = spec(24, lo=0, hi=200, doc="home candidates from the shopper's own order history")
     home_featured: int = spec(40, lo=1, hi=1000, doc="home candidates from the day's featured pool")
     search_candidates: int = spec(48, lo=1, hi=2000, doc="maximum candidates retrieved for a search")
-    ad_positions: tuple[int, ...] = spec((0, 4), lo=0, hi=99, doc="slate positions (0-based) the standard ad auction fills")
+    ad_positions: tuple[int, ...] = spec(
+        (0, 4), lo=0, hi=99, doc="slate positions (0-based) the standard ad auction fills"
+    )
     max_sponsored: int = spec(3, lo=0, hi=100, doc="most sponsored placements any ranker may put in one slate")
     cpc_scale: float = spec(1.0, lo=0.0, hi=100.0, doc="multiplier on brands' cost-per-click bids")
 
@@ -58,7 +64,9 @@ class RunConfig:
     """How many seeds, how results are written and summarised."""
 
     seeds: int = spec(3, lo=1, hi=10_000, doc="independent worlds per ranker (seed, seed+1, ...)")
-    chunk_size: int = spec(4096, lo=1, hi=10_000_000, doc="sessions processed per vectorised batch (results do not depend on it)")
+    chunk_size: int = spec(
+        4096, lo=1, hi=10_000_000, doc="sessions processed per vectorised batch (results do not depend on it)"
+    )
     event_log: str = spec("full", choices=("full", "none"), doc="write the full event log, or only outcomes")
     discount_rate: float = spec(0.10, lo=0.0, hi=10.0, doc="annual discount rate for LTV")
     horizons: tuple[int, ...] = spec((14, 30, 90, 180), lo=1, hi=3650, doc="horizons (days) for retention and LTV")
@@ -119,9 +127,12 @@ def _plain(x: Any) -> Any:
 
 
 def _type_name(tp: Any) -> str:
+    """'an integer', 'a list of strings', ... for error messages."""
     if typing.get_origin(tp) is tuple:
-        return f"list of {_type_name(typing.get_args(tp)[0])}"
-    return {int: "integer", float: "number", str: "string", bool: "boolean"}.get(tp, str(tp))
+        return (
+            "a list of " + {int: "integers", float: "numbers", str: "strings", bool: "booleans"}[typing.get_args(tp)[0]]
+        )
+    return {int: "an integer", float: "a number", str: "a string", bool: "a boolean"}.get(tp, str(tp))
 
 
 def _fmt(value: Any) -> str:
@@ -136,14 +147,20 @@ def _check_scalar(where: str, tp: Any, value: Any, meta: dict) -> Any:
         or (tp is str and isinstance(value, str))
     )
     if not ok:
-        raise ScenarioError(f"{where} = {_fmt(value)}: must be a {_type_name(tp)}")
+        raise ScenarioError(f"{where} = {_fmt(value)}: must be {_type_name(tp)}")
     if tp is float:
         value = float(value)
     lo, hi, choices = meta.get("lo"), meta.get("hi"), meta.get("choices")
     if choices is not None and value not in choices:
         raise ScenarioError(f"{where} = {_fmt(value)}: must be one of {', '.join(map(repr, choices))}")
     if lo is not None and value < lo or hi is not None and value > hi:
-        rng = f"between {lo} and {hi}" if lo is not None and hi is not None else f">= {lo}" if lo is not None else f"<= {hi}"
+        rng = (
+            f"between {lo} and {hi}"
+            if lo is not None and hi is not None
+            else f">= {lo}"
+            if lo is not None
+            else f"<= {hi}"
+        )
         raise ScenarioError(f"{where} = {_fmt(value)}: must be {rng}")
     return value
 
@@ -151,7 +168,7 @@ def _check_scalar(where: str, tp: Any, value: Any, meta: dict) -> Any:
 def _check_value(where: str, tp: Any, value: Any, meta: dict) -> Any:
     if typing.get_origin(tp) is tuple:
         if not isinstance(value, list):
-            raise ScenarioError(f"{where} = {_fmt(value)}: must be a {_type_name(tp)}")
+            raise ScenarioError(f"{where} = {_fmt(value)}: must be {_type_name(tp)}")
         inner = typing.get_args(tp)[0]
         return tuple(_check_scalar(f"{where}[{i}]", inner, v, meta) for i, v in enumerate(value))
     return _check_scalar(where, tp, value, meta)
@@ -187,7 +204,9 @@ def _cross_checks(cfg: ScenarioConfig) -> None:
     mk, cat = cfg.marketplace, cfg.catalog
     for p in mk.ad_positions:
         if p >= mk.slate_size:
-            raise ScenarioError(f"marketplace.ad_positions = {list(mk.ad_positions)}: positions must be < slate_size ({mk.slate_size})")
+            raise ScenarioError(
+                f"marketplace.ad_positions = {list(mk.ad_positions)}: positions must be < slate_size ({mk.slate_size})"
+            )
     if cat.departments > cat.aisles:
         raise ScenarioError(f"catalog.departments = {cat.departments}: must be <= catalog.aisles ({cat.aisles})")
     if cat.aisles > cat.products:
@@ -222,3 +241,25 @@ def load_scenario(path: str | Path) -> ScenarioConfig:
         raise ScenarioError(f"{p}: not valid TOML: {e}") from None
     return scenario_from_dict(data, str(p))
 
+
+def _toml_value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, str):
+        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_toml_value(x) for x in v) + "]"
+    return repr(v)
+
+
+def to_toml(cfg: ScenarioConfig) -> str:
+    """The fully resolved scenario as TOML (every key explicit), loadable by ``load_scenario``."""
+    d = cfg.to_dict()
+    events = d.pop("events")
+    lines = [f"{k} = {_toml_value(v)}" for k, v in d.items() if not isinstance(v, dict)]
+    for k, v in d.items():
+        if isinstance(v, dict):
+            lines += ["", f"[{k}]"] + [f"{kk} = {_toml_value(vv)}" for kk, vv in v.items()]
+    for ev in events:
+        lines += ["", "[[events]]"] + [f"{kk} = {_toml_value(vv)}" for kk, vv in ev.items()]
+    return "\n".join(lines) + "\n"

@@ -71,7 +71,12 @@ SHOPPER_COLUMNS: dict[str, tuple[str, str]] = {
     "churn_day": ("int32", "TRUTH: day the shopper churned, -1 if still active at the end"),
 }
 
-TABLES = {"slates": SLATE_COLUMNS, "purchases": PURCHASE_COLUMNS, "sessions": SESSION_COLUMNS, "shoppers": SHOPPER_COLUMNS}
+TABLES = {
+    "slates": SLATE_COLUMNS,
+    "purchases": PURCHASE_COLUMNS,
+    "sessions": SESSION_COLUMNS,
+    "shoppers": SHOPPER_COLUMNS,
+}
 
 
 class LogBuffer:
@@ -99,7 +104,9 @@ class LogBuffer:
         return out
 
 
-def to_arrow(table: dict[str, np.ndarray], columns: dict[str, tuple[str, str]], extra: dict[str, str] | None = None) -> pa.Table:
+def to_arrow(
+    table: dict[str, np.ndarray], columns: dict[str, tuple[str, str]], extra: dict[str, str] | None = None
+) -> pa.Table:
     """Columnar dict -> Arrow table; 2-D columns become fixed-size lists; ``extra`` adds constant columns."""
     arrays, names = [], []
     n = len(next(iter(table.values()))) if table else 0

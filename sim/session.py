@@ -93,13 +93,22 @@ def _rank(w: World, request: RankRequest) -> RankResponse:
 def _habit_for(w: World, shopper_rows: np.ndarray, items: np.ndarray) -> np.ndarray:
     """Current habit stock of each shopper for each item (rows must be refreshed to today)."""
     slot = slots.find(w.state.habit_item, shopper_rows, items)
-    stock = np.take_along_axis(w.state.habit_stock[shopper_rows], np.maximum(slot, 0).reshape(len(shopper_rows), -1), axis=1)
+    stock = np.take_along_axis(
+        w.state.habit_stock[shopper_rows], np.maximum(slot, 0).reshape(len(shopper_rows), -1), axis=1
+    )
     return np.where(slot >= 0, stock.reshape(slot.shape), 0.0)
 
 
 def _slate_log(
-    w: World, day: int, shopper: np.ndarray, surface: int, query: np.ndarray, n_cand: np.ndarray,
-    resp: RankResponse, clicked: np.ndarray, purchased: np.ndarray,
+    w: World,
+    day: int,
+    shopper: np.ndarray,
+    surface: int,
+    query: np.ndarray,
+    n_cand: np.ndarray,
+    resp: RankResponse,
+    clicked: np.ndarray,
+    purchased: np.ndarray,
 ) -> dict[str, np.ndarray]:
     k_log = w.log_slate_width
     b, k = resp.slate.shape
@@ -170,8 +179,13 @@ def simulate_chunk(w: World, day: int, v: np.ndarray) -> None:
         items = np.maximum(slate, 0)
         taste_dot = np.einsum("nkd,nd->nk", cat.latent[items], taste_v)
         util = choice.item_utility(
-            taste_dot, cat.quality[items], w.log_rel_price[items], alpha_v[:, None], _habit_for(w, v, items),
-            b.taste_weight, b.habit_weight,
+            taste_dot,
+            cat.quality[items],
+            w.log_rel_price[items],
+            alpha_v[:, None],
+            _habit_for(w, v, items),
+            b.taste_weight,
+            b.habit_weight,
         )
         shock = rng.gumbel_from_uniform(rng.uniform_keyed(w.seed, Purpose.UTILITY, v, day, items))
         examined = valid & (rng.uniform(w.seed, Purpose.EXAMINE_HOME, v, day, kh) < w.exam_p[:kh][None, :])
@@ -195,7 +209,9 @@ def simulate_chunk(w: World, day: int, v: np.ndarray) -> None:
         pr, pc = np.nonzero(purchased)
         p_int = intent[pr, pc]
         resolved[p_int[p_int >= 0]] = True
-        prio = np.where(p_int >= 0, np.where(it.need[np.maximum(p_int, 0)], PRIORITY_NEED, PRIORITY_WANT), PRIORITY_IMPULSE)
+        prio = np.where(
+            p_int >= 0, np.where(it.need[np.maximum(p_int, 0)], PRIORITY_NEED, PRIORITY_WANT), PRIORITY_IMPULSE
+        )
         lines.append((pr, slate[pr, pc], np.full(len(pr), SOURCE_HOME), pc, resp.sponsored[pr, pc], p_int, prio))
         log = _slate_log(w, day, v, SURFACE_HOME, np.full(n, -1), (cands >= 0).sum(1), resp, clicked, purchased)
         logged[SOURCE_HOME] = (log, np.arange(n))
@@ -235,14 +251,24 @@ def simulate_chunk(w: World, day: int, v: np.ndarray) -> None:
         resolved[rows[hit]] = True
         hr = np.flatnonzero(hit)
         prio = np.where(it.need[rows[hr]], PRIORITY_NEED, PRIORITY_WANT)
-        lines.append((sess[hr], slate[hr, bought[hr]], np.full(len(hr), SOURCE_SEARCH), bought[hr], resp.sponsored[hr, bought[hr]], rows[hr], prio))
+        lines.append(
+            (
+                sess[hr],
+                slate[hr, bought[hr]],
+                np.full(len(hr), SOURCE_SEARCH),
+                bought[hr],
+                resp.sponsored[hr, bought[hr]],
+                rows[hr],
+                prio,
+            )
+        )
         log = _slate_log(w, day, shopper, SURFACE_SEARCH, q, (cands >= 0).sum(1), resp, clicked, purchased)
         logged[SOURCE_SEARCH] = (log, rows)
-        np.add.at(examined_n, sess, examined.sum(1))
-        np.add.at(clicked_n, sess, clicked.sum(1))
-        np.add.at(bad_ads_n, sess, (examined & resp.sponsored & ~clicked).sum(1))
-        np.add.at(slate_n, sess, 1)
-        np.add.at(ad_rev_s, sess, log["ad_revenue"])
+        examined_n += np.bincount(sess, examined.sum(1), minlength=n)
+        clicked_n += np.bincount(sess, clicked.sum(1), minlength=n)
+        bad_ads_n += np.bincount(sess, (examined & resp.sponsored & ~clicked).sum(1), minlength=n)
+        slate_n += np.bincount(sess, minlength=n)
+        ad_rev_s += np.bincount(sess, log["ad_revenue"], minlength=n)
 
         # ---- organic: a need still open may be found anyway by browsing the aisle ----------
         o = np.flatnonzero(~hit & it.need[rows])
@@ -251,16 +277,30 @@ def simulate_chunk(w: World, day: int, v: np.ndarray) -> None:
             col = full[o].argmax(axis=1)
             item = cands[o, col]
             fine = (item >= 0) & (u_org < b.organic_find)
-            o_shock = rng.gumbel_from_uniform(rng.uniform_keyed(w.seed, Purpose.UTILITY, shopper[o], day, np.maximum(item, 0)[:, None])[:, 0])
+            o_shock = rng.gumbel_from_uniform(
+                rng.uniform_keyed(w.seed, Purpose.UTILITY, shopper[o], day, np.maximum(item, 0)[:, None])[:, 0]
+            )
             ok = fine & (full[o, col] + o_shock > it.threshold[rows[o]])
             oo = o[ok]
             resolved[rows[oo]] = True
-            lines.append((sess[oo], item[ok], np.full(len(oo), SOURCE_ORGANIC), np.full(len(oo), -1), np.zeros(len(oo), bool), rows[oo], np.full(len(oo), PRIORITY_NEED)))
+            lines.append(
+                (
+                    sess[oo],
+                    item[ok],
+                    np.full(len(oo), SOURCE_ORGANIC),
+                    np.full(len(oo), -1),
+                    np.zeros(len(oo), bool),
+                    rows[oo],
+                    np.full(len(oo), PRIORITY_NEED),
+                )
+            )
 
     _checkout(w, day, v, it, resolved, lines, logged, examined_n, clicked_n, bad_ads_n, slate_n, ad_rev_s)
 
 
-def _shelf_utility(w: World, day: int, shopper: np.ndarray, q: np.ndarray, alpha: np.ndarray, taste: np.ndarray) -> np.ndarray:
+def _shelf_utility(
+    w: World, day: int, shopper: np.ndarray, q: np.ndarray, alpha: np.ndarray, taste: np.ndarray
+) -> np.ndarray:
     """(R, W) deterministic utility of every product on each searched aisle's shelf.
 
     One small matrix product per aisle (rows grouped by aisle) instead of per-row gathers of
@@ -268,30 +308,47 @@ def _shelf_utility(w: World, day: int, shopper: np.ndarray, q: np.ndarray, alpha
     """
     b = w.cfg.behaviour
     r, width = len(q), w.shelf.shape[1]
-    out = np.empty((r, width))
     order = np.argsort(q, kind="stable")
     qs = q[order]
+    t_sorted = np.take(taste, order, axis=0)  # float32, contiguous per aisle group
+    a_sorted = np.take(alpha, order).astype(np.float32)
+    sorted_out = np.empty((r, width), np.float32)
     bounds = np.flatnonzero(np.diff(qs)) + 1
-    starts = np.concatenate([[0], bounds])
-    ends = np.concatenate([bounds, [r]])
+    starts = np.concatenate([[0], bounds]).tolist()
+    ends = np.concatenate([bounds, [r]]).tolist()
+    tw = np.float32(b.taste_weight)
     for s, e in zip(starts, ends, strict=True):
         a = qs[s]
-        idx = order[s:e]
-        block = taste[idx] @ w.shelf_latent[a].T  # (n_a, W)
-        out[idx] = b.taste_weight * block + w.shelf_quality[a] - alpha[idx, None] * w.shelf_lrp[a][None, :]
+        block = sorted_out[s:e]
+        np.matmul(t_sorted[s:e], w.shelf_latent_t[a], out=block)
+        block *= tw
+        block += w.shelf_quality[a]
+        block -= a_sorted[s:e, None] * w.shelf_lrp[a]
+    out = np.empty_like(sorted_out)
+    out[order] = sorted_out
     # habits: add the stock of habit items that sit on this aisle's shelf
     h_items = w.state.habit_item[shopper]
     h_stock = w.state.habit_stock[shopper]
-    on = (h_items >= 0) & (w.public.aisle[np.maximum(h_items, 0)] == q[:, None])
+    hpos = w.public.shelf_pos[np.maximum(h_items, 0)]
+    on = (h_items >= 0) & (w.public.aisle[np.maximum(h_items, 0)] == q[:, None]) & (hpos < width)
     rr, hh = np.nonzero(on)
-    out[rr, w.public.shelf_pos[h_items[rr, hh]]] += b.habit_weight * h_stock[rr, hh]
+    out[rr, hpos[rr, hh]] += np.float32(b.habit_weight) * h_stock[rr, hh]
     return out
 
 
 def _checkout(
-    w: World, day: int, v: np.ndarray, it: Intents, resolved: np.ndarray, lines: list, logged: dict,
-    examined_n: np.ndarray, clicked_n: np.ndarray, bad_ads_n: np.ndarray,
-    slate_n: np.ndarray, ad_rev_s: np.ndarray,
+    w: World,
+    day: int,
+    v: np.ndarray,
+    it: Intents,
+    resolved: np.ndarray,
+    lines: list,
+    logged: dict,
+    examined_n: np.ndarray,
+    clicked_n: np.ndarray,
+    bad_ads_n: np.ndarray,
+    slate_n: np.ndarray,
+    ad_rev_s: np.ndarray,
 ) -> None:
     """Budget trim, state updates (pantry, habits, order history, satisfaction, churn, next trip), logs."""
     st, b, pub, cat = w.state, w.cfg.behaviour, w.public, w.catalog
@@ -324,7 +381,14 @@ def _checkout(
             sel = dropped & (source == SOURCE_SEARCH)
             log, keys = logged[SOURCE_SEARCH]
             log["purchased"][np.searchsorted(keys, intent[sel]), position[sel]] = False
-    sess, item, source, position, sponsored, price = sess[keep], item[keep], source[keep], position[keep], sponsored[keep], price[keep]
+    sess, item, source, position, sponsored, price = (
+        sess[keep],
+        item[keep],
+        source[keep],
+        position[keep],
+        sponsored[keep],
+        price[keep],
+    )
     shopper = v[sess]
     margin = price * pub.margin_rate[item]
 

@@ -1,0 +1,159 @@
+"""The ``basketgym`` command: run scenarios, validate calibration, list what is available.
+
+A thin layer over library functions. User errors (bad scenario, unknown ranker, existing output)
+print one line ``basketgym: error: ...`` and exit with status 2; an interrupt exits with 130 and
+leaves earlier results intact.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from collections.abc import Sequence
+
+from sim.errors import BasketgymError
+
+EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
+
+
+class _Progress:
+    """Progress on stderr: one updating line per world on a terminal, a few lines otherwise."""
+
+    def __init__(self, total: int, stream=None):  # noqa: ANN001 - any text stream
+        self.total = total
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self.t0 = time.perf_counter()
+        self.task_t0: dict[int, float] = {}
+        self.last_decile: dict[int, int] = {}
+
+    def __call__(self, ranker: str, seed: int, index: int, day: int, days: int) -> None:
+        now = time.perf_counter()
+        start = self.task_t0.setdefault(index, now)
+        head = f"[{index + 1}/{self.total}] {ranker:<16} seed {seed:<4} day {day:>4}/{days}"
+        if self.tty:
+            end = "\n" if day == days else ""
+            self.stream.write(f"\r{head}  {now - start:6.1f}s{end}")
+        else:
+            decile = day * 4 // days
+            if decile == self.last_decile.get(index) and day != days:
+                return
+            self.last_decile[index] = decile
+            self.stream.write(f"{head}  {now - start:6.1f}s\n")
+        self.stream.flush()
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from eval.report import format_summary_table
+    from eval.runner import run_scenario
+    from sim.config import load_scenario
+
+    cfg = load_scenario(args.scenario)
+    if args.days is not None:
+        cfg = cfg.replace(days=args.days)
+    rankers = [r.strip() for r in args.rankers.split(",") if r.strip()] if args.rankers else None
+    n_seeds = args.seeds or cfg.run.seeds
+    n_tasks = n_seeds * len(rankers or cfg.rankers.names)
+    print(
+        f"basketgym run: scenario '{cfg.name}' — {cfg.population.shoppers:,} shoppers, "
+        f"{cfg.catalog.products:,} products, {cfg.days} days, {n_seeds} seed(s)",
+        file=sys.stderr,
+    )
+    result = run_scenario(
+        cfg, rankers, n_seeds, args.out, write=not args.no_write, overwrite=args.overwrite,
+        jobs=args.jobs, progress=_Progress(n_tasks), command="basketgym " + shlex.join(sys.argv[1:]),
+    )  # fmt: skip
+    print()
+    print(f"{cfg.name}: {cfg.days} days, {n_seeds} seed(s); mean ± 95% interval across seeds, per shopper unless noted")
+    print(format_summary_table(result.per_seed))
+    facts = result.tasks
+    if facts:
+        sps = sum(r.facts["sessions"] for r in facts) / max(sum(r.facts["wall_seconds"] for r in facts), 1e-9)
+        print(f"\nsimulated {sum(r.facts['sessions'] for r in facts):,.0f} sessions at {sps:,.0f} sessions/s")
+    if result.run_dir is not None:
+        print(f"results: {result.run_dir}/ (summary.json, results/, logs/)")
+    return 0
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from eval.calibration import calibration_facts, format_facts
+    from eval.runner import simulate
+    from sim.config import load_scenario
+
+    cfg = load_scenario(args.scenario)
+    if args.days is not None:
+        cfg = cfg.replace(days=args.days)
+    cfg = cfg.replace(run=type(cfg.run)(**{**cfg.run.__dict__, "event_log": "full"}))
+    prog = _Progress(1)
+    result = simulate(cfg, args.ranker, cfg.seed, lambda d, n: prog(args.ranker, cfg.seed, 0, d, n))
+    facts = calibration_facts(result.purchases, result.sessions, result.slates, result.shoppers, cfg.days)
+    print(
+        f"\ncalibration of '{cfg.name}' under '{args.ranker}' (seed {cfg.seed}, {cfg.days} days)"
+        " against public grocery facts"
+    )
+    print(format_facts(facts))
+    return 0 if all(f.ok for f in facts if f.low is not None) else 1
+
+
+def _cmd_list(args: argparse.Namespace) -> int:
+    from rankers import available
+    from scenarios import bundled
+
+    print("scenarios:", ", ".join(bundled()))
+    print("rankers:  ", ", ".join(available()))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for docs and tests)."""
+    p = argparse.ArgumentParser(prog="basketgym", description="Grocery-marketplace ranking testbed.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    r = sub.add_parser("run", help="run a scenario for its rankers and seeds, print the long-horizon table")
+    r.add_argument("scenario", help="scenario TOML path or bundled name (default, smoke, ads_heavy)")
+    r.add_argument("--rankers", help="comma-separated ranker names (default: the scenario's)")
+    r.add_argument("--seeds", type=int, help="worlds per ranker (default: the scenario's run.seeds)")
+    r.add_argument("--days", type=int, help="override the scenario's horizon")
+    r.add_argument("--out", help="run directory (default: runs/<scenario>-<timestamp>)")
+    r.add_argument("--overwrite", action="store_true", help="replace --out if it exists (only once the run completes)")
+    r.add_argument("--jobs", type=int, default=1, help="worlds simulated in parallel processes")
+    r.add_argument("--no-write", action="store_true", help="print results without writing a run directory")
+    r.set_defaults(func=_cmd_run)
+
+    v = sub.add_parser("validate", help="measure a scenario's realism against public grocery facts")
+    v.add_argument("scenario")
+    v.add_argument("--ranker", default="popularity")
+    v.add_argument("--days", type=int)
+    v.set_defaults(func=_cmd_validate)
+
+    ls = sub.add_parser("list", help="bundled scenarios and registered rankers")
+    ls.set_defaults(func=_cmd_list)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``basketgym`` console script."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    for name in ("seeds", "jobs", "days"):
+        value = getattr(args, name, None)
+        if value is not None and value < 1:
+            parser.exit(EXIT_USAGE, f"basketgym: error: --{name} = {value}: must be >= 1\n")
+    try:
+        return args.func(args)
+    except BasketgymError as e:
+        print(f"basketgym: error: {e}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print(
+            "\nbasketgym: interrupted; earlier results are intact"
+            " (this run's finished worlds are in its .partial directory)",
+            file=sys.stderr,
+        )
+        return EXIT_INTERRUPTED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,207 @@
+"""Realism check: public grocery facts measured from a run, against their targets and bands."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from eval.outcomes import active_days, reorder_flags
+from eval.tables import Table, columns
+
+INSTACART = "Instacart Online Grocery 2017"
+DUNNHUMBY = "dunnhumby The Complete Journey"
+POSITION_BIAS = "eye-tracking and position-bias literature"
+DAYS_CAP = 30  # Instacart's days_since_prior_order stops at 30
+SURFACE_NAMES = ("home", "search")  # sim.protocol.SURFACE_NAMES, by surface code
+
+
+@dataclass(frozen=True)
+class Fact:
+    """One measured fact with its public target and the band we accept (low <= value <= high)."""
+
+    name: str
+    value: float
+    target: float
+    low: float
+    high: float
+    source: str
+    ok: bool
+
+
+def _fact(name: str, value: float, target: float, low: float, high: float, source: str) -> Fact:
+    value = float(value)
+    return Fact(name, value, float(target), low, high, source, bool(low <= value <= high))
+
+
+def _order_rows(sessions: Table) -> dict[str, np.ndarray]:
+    s = columns(sessions, "sessions", ("shopper_id", "day", "n_lines"))
+    keep = s["n_lines"] > 0
+    return {c: a[keep] for c, a in s.items()}
+
+
+def items_per_order(sessions: Table, start_day: int = 0) -> np.ndarray:
+    """Lines of every order (visit with at least one line) placed on or after ``start_day``."""
+    o = _order_rows(sessions)
+    return o["n_lines"][o["day"] >= start_day].astype(np.int64)
+
+
+def days_between_orders(sessions: Table, cap: int = DAYS_CAP, start_day: int = 0) -> np.ndarray:
+    """Days since the same shopper's previous order, capped at ``cap`` (Instacart's convention).
+
+    One value per order except each shopper's first, for orders placed on or after ``start_day``
+    (the previous order may be earlier).
+    """
+    o = _order_rows(sessions)
+    shopper, day = o["shopper_id"].astype(np.int64), o["day"].astype(np.int64)
+    order = np.lexsort((day, shopper))
+    shopper, day = shopper[order], day[order]
+    follows = shopper[1:] == shopper[:-1]
+    gaps = (day[1:] - day[:-1])[follows & (day[1:] >= start_day)]
+    return np.minimum(gaps, cap)
+
+
+def ctr_by_position(slates: Table) -> pd.DataFrame:
+    """Click-through per surface and slate position (0-based): shown, clicked, ctr = clicked/shown.
+
+    A position is shown when the slate has an item there (not -1 padding).
+    """
+    t = columns(slates, "slates", ("surface", "slate", "clicked"))
+    frames = []
+    for code in np.unique(t["surface"]):
+        rows = t["surface"] == code
+        shown = t["slate"][rows] >= 0
+        clicked = t["clicked"][rows].astype(bool) & shown
+        n_shown, n_clicked = shown.sum(axis=0), clicked.sum(axis=0)
+        name = SURFACE_NAMES[code] if 0 <= code < len(SURFACE_NAMES) else f"surface{code}"
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ctr = n_clicked / n_shown
+        frames.append(
+            pd.DataFrame(
+                {
+                    "surface": name,
+                    "position": np.arange(shown.shape[1]),
+                    "shown": n_shown.astype(np.int64),
+                    "clicked": n_clicked.astype(np.int64),
+                    "ctr": ctr,
+                }
+            )
+        )
+    if not frames:
+        return pd.DataFrame(columns=["surface", "position", "shown", "clicked", "ctr"])
+    return pd.concat(frames, ignore_index=True)
+
+
+def _rank_correlation(x: np.ndarray, y: np.ndarray) -> float:
+    """Spearman's rho without scipy's constant-input warning (NaN then)."""
+    if len(x) < 2:
+        return math.nan
+    rx, ry = stats.rankdata(x), stats.rankdata(y)
+    if np.ptp(rx) == 0 or np.ptp(ry) == 0:
+        return math.nan
+    return float(np.corrcoef(rx, ry)[0, 1])
+
+
+def _ctr_facts(slates: Table) -> list[Fact]:
+    facts = []
+    table = ctr_by_position(slates)
+    for surface, g in table.groupby("surface", sort=False):
+        g = g[g["shown"] > 0]
+        ctr = g["ctr"].to_numpy(np.float64)
+        rho = _rank_correlation(g["position"].to_numpy(), ctr)
+        steepness = ctr[-1] / ctr[0] if len(ctr) > 1 and ctr[0] > 0 else math.nan
+        facts += [
+            _fact(f"ctr_rank_correlation_{surface}", rho, -1.0, -1.0, -0.8, POSITION_BIAS),
+            _fact(f"ctr_last_over_first_{surface}", steepness, math.nan, 0.0, 0.5, POSITION_BIAS),
+        ]
+    return facts
+
+
+def calibration_facts(
+    purchases: Table,
+    sessions: Table,
+    slates: Table,
+    shoppers: Table,
+    days: int,
+    warmup_days: int = 0,
+) -> list[Fact]:
+    """The DESIGN.md realism facts measured on one run (orders from ``warmup_days`` on).
+
+    Re-orders are still detected against the whole history, and a gap between orders may start
+    before the warm-up. Facts: ``reorder_share``, ``items_per_order_mean`` / ``_median``,
+    ``days_between_orders_median`` / ``_mean`` / ``_share_7`` / ``_share_cap`` (capped at 30),
+    ``trips_per_active_week`` (orders per week a shopper is active, join to churn), and per slate
+    surface ``ctr_rank_correlation_<surface>`` (Spearman rho of click-through against position)
+    and ``ctr_last_over_first_<surface>`` (how steeply it decays).
+    """
+    p = columns(purchases, "purchases", ("day",))
+    flags = reorder_flags(purchases)[p["day"] >= warmup_days]
+    items = items_per_order(sessions, warmup_days)
+    gaps = days_between_orders(sessions, DAYS_CAP, warmup_days)
+    sh = columns(shoppers, "shoppers", ("join_day", "churn_day"))
+    exposure = active_days(sh["join_day"], sh["churn_day"], days, warmup_days).sum()
+
+    def mean(a: np.ndarray) -> float:
+        return float(a.mean()) if len(a) else math.nan
+
+    def median(a: np.ndarray) -> float:
+        return float(np.median(a)) if len(a) else math.nan
+
+    # DESIGN.md gives the bands of reorder_share, items_per_order_mean and the two
+    # days_between_orders averages; the other bands are ours, wide enough for sampling noise
+    facts = [
+        _fact("reorder_share", mean(flags), 0.59, 0.50, 0.68, f"{INSTACART} (58.97% of lines)"),
+        _fact("items_per_order_mean", mean(items), 10.1, 8.0, 12.0, INSTACART),
+        _fact("items_per_order_median", median(items), 8.0, 6.0, 10.0, INSTACART),
+        _fact("days_between_orders_median", median(gaps), 7.0, 5.0, 9.0, INSTACART),
+        _fact("days_between_orders_mean", mean(gaps), 11.1, 8.0, 14.0, INSTACART),
+        _fact("days_between_orders_share_7", mean(gaps == 7), 0.10, 0.05, 0.15, INSTACART),
+        _fact(
+            "days_between_orders_share_cap", mean(gaps == DAYS_CAP), 0.115, 0.06, 0.18, INSTACART
+        ),
+        _fact(
+            "trips_per_active_week",
+            7 * len(items) / exposure if exposure else math.nan,
+            1.1,
+            0.8,
+            1.4,
+            DUNNHUMBY,
+        ),
+    ]
+    return facts + _ctr_facts(slates)
+
+
+def _num(v: float) -> str:
+    return "—" if math.isnan(v) else f"{v:.3g}"
+
+
+def format_facts(facts: Sequence[Fact]) -> str:
+    """An aligned text table: fact, value, target, accepted band, ✓/✗, source."""
+    header = ("fact", "value", "target", "band", "ok", "source")
+    rows = [
+        (
+            f.name,
+            _num(f.value),
+            _num(f.target),
+            f"[{_num(f.low)}, {_num(f.high)}]",
+            "✓" if f.ok else "✗",
+            f.source,
+        )
+        for f in facts
+    ]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    right = {1, 2, 3}
+
+    def line(cells: Sequence[str]) -> str:
+        parts = [
+            c.rjust(w) if i in right else c.ljust(w)
+            for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ]
+        return "  ".join(parts).rstrip()
+
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line(header), rule, *(line(r) for r in rows)])

@@ -1,0 +1,154 @@
+"""Readable reports of run results: the ranker comparison table and atomic JSON summaries."""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from eval.metrics import across_seeds
+
+MISSING = "—"
+
+
+def money(v: float) -> str:
+    """Whole currency units with thousands separators: 1,234,568."""
+    return f"{v:,.0f}"
+
+
+def money_cents(v: float) -> str:
+    """Currency with cents and thousands separators: 1,234.57."""
+    return f"{v:,.2f}"
+
+
+def percent(v: float) -> str:
+    """A rate as a percentage with one decimal: 59.1%."""
+    return f"{v:.1%}"
+
+
+def decimal(v: float) -> str:
+    """A plain number with two decimals: 10.14."""
+    return f"{v:,.2f}"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the summary table: its header, the metric key and how to print a value."""
+
+    label: str
+    key: str
+    fmt: Callable[[float], str]
+
+
+SUMMARY_COLUMNS: tuple[Column, ...] = (
+    Column("GTV", "gtv", money),
+    Column("margin", "margin", money),
+    Column("ad revenue", "ad_revenue", money),
+    Column("orders/shopper", "orders_per_shopper", decimal),
+    Column("basket size", "basket_size", decimal),
+    Column("reorder rate", "reorder_rate", percent),
+    Column("retention 30d", "retention_30d", percent),
+    Column("retention 90d", "retention_90d", percent),
+    Column("retention 180d", "retention_180d", percent),
+    Column("LTV 180d", "ltv_180d", money_cents),
+)
+
+
+def _cells(mean: float, half: float, fmt: Callable[[float], str]) -> tuple[str, str]:
+    """The mean text and the half-width text ('' when there is no interval)."""
+    if math.isnan(mean):
+        return MISSING, ""
+    return fmt(mean), "" if math.isnan(half) else fmt(half)
+
+
+def format_summary_table(df: pd.DataFrame, columns: Sequence[Column] = SUMMARY_COLUMNS) -> str:
+    """Fixed-width comparison table, one row per ranker, from per-seed summaries.
+
+    ``df`` holds one row per (ranker, seed): a ``ranker`` column plus the ``summarize`` keys.
+    A cell reads "mean ± half-width" of the 95% t-interval across seeds, or the value alone when
+    there is one seed; a metric absent from the runs prints as "—". Rankers keep their order.
+    """
+    if "ranker" not in df.columns:
+        raise ValueError(f"summary frame: missing column 'ranker' (has: {', '.join(df.columns)})")
+    body: list[list[tuple[str, str]]] = []
+    names, seeds = [], []
+    for ranker, group in df.groupby("ranker", sort=False):
+        stats = across_seeds(group.drop(columns="ranker").to_dict("records"))
+        names.append(str(ranker))
+        seeds.append(str(len(group)))
+        row = []
+        for col in columns:
+            if col.key in stats.index:
+                row.append(
+                    _cells(stats.at[col.key, "mean"], stats.at[col.key, "half_width"], col.fmt)
+                )
+            else:
+                row.append((MISSING, ""))
+        body.append(row)
+
+    header = ["ranker", "seeds", *(c.label for c in columns)]
+    text_rows = [[n, s] for n, s in zip(names, seeds, strict=True)]
+    widths = [max([len(header[0]), *map(len, names)]), max([len(header[1]), *map(len, seeds)])]
+    for j in range(len(columns)):
+        mean_w = max((len(r[j][0]) for r in body), default=0)
+        half_w = max((len(r[j][1]) for r in body), default=0)
+        for i, r in enumerate(body):
+            mean_txt, half_txt = r[j]
+            cell = mean_txt.rjust(mean_w)
+            if half_w:
+                cell += f" ± {half_txt.rjust(half_w)}" if half_txt else " " * (half_w + 3)
+            text_rows[i].append(cell)
+        widths.append(max([len(header[j + 2]), *(len(t[j + 2]) for t in text_rows)]))
+
+    def line(cells: Sequence[str]) -> str:
+        first = cells[0].ljust(widths[0])
+        rest = (c.rjust(w) for c, w in zip(cells[1:], widths[1:], strict=True))
+        return "  ".join([first, *rest]).rstrip()
+
+    out = [line(header), "  ".join("-" * w for w in widths), *(line(r) for r in text_rows)]
+    if any(int(s) > 1 for s in seeds):
+        out.append("± : half-width of the 95% t-interval across seeds")
+    return "\n".join(out)
+
+
+def _plain(obj: Any) -> Any:
+    """JSON-ready copy: numpy scalars and arrays to Python, NaN and infinities to null."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple | np.ndarray):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, Path):
+        return str(obj)
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def write_json_atomic(obj: Any, path: str | Path) -> None:
+    """Write ``obj`` as indented JSON beside ``path`` and rename it into place (no torn files).
+
+    NaN and infinities become null (strict JSON); numpy values become plain numbers.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(_plain(obj), f, indent=2, allow_nan=False, ensure_ascii=False)
+            f.write("\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,6 @@
+"""The platform side: rankers that see only public attributes and logged history."""
+
+from rankers import baselines as _baselines  # noqa: F401  (registers the baseline rankers)
+from rankers.registry import available, make_ranker, register
+
+__all__ = ["available", "make_ranker", "register"]

@@ -1,0 +1,124 @@
+"""The standard sponsored-slot auction shared by all rankers, and slate assembly around its ads.
+
+The auction fills ``request.ad_positions`` (those below K, at most ``max_sponsored`` of them, in
+ascending order) with ad-eligible candidates ranked by ``bid x pCTR``, where the pCTR proxy is
+rank-based, ``1 / (1 + organic rank)``, so it needs no calibrated model and means the same for
+every ranker. The best ad takes the earliest ad position. The other positions hold the organic
+order without the ad items. Ties go to the better organic rank.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from rankers import topk
+
+
+def ad_slots(positions: Sequence[int], slate_size: int, max_sponsored: int) -> np.ndarray:
+    """Positions the auction fills: distinct, below K, ascending, at most ``max_sponsored``."""
+    usable = sorted({int(p) for p in positions if 0 <= int(p) < slate_size})
+    return np.array(usable[: max(0, int(max_sponsored))], np.int64)
+
+
+def rank_pctr(width: int) -> np.ndarray:
+    """The auction's relevance proxy by organic rank r: ``1 / (1 + r)``."""
+    return (1.0 / (1.0 + np.arange(width))).astype(np.float32)
+
+
+def pick_best(value: np.ndarray, n: int, *, overwrite: bool = False) -> np.ndarray:
+    """Indices of the ``n`` largest positive values per row, best first; -1 when a row runs out.
+
+    ``value`` (B, W) is non-negative and 0 marks an ineligible entry; ties go to the lower index.
+    The result (B, n) is valid in a prefix of each row. ``overwrite`` lets it zero ``value``'s
+    picked entries instead of working on a copy.
+    """
+    v = value if overwrite else np.array(value, dtype=np.float32, copy=True)
+    b, w = v.shape
+    flat = v.reshape(-1)
+    base = np.arange(b, dtype=np.int64) * w
+    out = np.full((b, n), -1, np.int64)
+    for i in range(n):
+        j = v.argmax(axis=1)
+        at = base + j
+        hit = np.take(flat, at) > 0
+        out[:, i] = np.where(hit, j, -1)
+        flat[at] = 0.0
+    return out
+
+
+def auction(keys: np.ndarray, ad_bid: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """The standard auction: ad columns (B, n) best first (-1 none), and their organic ranks.
+
+    ``keys`` are the organic order's row-sorted keys (``topk.sorted_keys``); ``ad_bid`` (B, C) is
+    each candidate's bid where it is placeable and ad-eligible, 0 elsewhere.
+    """
+    b, c = keys.shape
+    cols = topk.key_columns(keys)
+    cols += (np.arange(b, dtype=np.int64) * c)[:, None]  # flat index of each ranked candidate
+    value = np.take(ad_bid.reshape(-1), cols)  # bids in organic order
+    value *= rank_pctr(c)
+    rank = pick_best(value, n, overwrite=True)
+    flat = np.take_along_axis(cols, np.maximum(rank, 0), axis=1)
+    ad_cols = flat - (np.arange(b, dtype=np.int64) * c)[:, None]
+    return np.where(rank >= 0, ad_cols, -1), rank
+
+
+def assemble(
+    organic: np.ndarray,
+    n_placeable: np.ndarray,
+    ad_cols: np.ndarray | None,
+    positions: np.ndarray,
+    slate_size: int,
+    ad_rank: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Slate columns (B, K) with -1 beyond each row's length, and the sponsored flags.
+
+    ``n_placeable`` (B,) counts each row's placeable candidates: a row holds
+    ``min(K, n_placeable)`` items. ``ad_cols`` (B, n) holds the ad picks best first (-1 where none,
+    valid in a prefix); pick i goes to ``positions[i]`` when that position exists in the row.
+    ``organic`` (B, W) holds candidate columns best first, placeable ones first. Either it still
+    contains the ads, and ``ad_rank`` (B, n) gives each ad's index in it (then
+    ``W >= min(C, K + n)``), or ``ad_rank`` is None and it already leaves out the ads that are used
+    (``W >= min(C, K)``). Either way no item appears twice.
+    """
+    b, k = organic.shape[0], slate_size
+    w = organic.shape[1]
+    length = np.minimum(n_placeable, k)
+    pos = np.arange(k)
+    beyond = pos[None, :] >= length[:, None]
+    n = len(positions)
+    use = None
+    if ad_cols is not None and n:
+        if ad_cols.shape != (b, n):
+            raise ValueError(f"ad_cols has shape {ad_cols.shape}, expected ({b}, {n})")
+        use = (ad_cols >= 0) & (positions[None, :] < length[:, None])
+
+    # organic index of every slot: its position minus the ads placed before it ...
+    j = np.broadcast_to(pos, (b, k)).copy()
+    slot_ad = np.zeros((b, k), bool)
+    slot_col = np.full((b, k), -1, np.int64)
+    if use is not None:
+        for i, p in enumerate(positions):
+            j[:, p + 1 :] -= use[:, i : i + 1]
+        slot_ad[:, positions] = use
+        slot_col[:, positions] = np.where(use, ad_cols, -1)
+        # ... shifted past the used ads' own places in the organic order (ascending)
+        if ad_rank is not None:
+            skip = np.sort(np.where(use, ad_rank, np.iinfo(np.int64).max), axis=1)
+            for i in range(n):
+                j += skip[:, i : i + 1] <= j
+    np.minimum(j, w - 1, out=j)
+    j += (np.arange(b, dtype=np.int64) * w)[:, None]
+    slate = np.where(slot_ad, slot_col, np.take(organic.reshape(-1), j))
+    slate[beyond] = -1
+    return slate, slot_ad
+
+
+def used_ads(
+    ad_cols: np.ndarray, positions: np.ndarray, n_placeable: np.ndarray, slate_size: int
+) -> np.ndarray:
+    """The picks ``assemble`` will place (others set to -1): their position exists in the row."""
+    length = np.minimum(n_placeable, slate_size)
+    return np.where((ad_cols >= 0) & (positions[None, :] < length[:, None]), ad_cols, -1)

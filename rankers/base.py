@@ -1,0 +1,197 @@
+"""Base classes of rankers: feature-store bookkeeping; top-K + ad auction for scoring rankers."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from rankers import ads, topk
+from rankers.candidates import placeable
+from rankers.features import FeatureStore
+from sim.catalog import PublicCatalog
+from sim.errors import RankerError
+from sim.protocol import SURFACE_NAMES, SURFACE_SEARCH, RankRequest, RankResponse
+
+_LOWEST = np.float32(np.finfo(np.float32).min)
+
+# ad columns (B, n) or None, their slate positions (n,), their ranks in the organic order or None
+AdPicks = tuple[np.ndarray | None, np.ndarray, np.ndarray | None]
+
+
+class BaseRanker:
+    """A ranker keeping a ``FeatureStore`` of the logs it is fed; ``fit`` does nothing by default.
+
+    Arguments: ``half_life_days`` of the store's recent popularity, ``history_slots`` per shopper.
+    ``reset(catalog, seed)`` starts a world; ``update(day_log)`` ingests a finished day (its
+    ``slates``, ``purchases`` and ``sessions`` tables); ``rank`` refuses a request for a day whose
+    logs were already ingested (that would leak the future into the slate).
+    """
+
+    name: str = "base"
+
+    def __init__(self, *, half_life_days: float = 14.0, history_slots: int = 32):
+        self.half_life_days = half_life_days
+        self.history_slots = history_slots
+        self.seed = 0
+        self._catalog: PublicCatalog | None = None
+        self._features: FeatureStore | None = None
+
+    @property
+    def catalog(self) -> PublicCatalog:
+        """The public catalog of the current world."""
+        if self._catalog is None:
+            raise RankerError(f"ranker '{self.name}': call reset(catalog, seed) first")
+        return self._catalog
+
+    @property
+    def features(self) -> FeatureStore:
+        """The feature store of the current world."""
+        if self._features is None:
+            raise RankerError(f"ranker '{self.name}': call reset(catalog, seed) first")
+        return self._features
+
+    def reset(self, catalog: PublicCatalog, seed: int) -> None:
+        """Start a new world: forget all logs."""
+        self._catalog = catalog
+        self.seed = int(seed)
+        self._features = FeatureStore(
+            catalog, half_life_days=self.half_life_days, history_slots=self.history_slots
+        )
+        self._ad_bid = np.where(catalog.ad_eligible, catalog.bid, 0.0).astype(np.float32)
+
+    def update(self, day_log: Mapping[str, Mapping[str, np.ndarray]]) -> None:
+        """Ingest one finished day's tables into the feature store."""
+        self.features.ingest(day_log)
+
+    def fit(self, day: int) -> None:
+        """Refit on the scenario's cadence; static rankers have nothing to fit."""
+
+    def rank(self, request: RankRequest) -> RankResponse:
+        """Slates for a batch of requests."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------------------------------
+    # helpers for subclasses
+
+    def check_request(self, request: RankRequest) -> None:
+        """Raise RankerError on a malformed request or one that would see its own day's logs."""
+        c = request.candidates
+        b = request.batch_size
+        if c.ndim != 2 or c.shape[0] != b or len(request.query) != b:
+            raise RankerError(
+                f"ranker '{self.name}': request has {b} shoppers, query {np.shape(request.query)}, "
+                f"candidates {c.shape}; expected (B,) and (B, C)"
+            )
+        if request.slate_size < 0:
+            raise RankerError(
+                f"ranker '{self.name}': slate_size = {request.slate_size}: must be >= 0"
+            )
+        through = self.features.through_day
+        if request.day <= through:
+            raise RankerError(
+                f"ranker '{self.name}': ranking day {request.day} with logs through day {through} "
+                "already ingested (not point-in-time); call update() only after a day ends"
+            )
+
+    def placeable(self, request: RankRequest) -> np.ndarray:
+        """(B, C) mask of placeable candidates (real, available, first in row); cached."""
+        cached = getattr(self, "_placeable_cache", None)
+        if cached is not None and cached[0] is request:
+            return cached[1]
+        ok = placeable(request.candidates, self.catalog.available)
+        self._placeable_cache = (request, ok)
+        return ok
+
+    def ad_bids(self, request: RankRequest, ok: np.ndarray) -> np.ndarray:
+        """(B, C) float32 bid of each placeable ad-eligible candidate, 0 elsewhere."""
+        bid = np.take(self._ad_bid, np.maximum(request.candidates, 0))
+        bid *= ok
+        return bid
+
+    @staticmethod
+    def aisle_of_rows(request: RankRequest) -> np.ndarray | None:
+        """The query aisle of each row when every candidate comes from it (search), else None."""
+        return np.asarray(request.query) if request.surface == SURFACE_SEARCH else None
+
+    @staticmethod
+    def response(
+        request: RankRequest,
+        cols: np.ndarray,
+        sponsored: np.ndarray,
+        propensity: np.ndarray | None = None,
+    ) -> RankResponse:
+        """Slate columns (B, K) (-1 empty) -> response; propensity defaults to 1.0 where placed."""
+        placed = cols >= 0
+        b, c = request.candidates.shape
+        flat = np.maximum(cols, 0) + (np.arange(b, dtype=np.int64) * c)[:, None]
+        items = np.take(request.candidates.reshape(-1), flat)
+        slate = np.where(placed, items, -1).astype(np.int32)
+        if propensity is None:
+            prop = placed.astype(np.float32)
+        else:
+            prop = np.where(placed, propensity, 0.0).astype(np.float32)
+        return RankResponse(slate=slate, propensity=prop, sponsored=sponsored & placed)
+
+    @staticmethod
+    def empty_response(request: RankRequest) -> RankResponse:
+        """All-empty slates (no candidates, or K = 0)."""
+        shape = (request.batch_size, request.slate_size)
+        return RankResponse(
+            np.full(shape, -1, np.int32), np.zeros(shape, np.float32), np.zeros(shape, bool)
+        )
+
+
+class ScoringRanker(BaseRanker):
+    """A deterministic ranker defined by ``score``: ``rank`` = top-K per row + the standard auction.
+
+    Subclasses implement ``score(request) -> (B, C) float32`` with -inf for candidates that cannot
+    be placed (``self.placeable(request)`` is False). ``rank`` enforces that mask; a placeable
+    candidate scored NaN or -inf is still placed, after all others (a row is shorter than K only
+    when it has fewer placeable candidates). Ties go to the lower candidate column. Propensities
+    are 1.0. Override ``sponsored`` to change how ads are chosen and where they go.
+    """
+
+    def score(self, request: RankRequest) -> np.ndarray:
+        """(B, C) float32 scores, higher is better; -inf where a candidate cannot be placed."""
+        raise NotImplementedError
+
+    def sponsored(self, request: RankRequest, keys: np.ndarray, ok: np.ndarray) -> AdPicks:
+        """The standard auction: ad columns (B, n), their slate positions (n,), their organic ranks.
+
+        ``keys`` are the row-sorted organic keys, ``ok`` the placeable mask. Return
+        ``(None, positions, None)`` for no ads.
+        """
+        positions = ads.ad_slots(request.ad_positions, request.slate_size, request.max_sponsored)
+        if len(positions) == 0:
+            return None, positions, None
+        bid = self.ad_bids(request, ok)
+        if not bid.any():
+            return None, positions, None
+        ad_cols, ad_rank = ads.auction(keys, bid, len(positions))
+        return ad_cols, positions, ad_rank
+
+    def rank(self, request: RankRequest) -> RankResponse:
+        """Top-K of ``score`` per row with the sponsored placements of ``sponsored``."""
+        self.check_request(request)
+        b, c = request.candidates.shape
+        if b == 0 or c == 0 or request.slate_size == 0:
+            return self.empty_response(request)
+        try:
+            ok = self.placeable(request)
+            scores = np.asarray(self.score(request), dtype=np.float32)
+            if scores.shape != (b, c):
+                raise RankerError(
+                    f"ranker '{self.name}': score() returned shape {scores.shape} for "
+                    f"{SURFACE_NAMES[request.surface]} candidates {(b, c)}"
+                )
+            s = np.where(ok, np.fmax(scores, _LOWEST), np.float32(-np.inf))
+            keys = topk.sorted_keys(s)
+            ad_cols, positions, ad_rank = self.sponsored(request, keys, ok)
+            organic = topk.key_columns(keys, min(c, request.slate_size + len(positions)))
+            n_ok = np.add.reduce(ok, axis=1, dtype=np.int32)
+            k = request.slate_size
+            cols, is_ad = ads.assemble(organic, n_ok, ad_cols, positions, k, ad_rank)
+            return self.response(request, cols, is_ad)
+        finally:
+            self._placeable_cache = None

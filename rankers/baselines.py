@@ -1,0 +1,180 @@
+"""Baseline rankers: random, popularity, buy-again and myopic margin-greedy."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+
+from rankers import ads, topk
+from rankers.base import AdPicks, BaseRanker, ScoringRanker
+from rankers.candidates import placeable
+from rankers.registry import register
+from sim import rng
+from sim.catalog import PublicCatalog
+from sim.protocol import RankRequest, RankResponse
+from sim.rng import Purpose
+
+_NEG_INF = np.float32(-np.inf)
+
+
+@register("random")
+class RandomRanker(BaseRanker):
+    """Uniformly random order of the placeable candidates, with exact placement propensities.
+
+    The order of a row is a pure function of (seed, shopper, day, surface, query) and the candidate
+    item ids: it does not depend on the batch the row comes in, nor on the column an item sits in.
+
+    Ads: the standard auction ranks ad-eligible candidates by bid x pCTR, with a rank-based pCTR.
+    Under a uniformly random organic order every candidate has the same expected rank, so the
+    auction reduces to the highest bids (ties: lower column), placed at ``request.ad_positions``.
+    This keeps ads deterministic and every propensity exact: 1.0 for a sponsored placement, and
+    ``1 / (n - a)`` for an organic one, where n is the row's placeable candidates and a its ads.
+    """
+
+    def rank(self, request: RankRequest) -> RankResponse:
+        """Random slates; see the class docstring for ads and propensities."""
+        self.check_request(request)
+        cands = request.candidates
+        b, c = cands.shape
+        k = request.slate_size
+        if b == 0 or c == 0 or k == 0:
+            return self.empty_response(request)
+        ok = placeable(cands, self.catalog.available)
+        n_ok = np.add.reduce(ok, axis=1, dtype=np.int32)
+        keys = self.random_keys(request, ok)
+        positions = ads.ad_slots(request.ad_positions, k, request.max_sponsored)
+        ad_cols = None
+        if len(positions):
+            bid = self.ad_bids(request, ok)
+            if bid.any():
+                ad_cols = ads.used_ads(ads.pick_best(bid, len(positions)), positions, n_ok, k)
+                # the ads leave the organic order: the rest is a uniform permutation of the others
+                r, i = np.nonzero(ad_cols >= 0)
+                keys[r, ad_cols[r, i]] |= np.uint64(1) << np.uint64(63)
+        keys.sort(axis=1)
+        col_bits = np.uint64(max(1, int(c - 1).bit_length()))
+        organic = keys[:, : min(c, k)] & ((np.uint64(1) << col_bits) - np.uint64(1))
+        cols, is_ad = ads.assemble(organic.astype(np.int64), n_ok, ad_cols, positions, k)
+        n_organic = n_ok - is_ad.sum(axis=1)
+        propensity = np.where(is_ad, 1.0, 1.0 / np.maximum(n_organic, 1)[:, None])
+        return self.response(request, cols, is_ad, propensity)
+
+    def random_keys(self, request: RankRequest, ok: np.ndarray) -> np.ndarray:
+        """(B, C) uint64 sort keys: random bits per (row, item), then column; unplaceable last."""
+        cands = request.candidates
+        c = cands.shape[1]
+        col_bits = np.uint64(max(1, int(c - 1).bit_length()))
+        surface_query = (np.asarray(request.query, np.int64) + 1) | (int(request.surface) << 24)
+        counters = (surface_query.astype(np.uint64)[:, None] << np.uint64(32)) | np.maximum(
+            cands, 0
+        ).astype(np.uint64)
+        w = rng.words(self.seed, Purpose.RANKER, request.shopper_ids, request.day, counters)
+        w >>= np.uint64(1) + col_bits  # top bit clear: placeable keys sort before unplaceable ones
+        w <<= col_bits
+        w |= np.arange(c, dtype=np.uint64)
+        w[~ok] |= np.uint64(1) << np.uint64(63)
+        return w
+
+
+class _PopularityTable:
+    """Global popularity order as a score in (-1, 0): recent purchases, lower price, lower id."""
+
+    def __init__(self) -> None:
+        self.score = np.zeros(0, np.float32)
+        self._price = np.zeros(0, np.float32)
+
+    def refresh(self, recent: np.ndarray, price: np.ndarray) -> None:
+        n = len(recent)
+        order = np.lexsort((np.arange(n), price, -recent))
+        self.score = np.empty(n, np.float32)
+        self.score[order] = -(np.arange(n) + 1.0) / (n + 1.0)
+        self._price = np.array(price, copy=True)
+
+    def stale(self, price: np.ndarray) -> bool:
+        return not np.array_equal(price, self._price)
+
+
+@register("popularity")
+class PopularityRanker(ScoringRanker):
+    """Items ordered by their decayed purchase count (half-life 14 days), the same for everyone.
+
+    Cold start and ties: the lower current price first, then the lower item id. The order is
+    recomputed after each ``update`` and whenever a price changed since.
+    """
+
+    def reset(self, catalog: PublicCatalog, seed: int) -> None:
+        """Start a world with no purchases: cheapest first."""
+        super().reset(catalog, seed)
+        self._popularity = _PopularityTable()
+        self._popularity.refresh(self.features.item_recent, catalog.price)
+
+    def update(self, day_log: Mapping[str, Mapping[str, np.ndarray]]) -> None:
+        """Ingest the day and recompute the popularity order."""
+        super().update(day_log)
+        self._popularity.refresh(self.features.item_recent, self.catalog.price)
+
+    def popularity(self) -> np.ndarray:
+        """(N,) float32 popularity score in (-1, 0), higher is more popular."""
+        if self._popularity.stale(self.catalog.price):
+            self._popularity.refresh(self.features.item_recent, self.catalog.price)
+        return self._popularity.score
+
+    def score(self, request: RankRequest) -> np.ndarray:
+        """Popularity of each candidate."""
+        s = np.take(self.popularity(), np.maximum(request.candidates, 0))
+        return np.where(self.placeable(request), s, _NEG_INF)
+
+
+@register("buy_again")
+class BuyAgainRanker(PopularityRanker):
+    """The shopper's own purchases first (most bought, then most recent), then popularity.
+
+    Score of an item bought before: ``1 + count + (last_day + 1) / (day + 2)`` (> 1; the fraction
+    breaks count ties by recency); of an item never bought (or evicted from the shopper's 32 history
+    slots): its popularity score in (-1, 0).
+    """
+
+    def score(self, request: RankRequest) -> np.ndarray:
+        """Own purchase counts, recency, then popularity."""
+        cands = np.maximum(request.candidates, 0)
+        count, last = self.features.pair_history(
+            request.shopper_ids, cands, self.aisle_of_rows(request)
+        )
+        pop = np.take(self.popularity(), cands)
+        own = 1.0 + count + (last + 1.0) / (request.day + 2.0)
+        s = np.where(count > 0, own.astype(np.float32), pop)
+        return np.where(self.placeable(request), s, _NEG_INF)
+
+
+@register("margin_greedy")
+class MarginGreedyRanker(ScoringRanker):
+    """Myopic revenue: sponsored slots at the top, then the highest margin per unit.
+
+    It ignores the standard auction: the first ``min(max_sponsored, K)`` positions go to the
+    ad-eligible candidates with the highest bids (ties: higher margin, then lower column); the rest
+    of the slate is ordered by ``price x margin_rate`` (current price).
+    """
+
+    def score(self, request: RankRequest) -> np.ndarray:
+        """Margin per unit of each candidate."""
+        margin = self.catalog.price * self.catalog.margin_rate
+        s = np.take(margin.astype(np.float32), np.maximum(request.candidates, 0))
+        return np.where(self.placeable(request), s, _NEG_INF)
+
+    def sponsored(self, request: RankRequest, keys: np.ndarray, ok: np.ndarray) -> AdPicks:
+        """Highest bids at the top of the slate."""
+        k = request.slate_size
+        positions = np.arange(min(max(0, request.max_sponsored), k), dtype=np.int64)
+        if len(positions) == 0:
+            return None, positions, None
+        bid = self.ad_bids(request, ok)
+        if not bid.any():
+            return None, positions, None
+        b, c = keys.shape
+        base = (np.arange(b, dtype=np.int64) * c)[:, None]
+        flat = topk.key_columns(keys)  # margin order, so equal bids go to the higher margin
+        flat += base
+        rank = ads.pick_best(np.take(bid.reshape(-1), flat), len(positions), overwrite=True)
+        ad_cols = np.take_along_axis(flat, np.maximum(rank, 0), axis=1) - base
+        return np.where(rank >= 0, ad_cols, -1), positions, rank

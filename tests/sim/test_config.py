@@ -1,0 +1,93 @@
+"""Scenario validation: every malformed input is rejected with one line naming key, value and rule."""
+
+import tomllib
+
+import pytest
+
+from sim.config import ScenarioConfig, load_scenario, scenario_from_dict, to_toml
+from sim.errors import ScenarioError
+
+
+def _err(data: dict) -> str:
+    with pytest.raises(ScenarioError) as e:
+        scenario_from_dict(data, "x.toml")
+    msg = str(e.value)
+    assert "\n" not in msg
+    return msg
+
+
+def test_bundled_scenarios_load_and_roundtrip_through_toml():
+    for name in ("default", "smoke", "ads_heavy"):
+        cfg = load_scenario(name)
+        assert scenario_from_dict(tomllib.loads(to_toml(cfg))) == cfg
+
+
+def test_default_scenario_has_the_promised_size():
+    cfg = load_scenario("default")
+    assert cfg.population.shoppers == 10_000 and cfg.days == 180 and 2000 <= cfg.catalog.products <= 5000
+
+
+def test_unknown_key_suggests_nearest():
+    msg = _err({"population": {"shopers": 10}})
+    assert msg == (
+        "x.toml: [population] shopers: unknown key; did you mean 'shoppers'? allowed: shoppers, new_per_day, "
+        "visit_interval_days, visit_interval_spread, weekly_share, budget, budget_spread, price_sensitivity, "
+        "staples_used, household_spread"
+    )
+
+
+def test_unknown_top_level_key():
+    assert "dayz: unknown key; did you mean 'days'?" in _err({"dayz": 3})
+
+
+def test_wrong_type_names_key_value_and_type():
+    assert _err({"days": "ten"}) == "x.toml: days = 'ten': must be an integer"
+    assert "catalog.products = 2.5: must be an integer" in _err({"catalog": {"products": 2.5}})
+    assert "population.budget = true: must be a number" in _err({"population": {"budget": True}})
+
+
+def test_negative_and_out_of_range_sizes():
+    assert _err({"population": {"shoppers": -5}}) == "x.toml: population.shoppers = -5: must be between 1 and 50000000"
+    assert "catalog.products = 0: must be between 20 and 500000" in _err({"catalog": {"products": 0}})
+    assert "behaviour.organic_find = 1.5: must be between 0.0 and 1.0" in _err({"behaviour": {"organic_find": 1.5}})
+
+
+def test_choices_and_lists():
+    assert "run.event_log = 'some': must be one of 'full', 'none'" in _err({"run": {"event_log": "some"}})
+    assert "marketplace.ad_positions[1] = -1: must be between 0 and 99" in _err(
+        {"marketplace": {"ad_positions": [0, -1]}}
+    )
+    assert "rankers.names = 'random': must be a list of strings" in _err({"rankers": {"names": "random"}})
+
+
+def test_section_must_be_a_table():
+    assert "catalog: must be a table" in _err({"catalog": 3})
+
+
+def test_events_are_validated():
+    assert "events[0].kind = 'sale': must be one of 'promotion'" in _err({"events": [{"kind": "sale"}]})
+    assert "events[0].aisle = 999: must be -1 or below catalog.aisles (126)" in _err({"events": [{"aisle": 999}]})
+
+
+def test_cross_field_rules():
+    assert "ad_positions = [0, 12]: positions must be < slate_size (10)" in _err(
+        {"marketplace": {"ad_positions": [0, 12]}}
+    )
+    assert "catalog.aisles = 500: must be <= catalog.products (400)" in _err(
+        {"catalog": {"products": 400, "aisles": 500}}
+    )
+
+
+def test_missing_file_and_bad_toml(tmp_path):
+    with pytest.raises(ScenarioError, match="no such scenario file; bundled scenarios: ads_heavy, default, smoke"):
+        load_scenario(tmp_path / "nope.toml")
+    bad = tmp_path / "bad.toml"
+    bad.write_text("days = [\n")
+    with pytest.raises(ScenarioError, match="not valid TOML"):
+        load_scenario(bad)
+
+
+def test_configs_are_frozen():
+    cfg = ScenarioConfig()
+    with pytest.raises(AttributeError):
+        cfg.days = 3  # type: ignore[misc]
