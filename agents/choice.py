@@ -27,19 +27,19 @@ def decide(
     utility: np.ndarray,
     shock: np.ndarray,
     examined: np.ndarray,
-    threshold: np.ndarray,
-    click_margin: float,
+    click_threshold: np.ndarray,
+    buy_threshold: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Clicks and the single purchase of one intent over a slate.
 
-    ``utility``, ``shock``, ``examined`` are (R, K); ``threshold`` (R,) is the outside option. An
-    examined item is clicked when its noisy utility comes within ``click_margin`` of the outside
-    option; the shopper buys the best clicked item if it beats the outside option. Returns
-    (clicked (R, K) bool, bought position (R,) int, -1 for none).
+    ``utility``, ``shock``, ``examined`` are (R, K); thresholds are (R,). An examined item is
+    clicked when its noisy utility clears ``click_threshold``; the shopper buys the best clicked
+    item if it also clears ``buy_threshold`` (the outside option: keep looking, or go without).
+    Returns (clicked (R, K) bool, bought position (R,) int, -1 for none).
     """
     noisy = utility + shock
-    clicked = examined & (noisy > (threshold - click_margin)[:, None])
+    clicked = examined & (noisy > click_threshold[:, None])
     best = np.where(clicked, noisy, -np.inf).argmax(axis=1)
     best_val = np.take_along_axis(noisy, best[:, None], axis=1)[:, 0]
-    ok = clicked[np.arange(len(best)), best] & (best_val > threshold)
+    ok = clicked[np.arange(len(best)), best] & (best_val > buy_threshold)
     return clicked, np.where(ok, best, -1)

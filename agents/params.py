@@ -56,14 +56,14 @@ class BehaviourConfig:
     habit_weight: float = spec(1.6, lo=0.0, hi=20.0, doc="utility of a fully formed habit")
     habit_gain: float = spec(0.5, lo=0.0, hi=1.0, doc="share of the gap to a full habit closed by one purchase")
     habit_decay_days: float = spec(45.0, lo=1.0, hi=3650.0, doc="e-folding time of a habit without purchases")
+    click_threshold: float = spec(
+        0.9, lo=-20.0, hi=20.0, doc="an examined item is clicked when its noisy utility exceeds the aisle taste by this"
+    )
     need_threshold: float = spec(
-        -1.2, lo=-20.0, hi=20.0, doc="outside-option utility (relative to aisle taste) for a need"
+        1.2, lo=-20.0, hi=20.0, doc="a clicked item fills a need when its noisy utility exceeds the aisle taste by this"
     )
     want_threshold: float = spec(
-        0.4, lo=-20.0, hi=20.0, doc="outside-option utility (relative to aisle taste) for a want"
-    )
-    click_margin: float = spec(
-        0.7, lo=0.0, hi=20.0, doc="a shown item is clicked when its utility is within this of the outside option"
+        2.0, lo=-20.0, hi=20.0, doc="a clicked item fills a want when its noisy utility exceeds the aisle taste by this"
     )
     impulse_threshold: float = spec(
         2.2, lo=-20.0, hi=50.0, doc="utility above which a home-feed item outside every intent is bought on impulse"
@@ -83,6 +83,9 @@ class ChurnConfig:
     reference_satisfaction: float = spec(0.7, lo=0.0, hi=1.0, doc="satisfaction at which the hazard equals base_hazard")
     sensitivity: float = spec(
         9.0, lo=0.0, hi=100.0, doc="log-hazard change per unit of satisfaction below the reference"
+    )
+    engagement: float = spec(
+        1.5, lo=0.0, hi=20.0, doc="log change of the trip interval per unit of satisfaction below the reference"
     )
     unmet_need_penalty: float = spec(0.5, lo=0.0, hi=10.0, doc="session score lost per unit share of needs left unmet")
     irrelevant_ad_penalty: float = spec(

@@ -31,7 +31,7 @@ def init_shoppers(
     n_aisles = aisle_centroid.shape[0]
     # taste: a pull towards a few liked aisles plus an idiosyncratic part (brand tier, organic, size)
     liked = (u[:, :3] * n_aisles).astype(np.int64)
-    taste = aisle_centroid[liked].mean(axis=1) * 1.2 + z[:, :d] * (0.9 / np.sqrt(d))
+    taste = aisle_centroid[liked].mean(axis=1) * 1.2 + z[:, :d] * (2.4 / np.sqrt(d))
     state.taste[rows] = taste
     state.price_sensitivity[rows] = cfg.price_sensitivity * np.exp(0.45 * z[:, d] - 0.1)
     state.budget[rows] = cfg.budget * np.exp(cfg.budget_spread * z[:, d + 1])

@@ -29,3 +29,8 @@ def updated_satisfaction(satisfaction: np.ndarray, score: np.ndarray, cfg: Churn
 def churn_hazard(satisfaction: np.ndarray, cfg: ChurnConfig) -> np.ndarray:
     """Probability of churning after a session, log-linear in the satisfaction shortfall."""
     return np.minimum(1.0, cfg.base_hazard * np.exp(cfg.sensitivity * (cfg.reference_satisfaction - satisfaction)))
+
+
+def interval_factor(satisfaction: np.ndarray, cfg: ChurnConfig) -> np.ndarray:
+    """Multiplier on the habitual trip interval: unhappy shoppers come back less often."""
+    return np.exp(cfg.engagement * (cfg.reference_satisfaction - satisfaction))

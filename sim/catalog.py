@@ -184,7 +184,7 @@ def generate_catalog(cfg: CatalogConfig, seed: int) -> Catalog:
     staple = aisle_staple[aisle]
     cycle = (aisle_cycle[aisle] * size).astype(np.float32)
     ad_eligible = (tier != TIER_PRIVATE) & (u[:, 4] < cfg.ad_eligible_share / max(1e-9, 1 - cfg.private_label_share))
-    bid = np.where(ad_eligible, np.round(0.15 + 0.9 * u[:, 5] ** 1.5, 2), 0.0).astype(np.float32)
+    bid = np.where(ad_eligible, np.round(0.05 + 0.45 * u[:, 5] ** 1.5, 2), 0.0).astype(np.float32)
 
     # names: brand + one or two modifiers + aisle noun
     mods = np.array(MODIFIERS)

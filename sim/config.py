@@ -28,7 +28,7 @@ class CatalogConfig:
         0.4, lo=0.0, hi=1.0, doc="share of brand products whose brand bids for sponsored slots"
     )
     latent_noise: float = spec(
-        0.5, lo=0.0, hi=5.0, doc="noise of the hidden embedding around its public-attribute mean"
+        1.5, lo=0.0, hi=5.0, doc="noise of the hidden embedding around its public-attribute mean"
     )
 
 

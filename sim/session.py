@@ -37,7 +37,8 @@ class Intents:
     session: np.ndarray  # (M,) index into the chunk's visitors
     aisle: np.ndarray  # (M,) int
     need: np.ndarray  # (M,) bool
-    threshold: np.ndarray  # (M,) outside-option utility
+    affinity: np.ndarray  # (M,) the shopper's taste for the aisle (the reference utility)
+    buy: np.ndarray  # (M,) utility a clicked item must clear to be bought (outside option)
 
 
 def _poisson_inverse(u: np.ndarray, lam: float, cap: int) -> np.ndarray:
@@ -78,8 +79,8 @@ def form_intents(w: World, day: int, v: np.ndarray) -> Intents:
 
     shopper = v[sess]
     aff = np.einsum("md,md->m", st.taste[shopper], w.catalog.aisle_centroid[aisle]) * b.taste_weight
-    threshold = aff + np.where(need, b.need_threshold, b.want_threshold)
-    return Intents(session=sess, aisle=aisle, need=need, threshold=threshold.astype(np.float64))
+    buy = aff + np.where(need, b.need_threshold, b.want_threshold)
+    return Intents(session=sess, aisle=aisle, need=need, affinity=aff.astype(np.float64), buy=buy.astype(np.float64))
 
 
 def _rank(w: World, request: RankRequest) -> RankResponse:
@@ -178,6 +179,7 @@ def simulate_chunk(w: World, day: int, v: np.ndarray) -> None:
         valid = slate >= 0
         items = np.maximum(slate, 0)
         taste_dot = np.einsum("nkd,nd->nk", cat.latent[items], taste_v)
+        item_aff = np.einsum("nkd,nd->nk", cat.aisle_centroid[pub.aisle[items]], taste_v) * b.taste_weight
         util = choice.item_utility(
             taste_dot,
             cat.quality[items],
@@ -191,14 +193,16 @@ def simulate_chunk(w: World, day: int, v: np.ndarray) -> None:
         examined = valid & (rng.uniform(w.seed, Purpose.EXAMINE_HOME, v, day, kh) < w.exam_p[:kh][None, :])
         # which open intent (if any) each shown item serves
         ikey = it.session * w.n_aisles + it.aisle
+        korder = np.argsort(ikey, kind="stable")
+        ksorted = ikey[korder]
         skey = np.arange(n)[:, None] * w.n_aisles + pub.aisle[items].astype(np.int64)
-        pos = np.minimum(np.searchsorted(ikey, skey), max(m - 1, 0))
-        match = valid & (m > 0) & (ikey[pos] == skey) if m else np.zeros_like(valid)
-        intent = np.where(match, pos, -1)
-        thr = np.where(match, it.threshold[np.maximum(intent, 0)] if m else 0.0, b.impulse_threshold)
+        pos = np.minimum(np.searchsorted(ksorted, skey), max(m - 1, 0))
+        match = valid & (ksorted[pos] == skey) if m else np.zeros_like(valid)
+        intent = np.where(match, korder[pos], -1) if m else np.full(valid.shape, -1)
+        buy_thr = np.where(match, it.buy[np.maximum(intent, 0)] if m else 0.0, b.impulse_threshold)
         noisy = util + shock
-        clicked = examined & (noisy > thr - b.click_margin)
-        want = clicked & (noisy > thr)
+        clicked = examined & (noisy > item_aff + b.click_threshold)
+        want = clicked & (noisy > buy_thr)
         # at most one purchase per intent: the best noisy utility among the items serving it
         r, c = np.nonzero(want & match)
         best = np.full(m, -np.inf)
@@ -244,7 +248,7 @@ def simulate_chunk(w: World, day: int, v: np.ndarray) -> None:
         p = w.exam_p[None, :k] + b.need_persistence * it.need[rows][:, None] * (1.0 - w.exam_p[None, :k])
         examined = valid & (u_exam < p)
         util = np.where(valid, util, -np.inf)
-        clicked, bought = choice.decide(util, shock, examined, it.threshold[rows], b.click_margin)
+        clicked, bought = choice.decide(util, shock, examined, it.affinity[rows] + b.click_threshold, it.buy[rows])
         hit = bought >= 0
         purchased = np.zeros_like(valid)
         purchased[np.flatnonzero(hit), bought[hit]] = True
@@ -280,7 +284,7 @@ def simulate_chunk(w: World, day: int, v: np.ndarray) -> None:
             o_shock = rng.gumbel_from_uniform(
                 rng.uniform_keyed(w.seed, Purpose.UTILITY, shopper[o], day, np.maximum(item, 0)[:, None])[:, 0]
             )
-            ok = fine & (full[o, col] + o_shock > it.threshold[rows[o]])
+            ok = fine & (full[o, col] + o_shock > it.buy[rows[o]])
             oo = o[ok]
             resolved[rows[oo]] = True
             lines.append(
@@ -421,11 +425,13 @@ def _checkout(
     ex = np.maximum(examined_n, 1)
     relevance = np.where(examined_n > 0, clicked_n / ex, 0.0)
     score = satisfaction.session_score(relevance, needs_met, bad_ads_n / ex, w.cfg.churn)
+    w.experience += np.array([n, relevance.sum(), needs_met.sum(), (bad_ads_n / ex).sum(), score.sum()])
     st.satisfaction[v] = satisfaction.updated_satisfaction(st.satisfaction[v], score, w.cfg.churn)
     u = rng.uniform(w.seed, Purpose.CHURN, v, day, 4)
     churned = u[:, 0] < satisfaction.churn_hazard(st.satisfaction[v].astype(np.float64), w.cfg.churn)
     to_need = pantry.days_until_needs(st.pantry_runout[v], day, b.need_lookahead_days, b.needs_per_trip)
-    gap = visits.next_gap(st.interval[v].astype(np.float64), st.weekly[v], u[:, 1], to_need, u[:, 2], u[:, 3])
+    interval = st.interval[v] * satisfaction.interval_factor(st.satisfaction[v], w.cfg.churn)
+    gap = visits.next_gap(interval.astype(np.float64), st.weekly[v], u[:, 1], to_need, u[:, 2], u[:, 3])
     st.next_visit[v] = np.where(churned, NEVER, day + gap)
     st.churn_day[v] = np.where(churned, day, NEVER)
 

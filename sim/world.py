@@ -107,6 +107,8 @@ class World:
             "sessions": LogBuffer(SESSION_COLUMNS),
         }
         self.n_sessions = 0
+        # truth diagnostics summed over sessions: count, relevance, needs met, irrelevant ads, score
+        self.experience = np.zeros(5)
         self.ranker.reset(self.public, self.seed)
 
     # ---- set-up --------------------------------------------------------------------------
@@ -236,5 +238,11 @@ class World:
                 "state_bytes_per_shopper": st.nbytes_per_shopper()
                 + (self.order_history_items.nbytes + self.order_history_counts.nbytes) / max(1, st.capacity),
                 "shoppers": float(st.size),
+                **{
+                    f"mean_{k}": float(v / max(self.experience[0], 1))
+                    for k, v in zip(
+                        ("relevance", "needs_met", "irrelevant_ads", "session_score"), self.experience[1:], strict=True
+                    )
+                },
             },
         )
