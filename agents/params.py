@@ -31,12 +31,12 @@ class PopulationConfig:
     visit_interval_spread: float = spec(
         0.9, lo=0.0, hi=3.0, doc="log-normal spread of habitual trip intervals across shoppers"
     )
-    weekly_share: float = spec(0.25, lo=0.0, hi=1.0, doc="share of households that shop on a weekly routine")
+    weekly_share: float = spec(0.18, lo=0.0, hi=1.0, doc="share of households that shop on a weekly routine")
     budget: float = spec(80.0, lo=1.0, hi=10_000.0, doc="median spend a shopper allows per trip")
     budget_spread: float = spec(0.4, lo=0.0, hi=3.0, doc="log-normal spread of trip budgets across shoppers")
     price_sensitivity: float = spec(1.0, lo=0.0, hi=10.0, doc="mean weight of log relative price in utility")
-    staples_used: float = spec(0.38, lo=0.0, hi=1.0, doc="share of staple aisles an average household replenishes")
-    household_spread: float = spec(0.35, lo=0.0, hi=3.0, doc="log-normal spread of consumption speed across households")
+    staples_used: float = spec(0.33, lo=0.0, hi=1.0, doc="share of staple aisles an average household replenishes")
+    household_spread: float = spec(0.6, lo=0.0, hi=3.0, doc="log-normal spread of consumption speed across households")
 
 
 @dataclass(frozen=True)
@@ -53,9 +53,9 @@ class BehaviourConfig:
     )
     need_persistence: float = spec(0.35, lo=0.0, hi=1.0, doc="extra examination probability when searching for a need")
     taste_weight: float = spec(1.0, lo=0.0, hi=20.0, doc="weight of taste match in utility")
-    habit_weight: float = spec(1.6, lo=0.0, hi=20.0, doc="utility of a fully formed habit")
+    habit_weight: float = spec(2.6, lo=0.0, hi=20.0, doc="utility of a fully formed habit")
     habit_gain: float = spec(0.5, lo=0.0, hi=1.0, doc="share of the gap to a full habit closed by one purchase")
-    habit_decay_days: float = spec(45.0, lo=1.0, hi=3650.0, doc="e-folding time of a habit without purchases")
+    habit_decay_days: float = spec(60.0, lo=1.0, hi=3650.0, doc="e-folding time of a habit without purchases")
     click_threshold: float = spec(
         0.9, lo=-20.0, hi=20.0, doc="an examined item is clicked when its noisy utility exceeds the aisle taste by this"
     )

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 PULL_PROBABILITY = 0.15  # share of trips a pending run of needs brings forward
-AWAY_PROBABILITY = 0.12  # share of gaps with a spell of shopping elsewhere (travel, a store trip)
-AWAY_MEAN_DAYS = 16.0
+AWAY_PROBABILITY = 0.15  # share of gaps with a spell of shopping elsewhere (travel, a store trip)
+AWAY_MEAN_DAYS = 18.0
 
 
 def next_gap(

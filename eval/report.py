@@ -62,6 +62,22 @@ SUMMARY_COLUMNS: tuple[Column, ...] = (
 )
 
 
+def summary_columns(horizons: Sequence[int]) -> tuple[Column, ...]:
+    """The run table for a scenario's horizons: per-shopper money, habits, retention, short- and long-run value."""
+    hs = sorted(horizons)
+    return (
+        Column("GTV", "gtv_per_shopper", money_cents),
+        Column("margin", "margin_per_shopper", money_cents),
+        Column("ad revenue", "ad_revenue_per_shopper", money_cents),
+        Column("orders", "orders_per_shopper", decimal),
+        Column("basket", "basket_size", decimal),
+        Column("reorder", "reorder_rate", percent),
+        *(Column(f"retained {h}d", f"retention_{h}d", percent) for h in hs if h >= 30 or h == hs[-1]),
+        Column(f"value {hs[0]}d", f"contribution_{hs[0]}d", money_cents),
+        Column(f"LTV {hs[-1]}d", f"ltv_{hs[-1]}d", money_cents),
+    )
+
+
 def _cells(mean: float, half: float, fmt: Callable[[float], str]) -> tuple[str, str]:
     """The mean text and the half-width text ('' when there is no interval)."""
     if math.isnan(mean):

@@ -183,6 +183,12 @@ class World:
             simulate_chunk(self, day, visitors[s : s + self.chunk_size])
         self.n_sessions += len(visitors)
         day_log = {name: buf.concat() for name, buf in self._day_logs.items()}
+        if len(self._day_logs["slates"].parts["day"]) > 1:
+            # canonical row order (by visit; within a visit, the order things happened), so that
+            # the log does not depend on how the day's visitors were chunked
+            for name in ("slates", "purchases"):
+                order = np.argsort(day_log[name]["session_id"], kind="stable")
+                day_log[name] = {k: v[order] for k, v in day_log[name].items()}
         for name, table in day_log.items():
             if name != "slates" or self.keep_slates:
                 self._run_logs[name].append(table)

@@ -1,0 +1,155 @@
+"""The world: determinism, chunk independence, common random numbers, log invariants, events, cohorts."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from rankers import make_ranker
+from rankers.validation import check_response
+from sim.config import load_scenario
+from sim.eventlog import SOURCE_ORGANIC
+from sim.world import World
+
+
+@pytest.fixture(scope="module")
+def smoke():
+    return load_scenario("smoke")
+
+
+def _run(cfg, ranker="popularity", seed=None, **kw):
+    return World(cfg, cfg.seed if seed is None else seed, make_ranker(ranker), ranker, **kw).run()
+
+
+def _assert_same(a, b):
+    for table in ("slates", "purchases", "sessions", "shoppers"):
+        ta, tb = getattr(a, table), getattr(b, table)
+        assert ta.keys() == tb.keys()
+        for col in ta:
+            assert np.array_equal(ta[col], tb[col]), f"{table}.{col} differs"
+
+
+@pytest.mark.parametrize("ranker", ["random", "buy_again"])
+def test_same_seed_same_bits(smoke, ranker):
+    _assert_same(_run(smoke, ranker), _run(smoke, ranker))
+
+
+def test_results_do_not_depend_on_chunk_size(smoke):
+    _assert_same(_run(smoke, "random", chunk_size=7), _run(smoke, "random", chunk_size=4096))
+    _assert_same(_run(smoke, "buy_again", chunk_size=13), _run(smoke, "buy_again", chunk_size=100_000))
+
+
+def test_different_seeds_differ(smoke):
+    a, b = _run(smoke, seed=1), _run(smoke, seed=2)
+    assert len(a.purchases["item_id"]) != len(b.purchases["item_id"])
+
+
+def test_common_random_numbers_across_rankers(smoke):
+    """Policy-independent shocks are shared: same shoppers, same first-day visits and queries."""
+    no_home = smoke.replace(marketplace=dataclasses.replace(smoke.marketplace, home_slate_size=0))
+    a, b = _run(no_home, "random"), _run(no_home, "margin_greedy")
+    assert np.array_equal(a.shoppers["join_day"], b.shoppers["join_day"])
+    day0 = [r.slates["day"] == 0 for r in (a, b)]
+    # on day 0 nothing the ranker did has happened yet: the same searches are made
+    assert np.array_equal(a.slates["shopper_id"][day0[0]], b.slates["shopper_id"][day0[1]])
+    assert np.array_equal(a.slates["query"][day0[0]], b.slates["query"][day0[1]])
+    # ... but the slates, and so the outcomes, differ
+    assert not np.array_equal(a.slates["slate"][day0[0]], b.slates["slate"][day0[1]])
+    # identical worlds built twice agree on the hidden state too
+    w1 = World(no_home, 3, make_ranker("random"))
+    w2 = World(no_home, 3, make_ranker("popularity"))
+    for f in ("taste", "budget", "interval", "pantry_runout", "next_visit"):
+        assert np.array_equal(getattr(w1.state, f), getattr(w2.state, f))
+
+
+@pytest.mark.parametrize("ranker", ["random", "popularity", "buy_again", "margin_greedy"])
+def test_log_invariants(smoke, ranker):
+    r = _run(smoke, ranker)
+    s, p, sess = r.slates, r.purchases, r.sessions
+    slate = s["slate"]
+    placed = slate >= 0
+    # distinct items per slate, valid ids, propensities in (0, 1]
+    srt = np.sort(np.where(placed, slate, -np.arange(1, slate.shape[1] + 1)), axis=1)
+    assert (np.diff(srt, axis=1) != 0).all()
+    assert ((s["propensity"][placed] > 0) & (s["propensity"][placed] <= 1)).all()
+    assert not (s["clicked"] & ~placed).any() and not (s["purchased"] & ~s["clicked"]).any()
+    # every purchased placement is one order line attributed to a slate, and vice versa
+    assert s["purchased"].sum() == (p["source"] != SOURCE_ORGANIC).sum()
+    assert sess["n_lines"].sum() == len(p["item_id"])
+    assert np.isclose(sess["gtv"].sum(), p["price"].sum(), rtol=1e-5)
+    assert np.isclose(sess["ad_revenue"].sum(), s["ad_revenue"].sum(), rtol=1e-5)
+    # organic lines carry no position; slate lines do
+    assert ((p["position"] == -1) == (p["source"] == SOURCE_ORGANIC)).all()
+    # one visit per shopper per day
+    assert len(np.unique(sess["session_id"])) == len(sess["session_id"])
+
+
+def test_every_response_is_valid_against_its_request(smoke):
+    """The full check (candidate membership, distinctness) on every call of a world."""
+    checked = []
+
+    class Checked:
+        def __init__(self, inner):
+            self.inner, self.name = inner, inner.name
+
+        def reset(self, catalog, seed):
+            self.catalog = catalog
+            self.inner.reset(catalog, seed)
+
+        def rank(self, request):
+            response = self.inner.rank(request)
+            check_response(request, response, self.catalog)
+            checked.append(request.batch_size)
+            return response
+
+        def update(self, log):
+            self.inner.update(log)
+
+        def fit(self, day):
+            self.inner.fit(day)
+
+    for name in ("random", "popularity", "buy_again", "margin_greedy"):
+        World(smoke.replace(days=8), 1, Checked(make_ranker(name))).run()
+    assert sum(checked) > 1000
+
+
+def test_events_change_prices_and_availability(smoke):
+    w = World(smoke, smoke.seed, make_ranker("popularity"))
+    promo, stockout = w.events.targets
+    base = w.public.base_price[promo].copy()
+    seen = {}
+
+    def watch(day, days):
+        seen[day] = (w.public.price[promo].copy(), w.public.available[stockout].copy())
+
+    r = w.run(watch)
+    # progress(d) is reported as day d-1 ends; the promotion runs on days 10..14, the stock-out 15..18
+    assert np.allclose(seen[5][0], base) and seen[5][1].all()
+    assert np.allclose(seen[11][0], np.round(base * 0.75, 2), atol=0.011)
+    assert np.allclose(seen[16][0], base) and not seen[16][1].any() and seen[20][1].all()
+    during = (r.purchases["day"] >= 15) & (r.purchases["day"] <= 18)
+    assert not np.isin(r.purchases["item_id"][during], stockout).any()
+    shown = r.slates["slate"][(r.slates["day"] >= 15) & (r.slates["day"] <= 18)]
+    assert not np.isin(shown, stockout).any()
+
+
+def test_new_products_stay_hidden_until_launch(smoke):
+    cfg = smoke.replace(events=(dataclasses.replace(smoke.events[0], kind="new_products", day=12, count=25),))
+    w = World(cfg, cfg.seed, make_ranker("random"))
+    launched = w.events.targets[0]
+    assert len(launched) == 25 and not w.public.available[launched].any()
+    r = w.run()
+    shown_day = r.slates["day"][np.isin(r.slates["slate"], launched).any(axis=1)]
+    assert len(shown_day) > 0 and shown_day.min() >= 12
+
+
+def test_cohorts_arrive_and_shop(smoke):
+    r = _run(smoke)
+    join = r.shoppers["join_day"]
+    assert (join > 0).sum() > 30  # smoke: 2 per day over 30 days
+    late = np.flatnonzero(join > 0)
+    first_visit = {}
+    for sid, d in zip(r.sessions["shopper_id"], r.sessions["day"], strict=True):
+        first_visit.setdefault(int(sid), int(d))
+    assert all(first_visit[s] >= join[s] for s in late if s in first_visit)
+    assert sum(s in first_visit for s in late) > 10
