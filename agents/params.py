@@ -34,7 +34,7 @@ class PopulationConfig:
     weekly_share: float = spec(0.18, lo=0.0, hi=1.0, doc="share of households that shop on a weekly routine")
     budget: float = spec(80.0, lo=1.0, hi=10_000.0, doc="median spend a shopper allows per trip")
     budget_spread: float = spec(0.4, lo=0.0, hi=3.0, doc="log-normal spread of trip budgets across shoppers")
-    price_sensitivity: float = spec(1.0, lo=0.0, hi=10.0, doc="mean weight of log relative price in utility")
+    price_sensitivity: float = spec(1.8, lo=0.0, hi=10.0, doc="mean weight of log relative price in utility")
     staples_used: float = spec(0.33, lo=0.0, hi=1.0, doc="share of staple aisles an average household replenishes")
     household_spread: float = spec(0.6, lo=0.0, hi=3.0, doc="log-normal spread of consumption speed across households")
 

@@ -43,12 +43,15 @@ class _Progress:
 def _cmd_run(args: argparse.Namespace) -> int:
     from eval.report import format_summary_table, summary_columns
     from eval.runner import run_scenario
+    from rankers import make_ranker
     from sim.config import load_scenario
 
     cfg = load_scenario(args.scenario)
     if args.days is not None:
         cfg = cfg.replace(days=args.days)
     rankers = [r.strip() for r in args.rankers.split(",") if r.strip()] if args.rankers else None
+    for name in rankers or cfg.rankers.names:
+        make_ranker(name)  # unknown names fail here, before any output
     n_seeds = args.seeds or cfg.run.seeds
     n_tasks = n_seeds * len(rankers or cfg.rankers.names)
     print(
@@ -140,7 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     for name in ("seeds", "jobs", "days"):
         value = getattr(args, name, None)
         if value is not None and value < 1:
-            parser.exit(EXIT_USAGE, f"basketgym: error: --{name} = {value}: must be >= 1\n")
+            print(f"basketgym: error: --{name} = {value}: must be >= 1", file=sys.stderr)
+            return EXIT_USAGE
     try:
         return args.func(args)
     except BasketgymError as e:

@@ -20,7 +20,7 @@ import rankers
 from rankers import topk
 from rankers.testing import day_log, home_request
 from sim import slots
-from sim.catalog import generate_catalog
+from sim.catalog import PublicCatalog, generate_catalog
 from sim.config import CatalogConfig
 from sim.protocol import SURFACE_SEARCH, RankRequest
 
@@ -38,7 +38,7 @@ def timed(variants: dict[str, Callable[[], object]], rounds: int) -> dict[str, n
     return {name: np.array(t) for name, t in times.items()}
 
 
-def warm_logs(catalog, shoppers: int, days: int, seed: int) -> list[dict]:
+def warm_logs(catalog: PublicCatalog, shoppers: int, days: int, seed: int) -> list[dict]:
     """Synthetic purchase days: each shopper buys from ~12 favourite aisles, 10 lines per visit."""
     rng = np.random.default_rng(seed)
     fav = rng.integers(0, catalog.n_aisles, (shoppers, 12))
@@ -53,7 +53,9 @@ def warm_logs(catalog, shoppers: int, days: int, seed: int) -> list[dict]:
     return logs
 
 
-def search_rows(catalog, rng, batch: int, day: int, shoppers: int, fav_aisle: np.ndarray) -> RankRequest:
+def search_rows(
+    catalog: PublicCatalog, rng: np.random.Generator, batch: int, day: int, shoppers: int, fav_aisle: np.ndarray
+) -> RankRequest:
     """Search rows over the shoppers' favourite aisles (so their histories hit the query aisle)."""
     shopper = rng.integers(0, shoppers, batch)
     query = fav_aisle[shopper, rng.integers(0, fav_aisle.shape[1], batch)].astype(np.int32)
@@ -63,6 +65,7 @@ def search_rows(catalog, rng, batch: int, day: int, shoppers: int, fav_aisle: np
 
 
 def table(title: str, rows: list[tuple[str, np.ndarray, int]]) -> None:
+    """Print median / min ms per call and rows per second at the median."""
     print(f"\n{title}")
     print(f"{'':34s} {'median ms':>10s} {'min ms':>8s} {'rows/s':>12s}")
     for name, t, b in rows:

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from eval.metrics import across_seeds
+from sim.files import write_text_atomic
 
 MISSING = "—"
 
@@ -155,16 +154,4 @@ def write_json_atomic(obj: Any, path: str | Path) -> None:
 
     NaN and infinities become null (strict JSON); numpy values become plain numbers.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(_plain(obj), f, indent=2, allow_nan=False, ensure_ascii=False)
-            f.write("\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_text_atomic(json.dumps(_plain(obj), indent=2, allow_nan=False, ensure_ascii=False) + "\n", path)

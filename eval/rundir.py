@@ -20,26 +20,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
 from sim.errors import BasketgymError
 
 PARTIAL_SUFFIX = ".partial"
-
-
-def write_text_atomic(text: str, path: Path) -> None:
-    """Write text to a temporary file beside ``path`` and rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def package_version() -> str:

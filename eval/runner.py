@@ -23,11 +23,11 @@ from eval.rundir import (
     new_run_dir,
     package_version,
     task_dir,
-    write_text_atomic,
 )
 from rankers import make_ranker
 from sim.config import ScenarioConfig, to_toml
 from sim.eventlog import TABLES, to_arrow, write_parquet_atomic
+from sim.files import write_text_atomic
 from sim.world import World, WorldResult
 
 Progress = Callable[[str, int, int, int, int], None]  # (ranker, seed, task index, day, days)

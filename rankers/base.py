@@ -3,17 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 
 from rankers import ads, topk
-from rankers.candidates import placeable
+from rankers.candidates import candidate_index, item_table, lookup, placeable
 from rankers.features import FeatureStore
 from sim.catalog import PublicCatalog
 from sim.errors import RankerError
 from sim.protocol import SURFACE_NAMES, SURFACE_SEARCH, RankRequest, RankResponse
 
 _LOWEST = np.float32(np.finfo(np.float32).min)
+
+
+@dataclass
+class _RequestCache:
+    """What ``rank`` derives once from the request it is serving."""
+
+    request: RankRequest
+    index: np.ndarray  # candidate_index of the candidates
+    ok: np.ndarray  # placeable mask
+    repeats: bool  # some row repeats an id
+
 
 # ad columns (B, n) or None, their slate positions (n,), their ranks in the organic order or None
 AdPicks = tuple[np.ndarray | None, np.ndarray, np.ndarray | None]
@@ -55,9 +67,7 @@ class BaseRanker:
         """Start a new world: forget all logs."""
         self._catalog = catalog
         self.seed = int(seed)
-        self._features = FeatureStore(
-            catalog, half_life_days=self.half_life_days, history_slots=self.history_slots
-        )
+        self._features = FeatureStore(catalog, half_life_days=self.half_life_days, history_slots=self.history_slots)
         self._ad_bid = np.where(catalog.ad_eligible, catalog.bid, 0.0).astype(np.float32)
 
     def update(self, day_log: Mapping[str, Mapping[str, np.ndarray]]) -> None:
@@ -84,9 +94,7 @@ class BaseRanker:
                 f"candidates {c.shape}; expected (B,) and (B, C)"
             )
         if request.slate_size < 0:
-            raise RankerError(
-                f"ranker '{self.name}': slate_size = {request.slate_size}: must be >= 0"
-            )
+            raise RankerError(f"ranker '{self.name}': slate_size = {request.slate_size}: must be >= 0")
         through = self.features.through_day
         if request.day <= through:
             raise RankerError(
@@ -94,19 +102,33 @@ class BaseRanker:
                 "already ingested (not point-in-time); call update() only after a day ends"
             )
 
+    def _current(self, request: RankRequest) -> _RequestCache:
+        cache = getattr(self, "_cache", None)
+        if cache is None or cache.request is not request:
+            index = candidate_index(request.candidates, self.catalog.n_products)
+            ok, repeats = placeable(request.candidates, index, self.catalog.available)
+            cache = self._cache = _RequestCache(request, index, ok, repeats)
+        return cache
+
     def placeable(self, request: RankRequest) -> np.ndarray:
         """(B, C) mask of placeable candidates (real, available, first in row); cached."""
-        cached = getattr(self, "_placeable_cache", None)
-        if cached is not None and cached[0] is request:
-            return cached[1]
-        ok = placeable(request.candidates, self.catalog.available)
-        self._placeable_cache = (request, ok)
-        return ok
+        return self._current(request).ok
 
-    def ad_bids(self, request: RankRequest, ok: np.ndarray) -> np.ndarray:
+    def forget_request(self) -> None:
+        """Drop what was cached for the current request (call when ``rank`` returns)."""
+        self._cache = None
+
+    def item_values(self, request: RankRequest, values: np.ndarray, fill: float) -> np.ndarray:
+        """(B, C) per-item ``values`` at the candidates; ``fill`` for padding and unavailable items."""
+        table = item_table(values, self.catalog.available, fill)
+        return lookup(table, self._current(request).index)
+
+    def ad_bids(self, request: RankRequest) -> np.ndarray:
         """(B, C) float32 bid of each placeable ad-eligible candidate, 0 elsewhere."""
-        bid = np.take(self._ad_bid, np.maximum(request.candidates, 0))
-        bid *= ok
+        bid = self.item_values(request, self._ad_bid, 0.0)
+        cache = self._current(request)
+        if cache.repeats:
+            bid *= cache.ok  # only the first occurrence of a repeated id may be sponsored
         return bid
 
     @staticmethod
@@ -137,9 +159,7 @@ class BaseRanker:
     def empty_response(request: RankRequest) -> RankResponse:
         """All-empty slates (no candidates, or K = 0)."""
         shape = (request.batch_size, request.slate_size)
-        return RankResponse(
-            np.full(shape, -1, np.int32), np.zeros(shape, np.float32), np.zeros(shape, bool)
-        )
+        return RankResponse(np.full(shape, -1, np.int32), np.zeros(shape, np.float32), np.zeros(shape, bool))
 
 
 class ScoringRanker(BaseRanker):
@@ -149,12 +169,24 @@ class ScoringRanker(BaseRanker):
     be placed (``self.placeable(request)`` is False). ``rank`` enforces that mask; a placeable
     candidate scored NaN or -inf is still placed, after all others (a row is shorter than K only
     when it has fewer placeable candidates). Ties go to the lower candidate column. Propensities
-    are 1.0. Override ``sponsored`` to change how ads are chosen and where they go.
+    are 1.0.
+
+    Ads: by default the standard auction (``sponsored``), which needs the organic order. A ranker
+    whose ads do not depend on it overrides ``fixed_ads`` instead: they are chosen first and
+    taken out of the organic order before it is sorted.
     """
 
     def score(self, request: RankRequest) -> np.ndarray:
         """(B, C) float32 scores, higher is better; -inf where a candidate cannot be placed."""
         raise NotImplementedError
+
+    def fixed_ads(self, request: RankRequest, n_ok: np.ndarray) -> tuple[np.ndarray | None, np.ndarray] | None:
+        """Ads chosen without the organic order: columns (B, n) (-1 none) and positions (n,).
+
+        Return None to use ``sponsored`` (the default). The picks are filtered with
+        ``ads.used_ads`` (only positions that exist in the row are kept).
+        """
+        return None
 
     def sponsored(self, request: RankRequest, keys: np.ndarray, ok: np.ndarray) -> AdPicks:
         """The standard auction: ad columns (B, n), their slate positions (n,), their organic ranks.
@@ -165,20 +197,22 @@ class ScoringRanker(BaseRanker):
         positions = ads.ad_slots(request.ad_positions, request.slate_size, request.max_sponsored)
         if len(positions) == 0:
             return None, positions, None
-        bid = self.ad_bids(request, ok)
+        bid = self.ad_bids(request)
         if not bid.any():
             return None, positions, None
         ad_cols, ad_rank = ads.auction(keys, bid, len(positions))
         return ad_cols, positions, ad_rank
 
     def rank(self, request: RankRequest) -> RankResponse:
-        """Top-K of ``score`` per row with the sponsored placements of ``sponsored``."""
+        """Top-K of ``score`` per row with the sponsored placements of ``fixed_ads`` or ``sponsored``."""
         self.check_request(request)
         b, c = request.candidates.shape
-        if b == 0 or c == 0 or request.slate_size == 0:
+        k = request.slate_size
+        if b == 0 or c == 0 or k == 0:
             return self.empty_response(request)
         try:
             ok = self.placeable(request)
+            n_ok = np.add.reduce(ok, axis=1, dtype=np.int32)
             scores = np.asarray(self.score(request), dtype=np.float32)
             if scores.shape != (b, c):
                 raise RankerError(
@@ -186,12 +220,22 @@ class ScoringRanker(BaseRanker):
                     f"{SURFACE_NAMES[request.surface]} candidates {(b, c)}"
                 )
             s = np.where(ok, np.fmax(scores, _LOWEST), np.float32(-np.inf))
-            keys = topk.sorted_keys(s)
-            ad_cols, positions, ad_rank = self.sponsored(request, keys, ok)
-            organic = topk.key_columns(keys, min(c, request.slate_size + len(positions)))
-            n_ok = np.add.reduce(ok, axis=1, dtype=np.int32)
-            k = request.slate_size
+            fixed = self.fixed_ads(request, n_ok)
+            if fixed is not None:
+                ad_cols, positions = fixed
+                ad_rank = None
+                if ad_cols is not None:
+                    ad_cols = ads.used_ads(ad_cols, positions, n_ok, k)
+                    r, i = np.nonzero(ad_cols >= 0)
+                    s[r, ad_cols[r, i]] = -np.inf  # out of the organic order
+                keys = topk.sorted_keys(s)
+                width = min(c, k)
+            else:
+                keys = topk.sorted_keys(s)
+                ad_cols, positions, ad_rank = self.sponsored(request, keys, ok)
+                width = min(c, k + len(positions))
+            organic = topk.key_columns(keys, width)
             cols, is_ad = ads.assemble(organic, n_ok, ad_cols, positions, k, ad_rank)
             return self.response(request, cols, is_ad)
         finally:
-            self._placeable_cache = None
+            self.forget_request()

@@ -6,9 +6,8 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from rankers import ads, topk
-from rankers.base import AdPicks, BaseRanker, ScoringRanker
-from rankers.candidates import placeable
+from rankers import ads
+from rankers.base import BaseRanker, ScoringRanker
 from rankers.registry import register
 from sim import rng
 from sim.catalog import PublicCatalog
@@ -22,8 +21,9 @@ _NEG_INF = np.float32(-np.inf)
 class RandomRanker(BaseRanker):
     """Uniformly random order of the placeable candidates, with exact placement propensities.
 
-    The order of a row is a pure function of (seed, shopper, day, surface, query) and the candidate
-    item ids: it does not depend on the batch the row comes in, nor on the column an item sits in.
+    The organic order of a row is a pure function of (seed, shopper, day, surface, query) and the
+    candidate item ids: it does not depend on the batch the row comes in, nor on the columns the
+    items sit in.
 
     Ads: the standard auction ranks ad-eligible candidates by bid x pCTR, with a rank-based pCTR.
     Under a uniformly random organic order every candidate has the same expected rank, so the
@@ -40,18 +40,13 @@ class RandomRanker(BaseRanker):
         k = request.slate_size
         if b == 0 or c == 0 or k == 0:
             return self.empty_response(request)
-        ok = placeable(cands, self.catalog.available)
-        n_ok = np.add.reduce(ok, axis=1, dtype=np.int32)
-        keys = self.random_keys(request, ok)
-        positions = ads.ad_slots(request.ad_positions, k, request.max_sponsored)
-        ad_cols = None
-        if len(positions):
-            bid = self.ad_bids(request, ok)
-            if bid.any():
-                ad_cols = ads.used_ads(ads.pick_best(bid, len(positions)), positions, n_ok, k)
-                # the ads leave the organic order: the rest is a uniform permutation of the others
-                r, i = np.nonzero(ad_cols >= 0)
-                keys[r, ad_cols[r, i]] |= np.uint64(1) << np.uint64(63)
+        try:
+            ok = self.placeable(request)
+            n_ok = np.add.reduce(ok, axis=1, dtype=np.int32)
+            keys = self.random_keys(request, ok)
+            ad_cols, positions = self.random_ads(request, ok, keys, n_ok)
+        finally:
+            self.forget_request()
         keys.sort(axis=1)
         col_bits = np.uint64(max(1, int(c - 1).bit_length()))
         organic = keys[:, : min(c, k)] & ((np.uint64(1) << col_bits) - np.uint64(1))
@@ -60,15 +55,30 @@ class RandomRanker(BaseRanker):
         propensity = np.where(is_ad, 1.0, 1.0 / np.maximum(n_organic, 1)[:, None])
         return self.response(request, cols, is_ad, propensity)
 
+    def random_ads(
+        self, request: RankRequest, ok: np.ndarray, keys: np.ndarray, n_ok: np.ndarray
+    ) -> tuple[np.ndarray | None, np.ndarray]:
+        """Highest bids at the ad positions; their keys are moved behind the organic order."""
+        k = request.slate_size
+        positions = ads.ad_slots(request.ad_positions, k, request.max_sponsored)
+        if len(positions) == 0:
+            return None, positions
+        bid = self.ad_bids(request)
+        if not bid.any():
+            return None, positions
+        ad_cols = ads.used_ads(ads.pick_best(bid, len(positions))[0], positions, n_ok, k)
+        # the ads leave the organic order: the rest is a uniform permutation of the others
+        r, i = np.nonzero(ad_cols >= 0)
+        keys[r, ad_cols[r, i]] |= np.uint64(1) << np.uint64(63)
+        return ad_cols, positions
+
     def random_keys(self, request: RankRequest, ok: np.ndarray) -> np.ndarray:
         """(B, C) uint64 sort keys: random bits per (row, item), then column; unplaceable last."""
         cands = request.candidates
         c = cands.shape[1]
         col_bits = np.uint64(max(1, int(c - 1).bit_length()))
         surface_query = (np.asarray(request.query, np.int64) + 1) | (int(request.surface) << 24)
-        counters = (surface_query.astype(np.uint64)[:, None] << np.uint64(32)) | np.maximum(
-            cands, 0
-        ).astype(np.uint64)
+        counters = (surface_query.astype(np.uint64)[:, None] << np.uint64(32)) | np.maximum(cands, 0).astype(np.uint64)
         w = rng.words(self.seed, Purpose.RANKER, request.shopper_ids, request.day, counters)
         w >>= np.uint64(1) + col_bits  # top bit clear: placeable keys sort before unplaceable ones
         w <<= col_bits
@@ -122,8 +132,7 @@ class PopularityRanker(ScoringRanker):
 
     def score(self, request: RankRequest) -> np.ndarray:
         """Popularity of each candidate."""
-        s = np.take(self.popularity(), np.maximum(request.candidates, 0))
-        return np.where(self.placeable(request), s, _NEG_INF)
+        return self.item_values(request, self.popularity(), _NEG_INF)
 
 
 @register("buy_again")
@@ -137,14 +146,15 @@ class BuyAgainRanker(PopularityRanker):
 
     def score(self, request: RankRequest) -> np.ndarray:
         """Own purchase counts, recency, then popularity."""
-        cands = np.maximum(request.candidates, 0)
-        count, last = self.features.pair_history(
-            request.shopper_ids, cands, self.aisle_of_rows(request)
+        s = self.item_values(request, self.popularity(), _NEG_INF)
+        row, col, count, last = self.features.pair_history_sparse(
+            request.shopper_ids, request.candidates, self.aisle_of_rows(request)
         )
-        pop = np.take(self.popularity(), cands)
+        at = row * s.shape[1] + col
         own = 1.0 + count + (last + 1.0) / (request.day + 2.0)
-        s = np.where(count > 0, own.astype(np.float32), pop)
-        return np.where(self.placeable(request), s, _NEG_INF)
+        flat = s.reshape(-1)
+        flat[at] = np.where(flat[at] > _NEG_INF, own, _NEG_INF)  # unavailable stays -inf
+        return s
 
 
 @register("margin_greedy")
@@ -156,25 +166,26 @@ class MarginGreedyRanker(ScoringRanker):
     of the slate is ordered by ``price x margin_rate`` (current price).
     """
 
+    def _margin(self) -> np.ndarray:
+        return (self.catalog.price * self.catalog.margin_rate).astype(np.float32)
+
     def score(self, request: RankRequest) -> np.ndarray:
         """Margin per unit of each candidate."""
-        margin = self.catalog.price * self.catalog.margin_rate
-        s = np.take(margin.astype(np.float32), np.maximum(request.candidates, 0))
-        return np.where(self.placeable(request), s, _NEG_INF)
+        return self.item_values(request, self._margin(), _NEG_INF)
 
-    def sponsored(self, request: RankRequest, keys: np.ndarray, ok: np.ndarray) -> AdPicks:
+    def fixed_ads(self, request: RankRequest, n_ok: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
         """Highest bids at the top of the slate."""
-        k = request.slate_size
-        positions = np.arange(min(max(0, request.max_sponsored), k), dtype=np.int64)
-        if len(positions) == 0:
-            return None, positions, None
-        bid = self.ad_bids(request, ok)
+        positions = np.arange(min(max(0, request.max_sponsored), request.slate_size), dtype=np.int64)
+        if len(positions) == 0 or not self._ad_bid.any():
+            return None, positions
+        # bid, then margin: a relative nudge below half a float32 ulp never reorders distinct bids
+        margin = self._margin().astype(np.float64)
+        nudge = margin / max(float(margin.max()), 1e-12) * 2.0**-25
+        value = self._ad_bid * (1.0 + nudge)  # float64
+        bid = self.item_values(request, value, 0.0)
+        if self._current(request).repeats:
+            bid *= self.placeable(request)
         if not bid.any():
-            return None, positions, None
-        b, c = keys.shape
-        base = (np.arange(b, dtype=np.int64) * c)[:, None]
-        flat = topk.key_columns(keys)  # margin order, so equal bids go to the higher margin
-        flat += base
-        rank = ads.pick_best(np.take(bid.reshape(-1), flat), len(positions), overwrite=True)
-        ad_cols = np.take_along_axis(flat, np.maximum(rank, 0), axis=1) - base
-        return np.where(rank >= 0, ad_cols, -1), positions, rank
+            return None, positions
+        pick, _ = ads.pick_best(bid, len(positions), overwrite=True)
+        return pick, positions

@@ -6,7 +6,8 @@ It never reads hidden world state: only the public catalog and the ``slates`` / 
 ``sessions`` tables of ``sim.eventlog``.
 
 Memory: 352 bytes per shopper with the default 32 history slots (7 scalars + 32 x (item int32,
-count uint16, last day int32)); arrays grow (doubling) as new shopper ids appear.
+count uint16, last day int32)); arrays grow (doubling) when ingested logs hold new shopper ids.
+Lookups of ids never ingested read an always-empty row and allocate nothing.
 """
 
 from __future__ import annotations
@@ -27,9 +28,7 @@ ITEM_FEATURE_NAMES = PublicCatalog.FEATURE_NAMES + (
     "log_purchases", "log_recent_purchases", "log_impressions", "ctr",
 )  # fmt: skip
 
-DAYS_CAP = (
-    365  # "days since" features are capped here; a shopper never seen or never ordering gets it
-)
+DAYS_CAP = 365  # "days since" features are capped here; a shopper never seen or never ordering gets it
 CTR_PRIOR_WEIGHT = 20.0  # impressions' worth of the global CTR mixed into each item's CTR
 _COUNT_MAX = np.iinfo(np.uint16).max
 _NEVER = np.iinfo(np.int32).max  # first-day sentinel inside the store; exposed as -1
@@ -82,7 +81,7 @@ class FeatureStore:
     # storage
 
     def _alloc(self, cap: int) -> None:
-        """Grow the per-shopper arrays to ``cap`` rows, keeping their content."""
+        """Grow the per-shopper arrays to ``cap`` rows (+ one that stays empty), keeping their content."""
         h, old = self.history_slots, self._cap
         spec = {
             "n_visits": (np.int32, 0),
@@ -94,18 +93,18 @@ class FeatureStore:
             "spend": (np.float64, 0.0),
         }
         for name, (dtype, fill) in spec.items():
-            a = np.full(cap, fill, dtype)
+            a = np.full(cap + 1, fill, dtype)
             if old:
-                a[:old] = getattr(self, "_" + name)
+                a[:old] = getattr(self, "_" + name)[:old]
             setattr(self, "_" + name, a)
         for name, dtype, fill in (
             ("hist_item", np.int32, -1),
             ("hist_count", np.uint16, 0),
             ("hist_last", np.int32, -1),
         ):
-            a = np.full((cap, h), fill, dtype)
+            a = np.full((cap + 1, h), fill, dtype)
             if old:
-                a[:old] = getattr(self, name)
+                a[:old] = getattr(self, name)[:old]
             setattr(self, name, a)
         self._cap = cap
 
@@ -129,16 +128,12 @@ class FeatureStore:
                 continue
             missing = [c for c in cols if c not in t]
             if missing:
-                raise RankerError(
-                    f"day_log['{name}'] lacks column '{missing[0]}' (see sim.eventlog)"
-                )
+                raise RankerError(f"day_log['{name}'] lacks column '{missing[0]}' (see sim.eventlog)")
             if len(t["day"]):
                 tables[name] = t
         unknown = sorted(set(day_log) - set(_REQUIRED) - {"shoppers"})
         if unknown:
-            raise RankerError(
-                f"day_log has unknown table '{unknown[0]}'; expected slates, purchases, sessions"
-            )
+            raise RankerError(f"day_log has unknown table '{unknown[0]}'; expected slates, purchases, sessions")
         if not tables:
             return
         lo = min(int(np.min(t["day"])) for t in tables.values())
@@ -178,18 +173,20 @@ class FeatureStore:
         key, inverse, count = np.unique(shopper * n + item, return_inverse=True, return_counts=True)
         last = np.full(len(key), -1, np.int64)
         np.maximum.at(last, inverse, day)
-        rows, items = key // n, key % n
-        # admission order within a shopper: most bought, then most recent, then item id
-        order = np.lexsort((items, -last, -count, rows))
-        rows, items, count, last = rows[order], items[order], count[order], last[order]
-        urows = np.unique(rows)
-        local = np.searchsorted(urows, rows)
+        rows, items = key // n, key % n  # sorted by shopper
+        first = np.ones(len(rows), bool)
+        first[1:] = rows[1:] != rows[:-1]
+        starts = np.flatnonzero(first)
+        if np.diff(np.append(starts, len(rows))).max() > self.history_slots:
+            # a shopper bought more distinct items than slots: admit the most bought, most recent
+            order = np.lexsort((items, -last, -count, rows))
+            rows, items, count, last = rows[order], items[order], count[order], last[order]
+        urows = rows[starts]
+        local = np.cumsum(first) - 1
         sub_item = self.hist_item[urows]
         sub_count = self.hist_count[urows].astype(np.int64)
         sub_last = self.hist_last[urows].astype(np.int64)
-        evict_score = sub_count.astype(np.float64) * 2.0**32 + (
-            sub_last + 1
-        )  # lowest count, then oldest
+        evict_score = sub_count.astype(np.float64) * 2.0**32 + (sub_last + 1)  # lowest count, then oldest
         slot, is_new = slots.assign(sub_item, evict_score, local, items)
         sub_count[local[is_new], slot[is_new]] = 0
         sub_last[local[is_new], slot[is_new]] = -1
@@ -241,9 +238,7 @@ class FeatureStore:
         """(N,) clicks per impression, shrunk towards the global CTR (0.05 before any data)."""
         imp = self.item_impressions.sum()
         prior = self.item_clicks.sum() / imp if imp else 0.05
-        return (self.item_clicks + CTR_PRIOR_WEIGHT * prior) / (
-            self.item_impressions + CTR_PRIOR_WEIGHT
-        )
+        return (self.item_clicks + CTR_PRIOR_WEIGHT * prior) / (self.item_impressions + CTR_PRIOR_WEIGHT)
 
     def item_features(self, day: int | None = None) -> np.ndarray:
         """(N, F) float32: public attributes, then popularity and CTR (``ITEM_FEATURE_NAMES``)."""
@@ -262,12 +257,11 @@ class FeatureStore:
     # shoppers
 
     def _rows(self, shopper_ids: np.ndarray) -> np.ndarray:
+        """Row of each shopper for lookups: ids never ingested read the always-empty last row."""
         ids = np.asarray(shopper_ids, np.int64)
-        if len(ids):
-            if ids.min() < 0:
-                raise RankerError("shopper ids must be >= 0")
-            self._ensure(int(ids.max()) + 1)  # unseen shoppers read as empty rows
-        return ids
+        if len(ids) and ids.min() < 0:
+            raise RankerError("shopper ids must be >= 0")
+        return np.minimum(ids, self._cap)
 
     def shopper_features(self, shopper_ids: np.ndarray, day: int) -> np.ndarray:
         """(B, F) float32 observable shopper features as of ``day`` (``SHOPPER_FEATURE_NAMES``).
@@ -330,23 +324,37 @@ class FeatureStore:
     ) -> tuple[np.ndarray, np.ndarray]:
         """How often shopper b bought ``candidates[b, c]`` and the last day: (B, C) int32 each.
 
-        Items outside the shopper's history slots read 0 purchases and last day -1. ``aisle`` (B,)
-        tells that every candidate of row b lies in aisle ``aisle[b]`` (a search over an aisle's
-        shelf; -1 for rows without that promise): only the shopper's items of that aisle are then
-        looked up, which makes search rows cheap. Other rows use a (rows x items) scratch map.
+        Items outside the shopper's history slots (and padding) read 0 purchases, last day -1.
+        See ``pair_history_sparse`` for ``aisle``.
+        """
+        b, c = np.shape(candidates)
+        row, col, count, last = self.pair_history_sparse(shopper_ids, candidates, aisle)
+        out_count = np.zeros(b * c, np.int32)
+        out_last = np.full(b * c, -1, np.int32)
+        at = row * c + col
+        out_count[at] = count
+        out_last[at] = last
+        return out_count.reshape(b, c), out_last.reshape(b, c)
+
+    def pair_history_sparse(
+        self, shopper_ids: np.ndarray, candidates: np.ndarray, aisle: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """The (row, column) of every candidate the row's shopper bought before, with count and last day.
+
+        ``aisle`` (B,) tells that every candidate of row b lies in aisle ``aisle[b]`` (a search over
+        an aisle's shelf; -1 for rows without that promise): only the shopper's items of that
+        aisle are then looked up, which makes search rows cheap. Other rows use a (rows x items)
+        scratch map. Cost at 50,000 search rows x 48 candidates: see benchmarks/bench_rankers.py.
         """
         ids = self._rows(shopper_ids)
         cands = np.asarray(candidates)
-        b, c = cands.shape
         h = self.history_slots
         held = np.take(self.hist_item, ids, axis=0)  # (B, H)
         if aisle is None:
             row_b, col, slot = self._locate_scratch(held, cands)
         else:
             aisle = np.asarray(aisle)
-            m = (
-                np.take(self._item_aisle, held) == aisle[:, None]
-            )  # -1 slots read the last item; masked next
+            m = np.take(self._item_aisle, held) == aisle[:, None]  # -1 reads the last item: masked
             m &= held >= 0
             free = aisle < 0
             if free.any():
@@ -363,16 +371,11 @@ class FeatureStore:
             found = col >= 0
             row_b, col, slot = row_b[found], col[found], slot[found]
         flat_slot = ids[row_b] * h + slot
-        count = np.zeros(b * c, np.int32)
-        last = np.full(b * c, -1, np.int32)
-        at = row_b * c + col
-        count[at] = np.take(self.hist_count.reshape(-1), flat_slot)
-        last[at] = np.take(self.hist_last.reshape(-1), flat_slot)
-        return count.reshape(b, c), last.reshape(b, c)
+        count = np.take(self.hist_count.reshape(-1), flat_slot).astype(np.int32)
+        last = np.take(self.hist_last.reshape(-1), flat_slot)
+        return row_b, col, count, last
 
-    def _locate_in_rows(
-        self, row_b: np.ndarray, items: np.ndarray, cands: np.ndarray
-    ) -> np.ndarray:
+    def _locate_in_rows(self, row_b: np.ndarray, items: np.ndarray, cands: np.ndarray) -> np.ndarray:
         """Column of ``items[l]`` in ``cands[row_b[l]]`` (-1 if absent); shelf position first."""
         c = cands.shape[1]
         col = np.take(self.catalog.shelf_pos, items).astype(np.int64)
@@ -385,9 +388,7 @@ class FeatureStore:
             col[miss] = np.where(eq.any(axis=1), eq.argmax(axis=1), -1)
         return col
 
-    def _locate_scratch(
-        self, held: np.ndarray, cands: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    def _locate_scratch(self, held: np.ndarray, cands: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(row, column, slot) of every candidate found in its row's history slots.
 
         A (G x N) uint8 map of slot+1 per (row, item) is filled for G rows at a time, read at the

@@ -19,9 +19,7 @@ def register(name: str) -> Callable[[T], T]:
 
     def deco(cls: T) -> T:
         if name in _REGISTRY and _REGISTRY[name] is not cls:
-            raise RankerError(
-                f"ranker name '{name}' is already registered by {_REGISTRY[name].__qualname__}"
-            )
+            raise RankerError(f"ranker name '{name}' is already registered by {_REGISTRY[name].__qualname__}")
         cls.name = name
         _REGISTRY[name] = cls
         return cls

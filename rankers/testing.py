@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from rankers.validation import check_response
@@ -84,6 +86,16 @@ def home_request(
     )
 
 
+def take_rows(request: RankRequest, rows: np.ndarray | slice) -> RankRequest:
+    """The request restricted to some rows (in the given order): to check batch independence."""
+    return dataclasses.replace(
+        request,
+        shopper_ids=request.shopper_ids[rows],
+        query=request.query[rows],
+        candidates=request.candidates[rows],
+    )
+
+
 def day_log(
     catalog: PublicCatalog, day: int, shopper_ids: np.ndarray, item_ids: np.ndarray
 ) -> dict[str, dict[str, np.ndarray]]:
@@ -108,9 +120,7 @@ def day_log(
     }
     visitors, lines = np.unique(shopper, return_counts=True)
     gtv = np.bincount(np.searchsorted(visitors, shopper), weights=price, minlength=len(visitors))
-    margin = np.bincount(
-        np.searchsorted(visitors, shopper), weights=purchases["margin"], minlength=len(visitors)
-    )
+    margin = np.bincount(np.searchsorted(visitors, shopper), weights=purchases["margin"], minlength=len(visitors))
     sessions = {
         "session_id": (np.int64(day) << 32) | visitors,
         "shopper_id": visitors,

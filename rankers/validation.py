@@ -14,17 +14,11 @@ from sim.protocol import SURFACE_NAMES, RankRequest, RankResponse
 
 
 def _where(request: RankRequest, row: int) -> str:
-    surface = (
-        SURFACE_NAMES[request.surface]
-        if 0 <= request.surface < len(SURFACE_NAMES)
-        else request.surface
-    )
+    surface = SURFACE_NAMES[request.surface] if 0 <= request.surface < len(SURFACE_NAMES) else request.surface
     return f"row {row} (shopper {int(request.shopper_ids[row])}, day {request.day}, {surface})"
 
 
-def _fail(
-    request: RankRequest, bad: np.ndarray, what: str, slate: np.ndarray | None = None
-) -> None:
+def _fail(request: RankRequest, bad: np.ndarray, what: str, slate: np.ndarray | None = None) -> None:
     """Raise for the first True of a (B,) or (B, K) mask; ``what`` may hold {pos}."""
     if not bad.any():
         return
@@ -48,9 +42,7 @@ def distinct_count(ids: np.ndarray) -> np.ndarray:
     return real.sum(axis=1) - repeat.sum(axis=1)
 
 
-def check_response(
-    request: RankRequest, response: RankResponse, catalog: PublicCatalog | None = None
-) -> None:
+def check_response(request: RankRequest, response: RankResponse, catalog: PublicCatalog | None = None) -> None:
     """Raise RankerError with a clear message if ``response`` breaks a slate invariant.
 
     Checked: shapes and dtypes ((B, K) int32 slate, float propensity, bool sponsored); every
@@ -65,15 +57,11 @@ def check_response(
     for name, a in (("slate", slate), ("propensity", prop), ("sponsored", sp)):
         if not isinstance(a, np.ndarray) or a.shape != (b, k):
             shape = getattr(a, "shape", type(a).__name__)
-            raise RankerError(
-                f"invalid ranker response: {name} has shape {shape}, expected ({b}, {k})"
-            )
+            raise RankerError(f"invalid ranker response: {name} has shape {shape}, expected ({b}, {k})")
     if slate.dtype != np.int32:
         raise RankerError(f"invalid ranker response: slate has dtype {slate.dtype}, expected int32")
     if not np.issubdtype(prop.dtype, np.floating):
-        raise RankerError(
-            f"invalid ranker response: propensity has dtype {prop.dtype}, expected a float type"
-        )
+        raise RankerError(f"invalid ranker response: propensity has dtype {prop.dtype}, expected a float type")
     if sp.dtype != np.bool_:
         raise RankerError(f"invalid ranker response: sponsored has dtype {sp.dtype}, expected bool")
     if b == 0 or k == 0:

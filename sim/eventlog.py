@@ -14,13 +14,13 @@ Rankers receive the observable tables, day by day, through ``Ranker.update``.
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from sim.files import atomic_path
 
 SOURCE_HOME, SOURCE_SEARCH, SOURCE_ORGANIC = 0, 1, 2
 SOURCE_NAMES = ("home", "search", "organic")
@@ -126,16 +126,9 @@ def to_arrow(
 
 
 def write_parquet_atomic(table: pa.Table, path: Path) -> None:
-    """Write Parquet to a temporary file beside ``path`` and rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    try:
+    """Write Parquet (zstd) atomically: readers never see a half-written file."""
+    with atomic_path(path) as tmp:
         pq.write_table(table, tmp, compression="zstd")
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def read_table(path: Path) -> dict[str, np.ndarray]:

@@ -213,9 +213,8 @@ def simulate_chunk(w: World, day: int, v: np.ndarray) -> None:
         pr, pc = np.nonzero(purchased)
         p_int = intent[pr, pc]
         resolved[p_int[p_int >= 0]] = True
-        prio = np.where(
-            p_int >= 0, np.where(it.need[np.maximum(p_int, 0)], PRIORITY_NEED, PRIORITY_WANT), PRIORITY_IMPULSE
-        )
+        p_need = it.need[np.maximum(p_int, 0)] if m else np.zeros(len(p_int), bool)
+        prio = np.where(p_int >= 0, np.where(p_need, PRIORITY_NEED, PRIORITY_WANT), PRIORITY_IMPULSE)
         lines.append((pr, slate[pr, pc], np.full(len(pr), SOURCE_HOME), pc, resp.sponsored[pr, pc], p_int, prio))
         log = _slate_log(w, day, v, SURFACE_HOME, np.full(n, -1), (cands >= 0).sum(1), resp, clicked, purchased)
         logged[SOURCE_HOME] = (log, np.arange(n))

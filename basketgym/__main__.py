@@ -1,0 +1,7 @@
+"""``python -m basketgym``: the same as the ``basketgym`` command."""
+
+import sys
+
+from basketgym.cli import main
+
+sys.exit(main())

@@ -1,0 +1,59 @@
+"""The command line: the main job end to end, and one-line errors with a non-zero exit."""
+
+import subprocess
+import sys
+
+import pytest
+
+from basketgym.cli import main
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "basketgym", *args], capture_output=True, text=True, timeout=300)
+
+
+def test_run_smoke_end_to_end_in_a_subprocess(tmp_path):
+    out = tmp_path / "r"
+    p = _cli("run", "smoke", "--days", "12", "--seeds", "1", "--out", str(out))
+    assert p.returncode == 0, p.stderr
+    for ranker in ("random", "popularity", "buy_again", "margin_greedy"):
+        assert ranker in p.stdout
+    assert "LTV 30d" in p.stdout and "retained 30d" in p.stdout
+    assert "[4/4] margin_greedy" in p.stderr
+    assert (out / "summary.json").is_file()
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (
+            ["run", "nope.toml"],
+            "basketgym: error: nope.toml: no such scenario file; bundled scenarios: ads_heavy, default, smoke",
+        ),
+        (
+            ["run", "smoke", "--rankers", "popularty"],
+            "basketgym: error: unknown ranker 'popularty'; did you mean 'popularity'?",
+        ),
+        (["run", "smoke", "--seeds", "0"], "basketgym: error: --seeds = 0: must be >= 1"),
+    ],
+)
+def test_errors_are_one_line_with_exit_2(args, message, capsys):
+    code = main(args)
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert err.startswith(message)
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+
+
+def test_malformed_scenario_file(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('days = 10\n[population]\nshoppers = "many"\n')
+    assert main(["run", str(bad), "--no-write"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == f"basketgym: error: {bad}: population.shoppers = 'many': must be an integer"
+
+
+def test_list(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "default" in out and "margin_greedy" in out
