@@ -72,9 +72,10 @@ class ShopperState:
             self.favourite_aisles.shape[1],
             self.habit_item.shape[1],
         )
+        old = self.capacity
         for f in fields(self):
             if f.name != "size":
-                getattr(new, f.name)[: self.capacity] = getattr(self, f.name)
+                getattr(new, f.name)[:old] = getattr(self, f.name)
                 setattr(self, f.name, getattr(new, f.name))
 
     def nbytes_per_shopper(self) -> float:

@@ -50,37 +50,50 @@ def _poisson_inverse(u: np.ndarray, lam: float, cap: int) -> np.ndarray:
     return np.searchsorted(cdf, u).astype(np.int64)
 
 
-def form_intents(w: World, day: int, v: np.ndarray) -> Intents:
-    """Needs from the pantry and wants from favourite aisles, deduplicated per session."""
+def form_intents(w: World, day: int, v: np.ndarray, aisle_affinity: np.ndarray) -> Intents:
+    """Needs from the pantry and wants from favourite aisles: one intent per aisle, needs first.
+
+    ``aisle_affinity`` (n, A) is each visitor's taste for every aisle (weighted). The order within
+    a visit is needs (by staple) then wants (by how much they are wanted); it is built from
+    per-visit counts, without sorting.
+    """
     st, b = w.state, w.cfg.behaviour
+    n = len(v)
     need_mask = pantry.needs(st.pantry_runout[v], day, b.need_lookahead_days)
-    n_sess, n_staple = np.nonzero(need_mask)
+    n_sess, n_staple = np.nonzero(need_mask)  # row-major: grouped by visit
     n_aisle = w.staple_aisles[n_staple]
 
-    fav = st.favourite_aisles[v]  # (n, F)
+    fav = st.favourite_aisles[v]  # (n, F), distinct aisles
     f = fav.shape[1]
     u = rng.uniform(w.seed, Purpose.WANTS, v, day, f + 1)
     count = _poisson_inverse(u[:, 0], b.wants_per_visit, f)
+    # sample `count` favourites without replacement, weight 1/(rank+1): the top keys of Gumbel + log w
     key = rng.gumbel_from_uniform(u[:, 1:]) - np.log(np.arange(1, f + 1))[None, :]
-    rank = np.argsort(np.argsort(-key, axis=1, kind="stable"), axis=1, kind="stable")
-    w_sess, w_col = np.nonzero(rank < count[:, None])
+    kth = np.take_along_axis(-np.sort(-key, axis=1), np.maximum(count - 1, 0)[:, None], axis=1)
+    w_sess, w_col = np.nonzero((key >= kth) & (count > 0)[:, None])
     w_aisle = fav[w_sess, w_col].astype(np.int64)
+    k = w.staple_index[w_aisle]
+    dup = (k >= 0) & need_mask[w_sess, np.maximum(k, 0)]  # already a need
+    w_sess, w_aisle = w_sess[~dup], w_aisle[~dup]
 
-    sess = np.concatenate([n_sess, w_sess])
-    aisle = np.concatenate([n_aisle, w_aisle]).astype(np.int64)
-    need = np.concatenate([np.ones(len(n_sess), bool), np.zeros(len(w_sess), bool)])
-    # one intent per (session, aisle), a need wins over a want; order: session, needs first, aisle
-    order = np.lexsort((aisle, ~need, sess))
-    sess, aisle, need = sess[order], aisle[order], need[order]
-    key = sess * w.n_aisles + aisle
-    _, first = np.unique(key, return_index=True)
-    keep = np.sort(first)
-    sess, aisle, need = sess[keep], aisle[keep], need[keep]
+    # place needs then wants of each visit contiguously, visits in order
+    nn = np.bincount(n_sess, minlength=n)
+    nw = np.bincount(w_sess, minlength=n)
+    start = np.concatenate([[0], np.cumsum(nn + nw)[:-1]])
+    first_n = np.concatenate([[0], np.cumsum(nn)[:-1]])
+    first_w = np.concatenate([[0], np.cumsum(nw)[:-1]])
+    m = len(n_sess) + len(w_sess)
+    pos_n = start[n_sess] + np.arange(len(n_sess)) - first_n[n_sess]
+    pos_w = start[w_sess] + nn[w_sess] + np.arange(len(w_sess)) - first_w[w_sess]
+    sess = np.empty(m, np.int64)
+    aisle = np.empty(m, np.int64)
+    need = np.zeros(m, bool)
+    sess[pos_n], aisle[pos_n], need[pos_n] = n_sess, n_aisle, True
+    sess[pos_w], aisle[pos_w] = w_sess, w_aisle
 
-    shopper = v[sess]
-    aff = np.einsum("md,md->m", st.taste[shopper], w.catalog.aisle_centroid[aisle]) * b.taste_weight
+    aff = aisle_affinity[sess, aisle].astype(np.float64)
     buy = aff + np.where(need, b.need_threshold, b.want_threshold)
-    return Intents(session=sess, aisle=aisle, need=need, affinity=aff.astype(np.float64), buy=buy.astype(np.float64))
+    return Intents(session=sess, aisle=aisle, need=need, affinity=aff, buy=buy)
 
 
 def _rank(w: World, request: RankRequest) -> RankResponse:
@@ -147,10 +160,11 @@ def simulate_chunk(w: World, day: int, v: np.ndarray) -> None:
     st.habit_stock[v] = habit.decayed(st.habit_stock[v], st.habit_day[v], day, b.habit_decay_days)
     st.habit_day[v] = day
 
-    it = form_intents(w, day, v)
+    taste_v = st.taste[v]
+    aisle_aff = (taste_v @ w.centroid_t) * np.float32(b.taste_weight)  # (n, A): one BLAS product
+    it = form_intents(w, day, v, aisle_aff)
     m = len(it.session)
     resolved = np.zeros(m, bool)
-    taste_v = st.taste[v]
     alpha_v = st.price_sensitivity[v].astype(np.float64)
 
     # per-session experience counters
@@ -168,18 +182,20 @@ def simulate_chunk(w: World, day: int, v: np.ndarray) -> None:
     kh = mk.home_slate_size
     if kh > 0:
         hist = w.order_history_items[v]
-        hist = np.where(hist >= 0, hist, -1)
         hist = np.where((hist >= 0) & pub.available[np.maximum(hist, 0)], hist, -1)
-        feat = np.broadcast_to(w.featured, (n, len(w.featured)))
-        dup = (feat[:, :, None] == hist[:, None, :]).any(axis=2)
-        cands = np.concatenate([hist, np.where(dup, -1, feat)], axis=1).astype(np.int32)
+        # featured items already in the shopper's history are not offered twice
+        feat = np.broadcast_to(w.featured, (n, len(w.featured))).copy()
+        j = w.featured_pos[np.maximum(hist, 0)]
+        hr, hc = np.nonzero((hist >= 0) & (j >= 0))
+        feat[hr, j[hr, hc]] = -1
+        cands = np.concatenate([hist, feat], axis=1).astype(np.int32)
         req = RankRequest(day, SURFACE_HOME, v, np.full(n, -1, np.int32), cands, kh, mk.ad_positions, mk.max_sponsored)
         resp = _rank(w, req)
         slate = resp.slate
         valid = slate >= 0
         items = np.maximum(slate, 0)
         taste_dot = np.einsum("nkd,nd->nk", cat.latent[items], taste_v)
-        item_aff = np.einsum("nkd,nd->nk", cat.aisle_centroid[pub.aisle[items]], taste_v) * b.taste_weight
+        item_aff = np.take_along_axis(aisle_aff, pub.aisle[items].astype(np.int64), axis=1)
         util = choice.item_utility(
             taste_dot,
             cat.quality[items],
@@ -217,7 +233,7 @@ def simulate_chunk(w: World, day: int, v: np.ndarray) -> None:
         prio = np.where(p_int >= 0, np.where(p_need, PRIORITY_NEED, PRIORITY_WANT), PRIORITY_IMPULSE)
         lines.append((pr, slate[pr, pc], np.full(len(pr), SOURCE_HOME), pc, resp.sponsored[pr, pc], p_int, prio))
         log = _slate_log(w, day, v, SURFACE_HOME, np.full(n, -1), (cands >= 0).sum(1), resp, clicked, purchased)
-        logged[SOURCE_HOME] = (log, np.arange(n))
+        logged[SOURCE_HOME] = (log, np.arange(n))  # home rows are visits
         examined_n += examined.sum(1)
         clicked_n += clicked.sum(1)
         bad_ads_n += (examined & resp.sponsored & ~clicked).sum(1)
@@ -227,11 +243,13 @@ def simulate_chunk(w: World, day: int, v: np.ndarray) -> None:
     # ---- search for every open intent -----------------------------------------------------
     rows = np.flatnonzero(~resolved)
     if len(rows):
+        # requests grouped by aisle: the per-aisle utility blocks are contiguous (logs are put
+        # back into visit order at checkout)
+        rows = rows[np.argsort(it.aisle[rows], kind="stable")]
         q = it.aisle[rows]
         sess = it.session[rows]
         shopper = v[sess]
-        cands = w.shelf[q]
-        cands = np.where((cands >= 0) & pub.available[np.maximum(cands, 0)], cands, -1).astype(np.int32)
+        cands = w.search_shelf[q]
         k = mk.slate_size
         req = RankRequest(day, SURFACE_SEARCH, shopper, q.astype(np.int32), cands, k, mk.ad_positions, mk.max_sponsored)
         resp = _rank(w, req)
@@ -266,7 +284,9 @@ def simulate_chunk(w: World, day: int, v: np.ndarray) -> None:
             )
         )
         log = _slate_log(w, day, shopper, SURFACE_SEARCH, q, (cands >= 0).sum(1), resp, clicked, purchased)
-        logged[SOURCE_SEARCH] = (log, rows)
+        row_of_intent = np.full(m, -1, np.int64)
+        row_of_intent[rows] = np.arange(len(rows))
+        logged[SOURCE_SEARCH] = (log, row_of_intent)
         examined_n += np.bincount(sess, examined.sum(1), minlength=n)
         clicked_n += np.bincount(sess, clicked.sum(1), minlength=n)
         bad_ads_n += np.bincount(sess, (examined & resp.sponsored & ~clicked).sum(1), minlength=n)
@@ -306,29 +326,25 @@ def _shelf_utility(
 ) -> np.ndarray:
     """(R, W) deterministic utility of every product on each searched aisle's shelf.
 
-    One small matrix product per aisle (rows grouped by aisle) instead of per-row gathers of
-    the item embeddings; habits are added sparsely afterwards.
+    ``q`` must be sorted (requests grouped by aisle): one small matrix product per aisle on a
+    contiguous block, instead of per-row gathers of item embeddings (measured ~4x faster);
+    habits are added sparsely afterwards.
     """
     b = w.cfg.behaviour
     r, width = len(q), w.shelf.shape[1]
-    order = np.argsort(q, kind="stable")
-    qs = q[order]
-    t_sorted = np.take(taste, order, axis=0)  # float32, contiguous per aisle group
-    a_sorted = np.take(alpha, order).astype(np.float32)
-    sorted_out = np.empty((r, width), np.float32)
-    bounds = np.flatnonzero(np.diff(qs)) + 1
+    out = np.empty((r, width), np.float32)
+    alpha32 = alpha.astype(np.float32)
+    bounds = np.flatnonzero(np.diff(q)) + 1
     starts = np.concatenate([[0], bounds]).tolist()
     ends = np.concatenate([bounds, [r]]).tolist()
     tw = np.float32(b.taste_weight)
     for s, e in zip(starts, ends, strict=True):
-        a = qs[s]
-        block = sorted_out[s:e]
-        np.matmul(t_sorted[s:e], w.shelf_latent_t[a], out=block)
+        a = q[s]
+        block = out[s:e]
+        np.matmul(taste[s:e], w.shelf_latent_t[a], out=block)
         block *= tw
         block += w.shelf_quality[a]
-        block -= a_sorted[s:e, None] * w.shelf_lrp[a]
-    out = np.empty_like(sorted_out)
-    out[order] = sorted_out
+        block -= alpha32[s:e, None] * w.shelf_lrp[a]
     # habits: add the stock of habit items that sit on this aisle's shelf
     h_items = w.state.habit_item[shopper]
     h_stock = w.state.habit_stock[shopper]
@@ -360,37 +376,32 @@ def _checkout(
     sess = sess.astype(np.int64)
     item = item.astype(np.int64)
     price = pub.price[item].astype(np.float64)
-    # budget: needs first, then wants, then impulse buys; the first line always fits
-    order = np.lexsort((price, prio, sess))
-    sp = price[order]
+    # budget: needs first, then wants, then impulse buys, cheapest first; the first line always fits.
+    # The sorted order (visit, priority, price) is also the canonical order of the purchase log.
+    cents = np.minimum(np.rint(price * 100), 2**24 - 1).astype(np.int64)
+    order = np.argsort((sess * 3 + prio) * 2**24 + cents, kind="stable")
     ss = sess[order]
-    cum = np.cumsum(sp)
+    cum = np.cumsum(price[order])
     start = np.searchsorted(ss, ss)  # first line of each session in sorted order
-    before = np.concatenate([[0.0], cum])[start]
-    spend = cum - before
-    first = np.arange(len(ss)) == start
-    keep_sorted = first | (spend <= st.budget[v[ss]])
-    keep = np.zeros(len(sess), bool)
-    keep[order] = keep_sorted
-    dropped = ~keep
-    if dropped.any():
+    spend = cum - np.concatenate([[0.0], cum])[start]
+    keep_sorted = (np.arange(len(ss)) == start) | (spend <= st.budget[v[ss]])
+    dropped = order[~keep_sorted]
+    if len(dropped):
         di = intent[dropped]
         resolved[di[di >= 0]] = False
         # carted but not bought: clear ``purchased`` in the slate logs for lines the budget removed
-        if SOURCE_HOME in logged:
-            sel = dropped & (source == SOURCE_HOME)
-            logged[SOURCE_HOME][0]["purchased"][sess[sel], position[sel]] = False
-        if SOURCE_SEARCH in logged:
-            sel = dropped & (source == SOURCE_SEARCH)
-            log, keys = logged[SOURCE_SEARCH]
-            log["purchased"][np.searchsorted(keys, intent[sel]), position[sel]] = False
+        for src, (log, row_of) in logged.items():
+            sel = dropped[source[dropped] == src]
+            row = sess[sel] if src == SOURCE_HOME else row_of[intent[sel]]
+            log["purchased"][row, position[sel]] = False
+    kept = order[keep_sorted]
     sess, item, source, position, sponsored, price = (
-        sess[keep],
-        item[keep],
-        source[keep],
-        position[keep],
-        sponsored[keep],
-        price[keep],
+        sess[kept],
+        item[kept],
+        source[kept],
+        position[kept],
+        sponsored[kept],
+        price[kept],
     )
     shopper = v[sess]
     margin = price * pub.margin_rate[item]
@@ -404,15 +415,14 @@ def _checkout(
         st.pantry_runout[ps, pk] = pantry.refill(st.pantry_runout[ps, pk], day, cycle)
 
     # habits and the platform's order-again history
-    key = shopper * np.int64(cat.n_products) + item
-    _, uniq = np.unique(key, return_index=True)
-    hs, hi = shopper[uniq], item[uniq]
-    slot, new = slots.assign(st.habit_item, st.habit_stock, hs, hi)
+    # a visit buys an item at most once (one line per intent; impulse buys are outside every intent)
+    hs, hi = shopper, item
+    slot, new = slots.assign(st.habit_item, st.habit_stock, hs, hi, rows_sorted=True)
     ok = slot >= 0
     cur = np.where(new[ok], 0.0, st.habit_stock[hs[ok], slot[ok]])
     st.habit_stock[hs[ok], slot[ok]] = habit.reinforced(cur, b.habit_gain)
     st.habit_day[hs[ok], slot[ok]] = day
-    slot, new = slots.assign(w.order_history_items, w.order_history_counts, hs, hi)
+    slot, new = slots.assign(w.order_history_items, w.order_history_counts, hs, hi, rows_sorted=True)
     ok = slot >= 0
     w.order_history_counts[hs[ok][new[ok]], slot[ok][new[ok]]] = 0
     w.order_history_counts[hs[ok], slot[ok]] += 1
@@ -462,5 +472,9 @@ def _checkout(
             "ad_revenue": ad_rev_s.astype(np.float32),
         }
     )
-    for log, _ in logged.values():
-        w.log_slates(log)
+    # slate log in canonical order: by visit (session ids grow with shopper id), home feed first
+    if logged:
+        parts = [log for log, _ in logged.values()]
+        table = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+        order = np.argsort(table["session_id"], kind="stable")
+        w.log_slates({k: col[order] for k, col in table.items()})

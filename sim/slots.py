@@ -16,14 +16,17 @@ def find(slot_items: np.ndarray, rows: np.ndarray, items: np.ndarray) -> np.ndar
     """
     held = np.take(slot_items, rows, axis=0)  # (L, H)
     if items.ndim == 1:
-        eq = held == items[:, None]
+        idx = (held == items[:, None]).argmax(axis=1)
+        hit = np.take_along_axis(held, idx[:, None], axis=1)[:, 0] == items
     else:
-        eq = held[:, None, :] == items[:, :, None]  # (L, K, H)
-    idx = eq.argmax(axis=-1)
-    return np.where(eq.any(axis=-1) & (items >= 0), idx, -1)
+        idx = (held[:, None, :] == items[:, :, None]).argmax(axis=-1)  # (L, K)
+        hit = np.take_along_axis(held, idx, axis=1) == items
+    return np.where(hit & (items >= 0), idx, -1)
 
 
-def assign(slot_items: np.ndarray, slot_score: np.ndarray, rows: np.ndarray, items: np.ndarray) -> np.ndarray:
+def assign(
+    slot_items: np.ndarray, slot_score: np.ndarray, rows: np.ndarray, items: np.ndarray, *, rows_sorted: bool = False
+) -> tuple[np.ndarray, np.ndarray]:
     """Slot for each (row, item) line, allocating a slot for new items by evicting the lowest score.
 
     ``slot_items`` (R, H) int is updated in place for newly allocated slots (their previous
@@ -31,6 +34,7 @@ def assign(slot_items: np.ndarray, slot_score: np.ndarray, rows: np.ndarray, ite
     eviction candidates (empty slots hold item -1 and are used first). Lines must be unique
     (row, item) pairs. Returns (L,) slot indices and a bool mask of lines that got a new slot.
     A row with more new items than slots keeps the first H of them (in line order).
+    ``rows_sorted`` skips a sort when the caller's lines are already grouped by ascending row.
     """
     slot = find(slot_items, rows, items)
     new = np.flatnonzero(slot < 0)
@@ -38,9 +42,12 @@ def assign(slot_items: np.ndarray, slot_score: np.ndarray, rows: np.ndarray, ite
     if len(new) == 0:
         return slot, is_new
     nrows = rows[new]
-    order = np.argsort(nrows, kind="stable")
-    new, nrows = new[order], nrows[order]
-    urows, first, counts = np.unique(nrows, return_index=True, return_counts=True)
+    if not rows_sorted:
+        order = np.argsort(nrows, kind="stable")
+        new, nrows = new[order], nrows[order]
+    first = np.flatnonzero(np.concatenate([[True], nrows[1:] != nrows[:-1]]))
+    urows = nrows[first]
+    counts = np.diff(np.concatenate([first, [len(nrows)]]))
     k = np.arange(len(new)) - np.repeat(first, counts)  # rank of a new line within its row
     # eviction order per affected row: empty slots first, then lowest score; slots matched today are kept
     held = slot_items[urows]

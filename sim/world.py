@@ -80,6 +80,7 @@ class World:
         latent = np.where((self.shelf >= 0)[:, :, None], self.catalog.latent[sh], 0).astype(np.float32)
         self.shelf_latent_t = np.ascontiguousarray(latent.transpose(0, 2, 1))
         self.shelf_quality = np.where(self.shelf >= 0, self.catalog.quality[sh], 0).astype(np.float32)
+        self.centroid_t = np.ascontiguousarray(self.catalog.aisle_centroid.T)  # (D, A) float32
         self.refresh_prices()
         mk = cfg.marketplace
         self.log_slate_width = max(mk.slate_size, mk.home_slate_size)
@@ -113,7 +114,10 @@ class World:
 
     # ---- set-up --------------------------------------------------------------------------
     def refresh_prices(self) -> None:
-        """Recompute price-derived arrays after an event changed live prices."""
+        """Recompute price- and stock-derived arrays after an event changed the live catalog."""
+        self.search_shelf = np.where(
+            (self.shelf >= 0) & self.public.available[np.maximum(self.shelf, 0)], self.shelf, -1
+        ).astype(np.int32)
         ref = self.catalog.aisle_ref_price[self.public.aisle]
         self.log_rel_price = np.log(self.public.price / ref).astype(np.float64)
         self.shelf_lrp = np.where(self.shelf >= 0, self.log_rel_price[np.maximum(self.shelf, 0)], 0.0).astype(
@@ -179,16 +183,12 @@ class World:
         st = self.state
         visitors = np.flatnonzero(st.next_visit[: st.size] == day)
         self.featured = self._featured_pool(day)
+        self.featured_pos = np.full(self.public.n_products, -1, np.int64)
+        self.featured_pos[self.featured] = np.arange(len(self.featured))
         for s in range(0, len(visitors), self.chunk_size):
             simulate_chunk(self, day, visitors[s : s + self.chunk_size])
         self.n_sessions += len(visitors)
         day_log = {name: buf.concat() for name, buf in self._day_logs.items()}
-        if len(self._day_logs["slates"].parts["day"]) > 1:
-            # canonical row order (by visit; within a visit, the order things happened), so that
-            # the log does not depend on how the day's visitors were chunked
-            for name in ("slates", "purchases"):
-                order = np.argsort(day_log[name]["session_id"], kind="stable")
-                day_log[name] = {k: v[order] for k, v in day_log[name].items()}
         for name, table in day_log.items():
             if name != "slates" or self.keep_slates:
                 self._run_logs[name].append(table)
