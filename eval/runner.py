@@ -132,7 +132,7 @@ def run_scenario(
     shoppers meeting the same luck.
     """
     names = list(rankers or cfg.rankers.names)
-    for name in names:
+    for name in [*names, cfg.rankers.control]:
         make_ranker(name)  # fail fast on unknown names, before any simulation
     n_seeds = int(seeds or cfg.run.seeds)
     tasks = [Task(i, name, cfg.seed + s) for i, (s, name) in enumerate((s, n) for s in range(n_seeds) for n in names)]

@@ -263,3 +263,46 @@ def to_toml(cfg: ScenarioConfig) -> str:
     for ev in events:
         lines += ["", "[[events]]"] + [f"{kk} = {_toml_value(vv)}" for kk, vv in ev.items()]
     return "\n".join(lines) + "\n"
+
+
+def schema_markdown() -> str:
+    """docs/SCENARIOS.md: every section and key with its type, default, allowed values and meaning."""
+    out = [
+        "# Scenario reference",
+        "",
+        "Generated from `sim/config.py` and `agents/params.py` by `python -m sim.config > docs/SCENARIOS.md`",
+        "(a test keeps it in sync). Every key is optional; unknown keys, wrong types and out-of-range",
+        "values are rejected with one line naming the key, the value and what is allowed.",
+        "",
+    ]
+
+    def rows(cls: type, prefix: str) -> list[str]:
+        hints = typing.get_type_hints(cls)
+        lines = ["| key | type | default | allowed | meaning |", "|---|---|---|---|---|"]
+        for f in dataclasses.fields(cls):
+            if dataclasses.is_dataclass(hints[f.name]) or f.name == "events":
+                continue
+            m = f.metadata
+            default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+            allowed = (
+                ", ".join(repr(c) for c in m["choices"])
+                if m.get("choices")
+                else "" if m.get("lo") is None and m.get("hi") is None else f"{m.get('lo')} … {m.get('hi')}"
+            )
+            lines.append(
+                f"| `{prefix}{f.name}` | {_type_name(hints[f.name]).split(' ', 1)[1]} | `{_toml_value(default)}` "
+                f"| {allowed} | {m.get('doc', '')} |"
+            )
+        return lines
+
+    out += ["## Top level", "", *rows(ScenarioConfig, ""), ""]
+    for f in dataclasses.fields(ScenarioConfig):
+        tp = typing.get_type_hints(ScenarioConfig)[f.name]
+        if dataclasses.is_dataclass(tp):
+            out += [f"## `[{f.name}]`", "", (tp.__doc__ or "").strip(), "", *rows(tp, ""), ""]
+    out += ["## `[[events]]`", "", (EventConfig.__doc__ or "").strip(), "", *rows(EventConfig, ""), ""]
+    return "\n".join(out)
+
+
+if __name__ == "__main__":
+    print(schema_markdown(), end="")

@@ -91,3 +91,12 @@ def test_configs_are_frozen():
     cfg = ScenarioConfig()
     with pytest.raises(AttributeError):
         cfg.days = 3  # type: ignore[misc]
+
+
+def test_scenario_reference_doc_is_in_sync():
+    from pathlib import Path
+
+    from sim.config import schema_markdown
+
+    doc = Path(__file__).resolve().parents[2] / "docs" / "SCENARIOS.md"
+    assert doc.read_text() == schema_markdown(), "regenerate: python -m sim.config > docs/SCENARIOS.md"
