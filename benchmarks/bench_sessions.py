@@ -97,7 +97,10 @@ def main() -> None:
         profile_case(args.profile)
         return
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
-    print("| case | shoppers | days | sessions | sessions/s (median) | runs | state B/shopper | world RSS B/shopper | peak RSS MB |")
+    print(
+        "| case | shoppers | days | sessions | sessions/s (median) | runs "
+        "| state B/shopper | world RSS B/shopper | peak RSS MB |"
+    )
     print("|---|---|---|---|---|---|---|---|---|")
     for name in args.cases.split(","):
         runs = []

@@ -114,9 +114,7 @@ def daily_series(sessions: Table, shoppers: Table, days: int) -> pd.DataFrame:
     sh = columns(shoppers, "shoppers", ("join_day", "churn_day"))
     day = s["day"].astype(np.int64)
     if len(day) and (day.min() < 0 or day.max() >= days):
-        raise ValueError(
-            f"sessions table: days must lie in [0, {days}); found {day.min()}..{day.max()}"
-        )
+        raise ValueError(f"sessions table: days must lie in [0, {days}); found {day.min()}..{day.max()}")
     join = sh["join_day"].astype(np.int64)
     churn = sh["churn_day"].astype(np.int64)
     last = last_active_day(churn, days)

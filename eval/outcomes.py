@@ -63,9 +63,7 @@ def shopper_outcomes(
     horizon columns are NaN, whatever the shopper did, so that means over the observable shoppers
     are not biased towards early churners.
     """
-    s = columns(
-        sessions, "sessions", ("shopper_id", "day", "n_lines", "gtv", "margin", "ad_revenue")
-    )
+    s = columns(sessions, "sessions", ("shopper_id", "day", "n_lines", "gtv", "margin", "ad_revenue"))
     sh = columns(shoppers, "shoppers", ("shopper_id", "join_day", "churn_day"))
     ids = sh["shopper_id"].astype(np.int64)
     if len(np.unique(ids)) != len(ids):
@@ -84,10 +82,7 @@ def shopper_outcomes(
             f"before joining on day {int(join[pos[i]])}"
         )
     if len(day) and (day.min() < 0 or day.max() >= days):
-        raise ValueError(
-            f"sessions table: days must lie in [0, {days}); "
-            f"found {int(day.min())}..{int(day.max())}"
-        )
+        raise ValueError(f"sessions table: days must lie in [0, {days}); found {int(day.min())}..{int(day.max())}")
     n_lines = s["n_lines"].astype(np.int64)
     gtv = s["gtv"].astype(np.float64)
     margin = s["margin"].astype(np.float64)
@@ -97,9 +92,7 @@ def shopper_outcomes(
     flags = reorder_flags(purchases)
     p_pos = row_positions(ids, np.asarray(purchases["shopper_id"]), "purchases table")
     if len(flags) != n_lines.sum():
-        raise ValueError(
-            f"purchases table has {len(flags)} lines but sessions.n_lines sums to {n_lines.sum()}"
-        )
+        raise ValueError(f"purchases table has {len(flags)} lines but sessions.n_lines sums to {n_lines.sum()}")
 
     def total(weights: np.ndarray, at: np.ndarray = pos) -> np.ndarray:
         return np.bincount(at, weights=weights, minlength=n)
@@ -138,9 +131,7 @@ def last_active_day(churn_day: np.ndarray, days: int) -> np.ndarray:
     return np.where(churn_day < 0, days - 1, np.minimum(churn_day, days - 1))
 
 
-def active_days(
-    join_day: np.ndarray, churn_day: np.ndarray, days: int, start: int = 0
-) -> np.ndarray:
+def active_days(join_day: np.ndarray, churn_day: np.ndarray, days: int, start: int = 0) -> np.ndarray:
     """Days each shopper was active within [start, days): from joining to ``last_active_day``."""
     first = np.maximum(np.asarray(join_day, np.int64), start)
     return np.maximum(last_active_day(churn_day, days) - first + 1, 0)

@@ -102,9 +102,7 @@ def format_summary_table(df: pd.DataFrame, columns: Sequence[Column] = SUMMARY_C
         row = []
         for col in columns:
             if col.key in stats.index:
-                row.append(
-                    _cells(stats.at[col.key, "mean"], stats.at[col.key, "half_width"], col.fmt)
-                )
+                row.append(_cells(stats.at[col.key, "mean"], stats.at[col.key, "half_width"], col.fmt))
             else:
                 row.append((MISSING, ""))
         body.append(row)

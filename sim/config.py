@@ -287,7 +287,9 @@ def schema_markdown() -> str:
             allowed = (
                 ", ".join(repr(c) for c in m["choices"])
                 if m.get("choices")
-                else "" if m.get("lo") is None and m.get("hi") is None else f"{m.get('lo')} … {m.get('hi')}"
+                else ""
+                if m.get("lo") is None and m.get("hi") is None
+                else f"{m.get('lo')} … {m.get('hi')}"
             )
             lines.append(
                 f"| `{prefix}{f.name}` | {_type_name(hints[f.name]).split(' ', 1)[1]} | `{_toml_value(default)}` "

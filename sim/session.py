@@ -370,7 +370,7 @@ def _checkout(
     ad_rev_s: np.ndarray,
 ) -> None:
     """Budget trim, state updates (pantry, habits, order history, satisfaction, churn, next trip), logs."""
-    st, b, pub, cat = w.state, w.cfg.behaviour, w.public, w.catalog
+    st, b, pub = w.state, w.cfg.behaviour, w.public
     n = len(v)
     sess, item, source, position, sponsored, intent, prio = (np.concatenate(x) for x in zip(*lines, strict=True))
     sess = sess.astype(np.int64)

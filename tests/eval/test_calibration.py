@@ -24,9 +24,7 @@ def sessions_of(rows):
 
 # shopper 1 orders on days 0, 7, 50 and 51; shopper 2 on days 3 and 10, with a visit on day 5
 # that bought nothing (not an order); rows deliberately out of order
-ORDERS = sessions_of(
-    [(1, 50, 4), (2, 3, 12), (1, 0, 8), (2, 5, 0), (1, 51, 1), (2, 10, 9), (1, 7, 6)]
-)
+ORDERS = sessions_of([(1, 50, 4), (2, 3, 12), (1, 0, 8), (2, 5, 0), (1, 51, 1), (2, 10, 9), (1, 7, 6)])
 
 
 def test_days_between_orders_are_capped_at_30():
@@ -74,9 +72,7 @@ def test_calibration_facts_on_the_hand_made_world(world, days):
         "slate": np.array([[1, 2, 3], [1, 2, 3], [4, 5, 6], [4, 5, 6]]),
         "clicked": np.array([[1, 1, 0], [1, 0, 0], [1, 0, 1], [0, 1, 0]], bool),
     }
-    facts = calibration_facts(
-        world["purchases"], world["sessions"], slates, world["shoppers"], days
-    )
+    facts = calibration_facts(world["purchases"], world["sessions"], slates, world["shoppers"], days)
     f = {x.name: x for x in facts}
     assert f["reorder_share"].value == pytest.approx(0.4)
     assert f["items_per_order_mean"].value == pytest.approx(10 / 6)
@@ -98,9 +94,7 @@ def test_calibration_facts_on_the_hand_made_world(world, days):
 
 def test_warmup_measures_later_orders_only(world, days):
     slates = {"surface": np.zeros(0), "slate": np.zeros((0, 3)), "clicked": np.zeros((0, 3))}
-    facts = calibration_facts(
-        world["purchases"], world["sessions"], slates, world["shoppers"], days, warmup_days=4
-    )
+    facts = calibration_facts(world["purchases"], world["sessions"], slates, world["shoppers"], days, warmup_days=4)
     f = {x.name: x for x in facts}
     assert f["reorder_share"].value == pytest.approx(2 / 3)  # lines on days 5, 10 and 19
     assert f["items_per_order_mean"].value == 1.0

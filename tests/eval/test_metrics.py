@@ -16,9 +16,7 @@ HORIZONS = (7, 14, 16)
 
 @pytest.fixture
 def summary(world, days):
-    o = shopper_outcomes(
-        world["purchases"], world["sessions"], world["shoppers"], days, HORIZONS, 0.0
-    )
+    o = shopper_outcomes(world["purchases"], world["sessions"], world["shoppers"], days, HORIZONS, 0.0)
     return summarize(o, world["purchases"], world["sessions"], days, HORIZONS)
 
 

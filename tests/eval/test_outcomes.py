@@ -64,9 +64,7 @@ def test_no_discounting_at_a_zero_rate(world, days):
 
 
 def test_discount_factors():
-    np.testing.assert_allclose(
-        discount_factors(np.array([0, 1, 365]), 0.365), [1, 1 / 1.001, 1.001**-365]
-    )
+    np.testing.assert_allclose(discount_factors(np.array([0, 1, 365]), 0.365), [1, 1 / 1.001, 1.001**-365])
 
 
 def test_retention_and_its_observability(world, days):

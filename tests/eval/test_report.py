@@ -71,9 +71,7 @@ def test_summary_table_needs_the_ranker_column():
 
 def test_write_json_atomic(tmp_path):
     path = tmp_path / "run" / "summary.json"
-    write_json_atomic(
-        {"gtv": np.float32(1.5), "n": np.int64(3), "ltv": math.nan, "h": (14, 30)}, path
-    )
+    write_json_atomic({"gtv": np.float32(1.5), "n": np.int64(3), "ltv": math.nan, "h": (14, 30)}, path)
     write_json_atomic({"gtv": 2.0, "ltv": float("inf"), "arr": np.arange(2)}, path)
     assert json.loads(path.read_text()) == {"gtv": 2.0, "ltv": None, "arr": [0, 1]}
     assert [p.name for p in path.parent.iterdir()] == ["summary.json"]  # no temporary left

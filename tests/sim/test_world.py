@@ -153,3 +153,48 @@ def test_cohorts_arrive_and_shop(smoke):
         first_visit.setdefault(int(sid), int(d))
     assert all(first_visit[s] >= join[s] for s in late if s in first_visit)
     assert sum(s in first_visit for s in late) > 10
+
+
+def test_calendar_updates_daily_and_refits_on_cadence(smoke):
+    calls = []
+
+    class Spy:
+        name = "spy"
+
+        def __init__(self):
+            self.inner = make_ranker("popularity")
+
+        def reset(self, catalog, seed):
+            self.inner.reset(catalog, seed)
+
+        def rank(self, request):
+            calls.append(("rank", request.day))
+            return self.inner.rank(request)
+
+        def update(self, log):
+            calls.append(("update", int(log["sessions"]["day"][0]) if len(log["sessions"]["day"]) else None))
+            self.inner.update(log)
+
+        def fit(self, day):
+            calls.append(("fit", day))
+
+    World(smoke.replace(days=15), 1, Spy()).run()
+    assert [d for k, d in calls if k == "fit"] == [6, 13]  # refit_every_days = 7, at the end of the day
+    updates = [d for k, d in calls if k == "update"]
+    assert len(updates) == 15
+    # point in time: a day's log is ingested only after all of that day's ranking calls
+    for i, (kind, day) in enumerate(calls):
+        if kind == "update" and day is not None:
+            assert all(d <= day for k, d in calls[:i] if k == "rank")
+            assert all(d > day for k, d in calls[i + 1 :] if k == "rank")
+
+
+def test_population_grows_beyond_its_first_allocation(smoke):
+    w = World(smoke.replace(days=3), 1, make_ranker("buy_again"))
+    before = w.state.capacity
+    w._add_shoppers(before, 1)  # more arrivals than the spare capacity
+    n0 = smoke.population.shoppers
+    assert w.state.size == n0 + before and w.state.capacity >= w.state.size
+    assert w.order_history_items.shape[0] == w.state.capacity
+    assert (w.state.join_day[n0 : n0 + before] == 1).all() and (w.state.join_day[:n0] == 0).all()
+    w.run()  # and the world keeps working
