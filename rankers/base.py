@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
 
-from rankers import ads, topk
+from rankers import ads, shelf, topk
 from rankers.candidates import candidate_index, item_table, lookup, placeable
 from rankers.features import FeatureStore
 from sim.catalog import PublicCatalog
@@ -27,6 +27,8 @@ class _RequestCache:
     repeats: bool  # some row repeats an id
 
 
+# a scoring function: (B, C) float32 scores of a request's candidates
+Score = Callable[[RankRequest], np.ndarray]
 # ad columns (B, n) or None, their slate positions (n,), their ranks in the organic order or None
 AdPicks = tuple[np.ndarray | None, np.ndarray, np.ndarray | None]
 
@@ -48,6 +50,7 @@ class BaseRanker:
         self.seed = 0
         self._catalog: PublicCatalog | None = None
         self._features: FeatureStore | None = None
+        self._shelf: shelf.ShelfRows | None = None
 
     @property
     def catalog(self) -> PublicCatalog:
@@ -63,12 +66,35 @@ class BaseRanker:
             raise RankerError(f"ranker '{self.name}': call reset(catalog, seed) first")
         return self._features
 
+    @property
+    def shelf(self) -> shelf.ShelfRows:
+        """The current world's shelf rows, to recognise search rows that are shelf rows."""
+        if self._shelf is None:
+            raise RankerError(f"ranker '{self.name}': call reset(catalog, seed) first")
+        return self._shelf
+
     def reset(self, catalog: PublicCatalog, seed: int) -> None:
         """Start a new world: forget all logs."""
         self._catalog = catalog
         self.seed = int(seed)
         self._features = FeatureStore(catalog, half_life_days=self.half_life_days, history_slots=self.history_slots)
         self._ad_bid = np.where(catalog.ad_eligible, catalog.bid, 0.0).astype(np.float32)
+        self._shelf = shelf.ShelfRows(catalog)
+        self._live = (shelf.Watched(lambda: catalog.price), shelf.Watched(lambda: catalog.margin_rate))
+        self._tables = shelf.Cached()
+
+    def state_version(self) -> tuple[int, ...]:
+        """Versions of what answers may depend on besides the request: logs, availability, prices.
+
+        A per-aisle table built for one state is reused while this tuple stays the same. Costs
+        O(N) (a comparison of each live array with a copy).
+        """
+        return (self.features.version, self.shelf.version, *(w.look() for w in self._live))
+
+    def table_key(self, request: RankRequest) -> tuple:
+        """What a per-aisle table for ``request`` depends on: the ranker's state, C and the slate settings."""
+        width = request.candidates.shape[1]
+        return (self.state_version(), width, request.slate_size, tuple(request.ad_positions), request.max_sponsored)
 
     def update(self, day_log: Mapping[str, Mapping[str, np.ndarray]]) -> None:
         """Ingest one finished day's tables into the feature store."""
@@ -174,7 +200,23 @@ class ScoringRanker(BaseRanker):
     Ads: by default the standard auction (``sponsored``), which needs the organic order. A ranker
     whose ads do not depend on it overrides ``fixed_ads`` instead: they are chosen first and
     taken out of the organic order before it is sorted.
+
+    Search rows that are shelf rows (``rankers.shelf``) are answered from a per-aisle table when
+    ``candidate_row_only`` is set; everything else goes through ``rank_general``.
     """
+
+    #: True when a row's answer depends only on its candidate row, the slate settings and the
+    #: ranker's state (logs, live catalog), not on the shopper or the day: then every search row
+    #: that is its aisle's shelf row gets the aisle's answer from a table built once per state. A
+    #: subclass that redefines ``score``, ``fixed_ads`` or ``sponsored`` gets False unless it
+    #: sets it again itself.
+    candidate_row_only: bool = False
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        redefines = {"score", "fixed_ads", "sponsored", "rank_general"} & set(cls.__dict__)
+        if redefines and "candidate_row_only" not in cls.__dict__:
+            cls.candidate_row_only = False
 
     def score(self, request: RankRequest) -> np.ndarray:
         """(B, C) float32 scores, higher is better; -inf where a candidate cannot be placed."""
@@ -206,20 +248,55 @@ class ScoringRanker(BaseRanker):
     def rank(self, request: RankRequest) -> RankResponse:
         """Top-K of ``score`` per row with the sponsored placements of ``fixed_ads`` or ``sponsored``."""
         self.check_request(request)
+        if not self.candidate_row_only:
+            return self.rank_general(request)
+        return shelf.answer(request, self.shelf.match(request), self.rank_shelf_rows, self.rank_general)
+
+    def rank_shelf_rows(self, request: RankRequest) -> RankResponse:
+        """Rows that are their query's shelf row: the aisle's answer from the per-aisle table."""
+        return shelf.gather(self.shelf_table(request), request.query)
+
+    def shelf_table(self, request: RankRequest, score: Score | None = None) -> RankResponse:
+        """(A, K) answers of ``rank_general`` for every aisle's shelf row, C as wide as ``request``'s.
+
+        Rebuilt only when ``state_version`` or the slate settings change. ``score`` (default
+        ``self.score``) must not depend on the shopper or the day.
+        """
+
+        def build() -> RankResponse:
+            rows, _ = self.shelf.rows(request.candidates.shape[1])
+            return self.rank_general(shelf.table_request(request, rows), score)
+
+        return self._tables.get(self.table_key(request), build)
+
+    def organic_scores(
+        self, request: RankRequest, score: Score | None = None
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Placeable mask (B, C), its row counts (B,) and the scores the organic order sorts.
+
+        Scores are ``score(request)`` (default ``self.score``) where placeable, with NaN and -inf
+        lifted to the lowest float32, and -inf where not placeable.
+        """
+        b, c = request.candidates.shape
+        ok = self.placeable(request)
+        n_ok = np.add.reduce(ok, axis=1, dtype=np.int32)
+        scores = np.asarray((score or self.score)(request), dtype=np.float32)
+        if scores.shape != (b, c):
+            raise RankerError(
+                f"ranker '{self.name}': score() returned shape {scores.shape} for "
+                f"{SURFACE_NAMES[request.surface]} candidates {(b, c)}"
+            )
+        return ok, n_ok, np.where(ok, np.fmax(scores, _LOWEST), np.float32(-np.inf))
+
+    def rank_general(self, request: RankRequest, score: Score | None = None) -> RankResponse:
+        """``rank`` for any rows: score, sort, auction, assemble. ``score`` defaults to ``self.score``."""
+        self.check_request(request)
         b, c = request.candidates.shape
         k = request.slate_size
         if b == 0 or c == 0 or k == 0:
             return self.empty_response(request)
         try:
-            ok = self.placeable(request)
-            n_ok = np.add.reduce(ok, axis=1, dtype=np.int32)
-            scores = np.asarray(self.score(request), dtype=np.float32)
-            if scores.shape != (b, c):
-                raise RankerError(
-                    f"ranker '{self.name}': score() returned shape {scores.shape} for "
-                    f"{SURFACE_NAMES[request.surface]} candidates {(b, c)}"
-                )
-            s = np.where(ok, np.fmax(scores, _LOWEST), np.float32(-np.inf))
+            ok, n_ok, s = self.organic_scores(request, score)
             fixed = self.fixed_ads(request, n_ok)
             if fixed is not None:
                 ad_cols, positions = fixed

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from rankers import ads
+from rankers import ads, own_first, shelf
 from rankers.base import BaseRanker, ScoringRanker
 from rankers.registry import register
 from sim import rng
@@ -35,18 +35,60 @@ class RandomRanker(BaseRanker):
     def rank(self, request: RankRequest) -> RankResponse:
         """Random slates; see the class docstring for ads and propensities."""
         self.check_request(request)
-        cands = request.candidates
-        b, c = cands.shape
-        k = request.slate_size
-        if b == 0 or c == 0 or k == 0:
+        return shelf.answer(request, self.shelf.match(request), self.rank_shelf_rows, self.rank_general)
+
+    def rank_general(self, request: RankRequest) -> RankResponse:
+        """``rank`` for any rows."""
+        self.check_request(request)
+        b, c = request.candidates.shape
+        if b == 0 or c == 0 or request.slate_size == 0:
             return self.empty_response(request)
         try:
             ok = self.placeable(request)
             n_ok = np.add.reduce(ok, axis=1, dtype=np.int32)
-            keys = self.random_keys(request, ok)
-            ad_cols, positions = self.random_ads(request, ok, keys, n_ok)
+            ad_cols, positions = self.random_ads(request, n_ok)
         finally:
             self.forget_request()
+        keys = self.random_keys(request, self.key_tails(ok, ad_cols))
+        return self.slates(request, keys, n_ok, ad_cols, positions)
+
+    def rank_shelf_rows(self, request: RankRequest) -> RankResponse:
+        """Rows that are their query's shelf row: all but the random bits from a per-aisle table.
+
+        The table holds each aisle's key tails, ads and counters: the counters of the masked shelf
+        row serve an unmasked one too, as they differ only where a candidate cannot be placed, and
+        such keys never reach the slate.
+        """
+        if request.slate_size == 0:
+            return self.empty_response(request)
+        table = self._tables.get(self.table_key(request), lambda: self._shelf_table(request))
+        q = np.asarray(request.query, np.intp)
+        tails, n_ok, ad_cols, positions, counters = table
+        keys = self.random_keys(request, np.take(tails, q, axis=0), np.take(counters, q, axis=0))
+        ad_cols = None if ad_cols is None else np.take(ad_cols, q, axis=0)
+        return self.slates(request, keys, np.take(n_ok, q), ad_cols, positions)
+
+    def _shelf_table(self, request: RankRequest) -> tuple:
+        rows, _ = self.shelf.rows(request.candidates.shape[1])
+        table = shelf.table_request(request, rows)
+        try:
+            ok = self.placeable(table)
+            n_ok = np.add.reduce(ok, axis=1, dtype=np.int32)
+            ad_cols, positions = self.random_ads(table, n_ok)
+        finally:
+            self.forget_request()
+        return self.key_tails(ok, ad_cols), n_ok, ad_cols, positions, self.counters(table)
+
+    def slates(
+        self,
+        request: RankRequest,
+        keys: np.ndarray,
+        n_ok: np.ndarray,
+        ad_cols: np.ndarray | None,
+        positions: np.ndarray,
+    ) -> RankResponse:
+        """The response, given the rows' sort keys, placeable counts and ads (see ``random_ads``)."""
+        c, k = request.candidates.shape[1], request.slate_size
         keys.sort(axis=1)
         col_bits = np.uint64(max(1, int(c - 1).bit_length()))
         organic = keys[:, : min(c, k)] & ((np.uint64(1) << col_bits) - np.uint64(1))
@@ -55,10 +97,12 @@ class RandomRanker(BaseRanker):
         propensity = np.where(is_ad, 1.0, 1.0 / np.maximum(n_organic, 1)[:, None])
         return self.response(request, cols, is_ad, propensity)
 
-    def random_ads(
-        self, request: RankRequest, ok: np.ndarray, keys: np.ndarray, n_ok: np.ndarray
-    ) -> tuple[np.ndarray | None, np.ndarray]:
-        """Highest bids at the ad positions; their keys are moved behind the organic order."""
+    def random_ads(self, request: RankRequest, n_ok: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
+        """Ad columns (B, n) (-1 none; None when no row has one) and the positions they go to.
+
+        The highest bids, placed where the position exists in the row; not random, so for shelf
+        rows they come from a per-aisle table.
+        """
         k = request.slate_size
         positions = ads.ad_slots(request.ad_positions, k, request.max_sponsored)
         if len(positions) == 0:
@@ -66,24 +110,40 @@ class RandomRanker(BaseRanker):
         bid = self.ad_bids(request)
         if not bid.any():
             return None, positions
-        ad_cols = ads.used_ads(ads.pick_best(bid, len(positions))[0], positions, n_ok, k)
-        # the ads leave the organic order: the rest is a uniform permutation of the others
-        r, i = np.nonzero(ad_cols >= 0)
-        keys[r, ad_cols[r, i]] |= np.uint64(1) << np.uint64(63)
-        return ad_cols, positions
+        return ads.used_ads(ads.pick_best(bid, len(positions))[0], positions, n_ok, k), positions
 
-    def random_keys(self, request: RankRequest, ok: np.ndarray) -> np.ndarray:
-        """(B, C) uint64 sort keys: random bits per (row, item), then column; unplaceable last."""
-        cands = request.candidates
-        c = cands.shape[1]
-        col_bits = np.uint64(max(1, int(c - 1).bit_length()))
+    @staticmethod
+    def key_tails(ok: np.ndarray, ad_cols: np.ndarray | None) -> np.ndarray:
+        """(B, C) uint64 low bits of the sort keys: the column, and the top bit for what sorts last.
+
+        Candidates that cannot be placed sort last, and so do the ads: they leave the organic
+        order, so the rest is a uniform permutation of the others.
+        """
+        b, c = ok.shape
+        tails = (~ok).astype(np.uint64) << np.uint64(63)
+        tails |= np.arange(c, dtype=np.uint64)
+        if ad_cols is not None:
+            r, i = np.nonzero(ad_cols >= 0)
+            tails[r, ad_cols[r, i]] |= np.uint64(1) << np.uint64(63)
+        return tails
+
+    @staticmethod
+    def counters(request: RankRequest) -> np.ndarray:
+        """(B, C) uint64 counters of the random words: (surface, query) in the high half, the item id low."""
         surface_query = (np.asarray(request.query, np.int64) + 1) | (int(request.surface) << 24)
-        counters = (surface_query.astype(np.uint64)[:, None] << np.uint64(32)) | np.maximum(cands, 0).astype(np.uint64)
+        high = surface_query.astype(np.uint64)[:, None] << np.uint64(32)
+        return high | np.maximum(request.candidates, 0).astype(np.uint64)
+
+    def random_keys(self, request: RankRequest, tails: np.ndarray, counters: np.ndarray | None = None) -> np.ndarray:
+        """(B, C) uint64 sort keys: random bits per (row, item) above the ``key_tails``."""
+        c = request.candidates.shape[1]
+        col_bits = np.uint64(max(1, int(c - 1).bit_length()))
+        if counters is None:
+            counters = self.counters(request)
         w = rng.words(self.seed, Purpose.RANKER, request.shopper_ids, request.day, counters)
-        w >>= np.uint64(1) + col_bits  # top bit clear: placeable keys sort before unplaceable ones
+        w >>= np.uint64(1) + col_bits  # top bit clear: placeable keys sort before the others
         w <<= col_bits
-        w |= np.arange(c, dtype=np.uint64)
-        w[~ok] |= np.uint64(1) << np.uint64(63)
+        w |= tails
         return w
 
 
@@ -110,8 +170,11 @@ class PopularityRanker(ScoringRanker):
     """Items ordered by their decayed purchase count (half-life 14 days), the same for everyone.
 
     Cold start and ties: the lower current price first, then the lower item id. The order is
-    recomputed after each ``update`` and whenever a price changed since.
+    recomputed after each ``update`` and whenever a price changed since. The same for everyone:
+    search rows that are shelf rows are answered from a per-aisle table.
     """
+
+    candidate_row_only = True
 
     def reset(self, catalog: PublicCatalog, seed: int) -> None:
         """Start a world with no purchases: cheapest first."""
@@ -144,6 +207,23 @@ class BuyAgainRanker(PopularityRanker):
     slots): its popularity score in (-1, 0).
     """
 
+    def rank(self, request: RankRequest) -> RankResponse:
+        """Search rows that are shelf rows by merging own items into the aisle's popularity order."""
+        self.check_request(request)
+        return shelf.answer(request, self.shelf.match(request), self.rank_shelf_rows, self.rank_general)
+
+    def rank_shelf_rows(self, request: RankRequest) -> RankResponse:
+        """Rows that are their query's shelf row (see ``rankers.own_first``)."""
+
+        def build() -> own_first.AisleOrder:
+            return own_first.aisle_order(self, request)
+
+        return own_first.rank_shelf_rows(self, request, self._tables.get(self.table_key(request), build))
+
+    def popularity_score(self, request: RankRequest) -> np.ndarray:
+        """Popularity of each candidate (the score of items never bought)."""
+        return super().score(request)
+
     def score(self, request: RankRequest) -> np.ndarray:
         """Own purchase counts, recency, then popularity."""
         s = self.item_values(request, self.popularity(), _NEG_INF)
@@ -163,8 +243,11 @@ class MarginGreedyRanker(ScoringRanker):
 
     It ignores the standard auction: the first ``min(max_sponsored, K)`` positions go to the
     ad-eligible candidates with the highest bids (ties: higher margin, then lower column); the rest
-    of the slate is ordered by ``price x margin_rate`` (current price).
+    of the slate is ordered by ``price x margin_rate`` (current price). The same for everyone:
+    search rows that are shelf rows are answered from a per-aisle table.
     """
+
+    candidate_row_only = True
 
     def _margin(self) -> np.ndarray:
         return (self.catalog.price * self.catalog.margin_rate).astype(np.float32)

@@ -16,6 +16,21 @@ _LOW32 = np.int64(0xFFFFFFFF)
 _NEG_INF_KEY = np.int64(0x7F800000) << np.int64(32)
 
 
+def descending_high(scores: np.ndarray) -> np.ndarray:
+    """int32 of float32 scores ordered like the scores, inverted: ascending int = descending score.
+
+    ``-0.0`` maps like ``0.0``. The high word of ``descending_keys``; shared so that keys built
+    elsewhere (e.g. for a few items merged into a precomputed order) sort exactly alike.
+    """
+    # ascending order of -s: 0 - s also maps -0.0 to +0.0; flipping the magnitude bits of
+    # negative floats makes their bit patterns order like the floats
+    bits = np.subtract(np.float32(0.0), np.asarray(scores, dtype=np.float32)).view(np.int32)
+    high = bits >> 31
+    high &= np.int32(0x7FFFFFFF)
+    high ^= bits
+    return high
+
+
 def descending_keys(scores: np.ndarray) -> np.ndarray:
     """Packed int64 keys of (B, C) float32 scores: ascending key = descending score, then column.
 
@@ -27,16 +42,10 @@ def descending_keys(scores: np.ndarray) -> np.ndarray:
     if s.ndim != 2:
         raise ValueError(f"scores must be 2-D (B, C), got shape {s.shape}")
     b, c = s.shape
-    # ascending order of -s: 0 - s also maps -0.0 to +0.0; flipping the magnitude bits of
-    # negative floats makes their bit patterns order like the floats
-    bits = np.subtract(np.float32(0.0), s).view(np.int32)
-    high = bits >> 31
-    high &= np.int32(0x7FFFFFFF)
-    high ^= bits
     keys = np.empty((b, c), np.int64)
     words = keys.view(np.int32).reshape(b, c, 2)
     lo, hi = (0, 1) if np.little_endian else (1, 0)
-    words[:, :, hi] = high
+    words[:, :, hi] = descending_high(s)
     words[:, :, lo] = np.arange(c, dtype=np.int32)
     return keys
 

@@ -153,3 +153,24 @@ def test_missing_column_is_named(catalog):
     del log["purchases"]["item_id"]
     with pytest.raises(RankerError, match=r"day_log\['purchases'\] lacks column 'item_id'"):
         FeatureStore(catalog).ingest(log)
+
+
+def test_aisle_history_lists_exactly_the_slots_of_the_aisle(store, catalog, rng):
+    """Against the slots themselves: every held item of the row's aisle, once, with its count and day."""
+    ids = np.concatenate([rng.integers(0, 2000, 400), [5_000_000, 1999]])  # one never seen
+    aisle = np.concatenate([store.fav[np.minimum(ids[:-2], 1999), 0], [3, -1]])
+    aisle[::7] = rng.integers(0, catalog.n_aisles, len(aisle[::7]))
+    row, item, slot = store.aisle_history(ids, aisle)
+    count, last = store.slot_history(slot)
+    got = sorted(zip(row.tolist(), item.tolist(), count.tolist(), last.tolist(), strict=True))
+    items, counts, lasts = store.history(ids)
+    want = sorted(
+        (b, int(i), int(c), int(d))
+        for b in range(len(ids))
+        for i, c, d in zip(items[b], counts[b], lasts[b], strict=True)
+        if i >= 0 and catalog.aisle[i] == aisle[b]
+    )
+    assert got == want and len(want) > 300
+    store._aisle_range = None  # a catalog whose aisles are not id ranges: one lookup per slot instead
+    again = store.aisle_history(ids, aisle)
+    assert all(np.array_equal(a, b) for a, b in zip(again, (row, item, slot), strict=True))
