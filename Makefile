@@ -27,7 +27,8 @@ lint: $(STAMP)
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_sessions.py
+	$(BIN)/python benchmarks/bench_sessions.py --cases default,1M-shoppers
+	$(BIN)/python benchmarks/bench_rankers.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache

@@ -25,6 +25,7 @@ from sim.session import simulate_chunk
 
 N_FAVOURITES = 8
 N_HABITS = 8
+INIT_BLOCK = 65_536  # shoppers initialised at a time
 
 
 @dataclass
@@ -137,16 +138,19 @@ class World:
                 grown = np.full((new_cap, old.shape[1]), -1 if old.dtype == np.int32 else 0, old.dtype)
                 grown[: len(old)] = old
                 setattr(self, name, grown)
-        rows = np.arange(start, start + count)
         d = self.cfg.catalog.latent_dim
-        u = rng.uniform(self.seed, Purpose.SHOPPER_INIT, rows, 0, 8)
-        z = rng.normal(self.seed, Purpose.SHOPPER_TASTE, rows, 0, d + 4)
-        ua = rng.uniform(self.seed, Purpose.PANTRY_INIT, rows, 0, self.n_aisles)
         staple_cycle = self.catalog.aisle_cycle[self.staple_aisles]
-        init_shoppers(
-            st, rows, day, self.cfg.population, self.cfg.churn.initial_satisfaction,
-            self.catalog.aisle_centroid.astype(np.float64), self.staple_aisles, staple_cycle, u, z, ua,
-        )  # fmt: skip
+        centroid = self.catalog.aisle_centroid.astype(np.float64)
+        # in blocks: the (shoppers x aisles) temporaries of a million shoppers would need gigabytes
+        for lo in range(start, start + count, INIT_BLOCK):
+            rows = np.arange(lo, min(lo + INIT_BLOCK, start + count))
+            u = rng.uniform(self.seed, Purpose.SHOPPER_INIT, rows, 0, 8)
+            z = rng.normal(self.seed, Purpose.SHOPPER_TASTE, rows, 0, d + 4)
+            ua = rng.uniform(self.seed, Purpose.PANTRY_INIT, rows, 0, self.n_aisles)
+            init_shoppers(
+                st, rows, day, self.cfg.population, self.cfg.churn.initial_satisfaction,
+                centroid, self.staple_aisles, staple_cycle, u, z, ua,
+            )  # fmt: skip
         st.size = start + count
 
     def _featured_pool(self, day: int) -> np.ndarray:

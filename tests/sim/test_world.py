@@ -198,3 +198,13 @@ def test_population_grows_beyond_its_first_allocation(smoke):
     assert w.order_history_items.shape[0] == w.state.capacity
     assert (w.state.join_day[n0 : n0 + before] == 1).all() and (w.state.join_day[:n0] == 0).all()
     w.run()  # and the world keeps working
+
+
+def test_population_init_does_not_depend_on_block_size(smoke, monkeypatch):
+    import sim.world
+
+    a = World(smoke, 5, make_ranker("random")).state
+    monkeypatch.setattr(sim.world, "INIT_BLOCK", 37)
+    b = World(smoke, 5, make_ranker("random")).state
+    for f in ("taste", "budget", "interval", "weekly", "favourite_aisles", "pantry_runout", "next_visit"):
+        assert np.array_equal(getattr(a, f), getattr(b, f)), f
