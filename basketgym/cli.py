@@ -41,7 +41,7 @@ class _Progress:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from eval.report import format_summary_table, summary_columns
+    from eval.report import format_summary_table, summary_tables
     from eval.runner import run_scenario
     from rankers import make_ranker
     from sim.config import load_scenario
@@ -63,12 +63,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
         cfg, rankers, n_seeds, args.out, write=not args.no_write, overwrite=args.overwrite,
         jobs=args.jobs, progress=_Progress(n_tasks), command="basketgym " + shlex.join(sys.argv[1:]),
     )  # fmt: skip
-    print()
-    print(
-        f"{cfg.name}: {cfg.days} days, {n_seeds} seed(s). Money is per shopper; value {min(cfg.run.horizons)}d is"
-        f" margin + ad revenue in each shopper's first {min(cfg.run.horizons)} days, LTV the discounted value."
-    )
-    print(format_summary_table(result.per_seed, summary_columns(cfg.run.horizons)))
+    print(f"\n{cfg.name}: {cfg.days} days, {n_seeds} seed(s), mean ± half-width of the 95% interval across seeds")
+    for title, columns in summary_tables(cfg.run.horizons):
+        print(f"\n{title}")
+        print(format_summary_table(result.per_seed, columns).rsplit("\n± :", 1)[0])
     facts = result.tasks
     if facts:
         sps = sum(r.facts["sessions"] for r in facts) / max(sum(r.facts["wall_seconds"] for r in facts), 1e-9)

@@ -61,20 +61,35 @@ SUMMARY_COLUMNS: tuple[Column, ...] = (
 )
 
 
-def summary_columns(horizons: Sequence[int]) -> tuple[Column, ...]:
-    """The run table for a scenario's horizons: per-shopper money, habits, retention, short- and long-run value."""
+def summary_tables(horizons: Sequence[int]) -> list[tuple[str, tuple[Column, ...]]]:
+    """The run report for a scenario's horizons: (title, columns) of a value table and a behaviour table."""
     hs = sorted(horizons)
-    return (
+    value = (
         Column("GTV", "gtv_per_shopper", money_cents),
         Column("margin", "margin_per_shopper", money_cents),
         Column("ad revenue", "ad_revenue_per_shopper", money_cents),
+        Column(f"value {hs[0]}d", f"contribution_{hs[0]}d", money_cents),
+        Column(f"LTV {hs[-1]}d", f"ltv_{hs[-1]}d", money_cents),
+    )
+    behaviour = (
         Column("orders", "orders_per_shopper", decimal),
         Column("basket", "basket_size", decimal),
         Column("reorder", "reorder_rate", percent),
         *(Column(f"retained {h}d", f"retention_{h}d", percent) for h in hs if h >= 30 or h == hs[-1]),
-        Column(f"value {hs[0]}d", f"contribution_{hs[0]}d", money_cents),
-        Column(f"LTV {hs[-1]}d", f"ltv_{hs[-1]}d", money_cents),
     )
+    return [
+        (
+            f"value per shopper (value {hs[0]}d: margin + ad revenue in a shopper's first {hs[0]} days;"
+            f" LTV {hs[-1]}d: the same over {hs[-1]} days, discounted)",
+            value,
+        ),
+        ("behaviour (orders and retention per shopper; reorder: share of lines bought before)", behaviour),
+    ]
+
+
+def summary_columns(horizons: Sequence[int]) -> tuple[Column, ...]:
+    """All columns of the run report in one tuple (for a single wide table)."""
+    return tuple(c for _, cols in summary_tables(horizons) for c in cols)
 
 
 def _cells(mean: float, half: float, fmt: Callable[[float], str]) -> tuple[str, str]:
