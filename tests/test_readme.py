@@ -1,0 +1,21 @@
+"""The README's Python example runs as written (documented examples are tested)."""
+
+import re
+from pathlib import Path
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_readme_python_example_runs(capsys):
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+    assert blocks, "the README should show the Python API"
+    for code in blocks:
+        exec(compile(code, "README.md", "exec"), {})
+    assert "ltv_30d" in capsys.readouterr().out
+
+
+def test_readme_names_the_two_setup_commands_and_ci_runs_the_test_one():
+    text = README.read_text()
+    assert "make run" in text and "make test" in text
+    ci = (README.parent / ".ci" / "run").read_text()
+    assert "make test" in ci
