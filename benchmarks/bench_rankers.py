@@ -200,6 +200,7 @@ def bench_rank(args: argparse.Namespace, ranker_objs: dict, requests: dict[str, 
 
 
 def main() -> None:
+    """Run the ranker benchmarks and print the table."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=15)
     ap.add_argument("--search-rows", type=int, default=50_000)
