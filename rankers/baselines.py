@@ -43,12 +43,7 @@ class RandomRanker(BaseRanker):
         b, c = request.candidates.shape
         if b == 0 or c == 0 or request.slate_size == 0:
             return self.empty_response(request)
-        try:
-            ok = self.placeable(request)
-            n_ok = np.add.reduce(ok, axis=1, dtype=np.int32)
-            ad_cols, positions = self.random_ads(request, n_ok)
-        finally:
-            self.forget_request()
+        ok, n_ok, ad_cols, positions = self._placeable_and_ads(request)
         keys = self.random_keys(request, self.key_tails(ok, ad_cols))
         return self.slates(request, keys, n_ok, ad_cols, positions)
 
@@ -68,15 +63,20 @@ class RandomRanker(BaseRanker):
         ad_cols = None if ad_cols is None else np.take(ad_cols, q, axis=0)
         return self.slates(request, keys, np.take(n_ok, q), ad_cols, positions)
 
+    def _placeable_and_ads(self, request: RankRequest) -> tuple:
+        """Placeable mask, its row counts, and the sponsored columns and positions of the request."""
+        try:
+            ok = self.placeable(request)
+            n_ok = np.add.reduce(ok, axis=1, dtype=np.int32)
+            ad_cols, positions = self.random_ads(request, n_ok)
+        finally:
+            self.forget_request()
+        return ok, n_ok, ad_cols, positions
+
     def _shelf_table(self, request: RankRequest) -> tuple:
         rows, _ = self.shelf.rows(request.candidates.shape[1])
         table = shelf.table_request(request, rows)
-        try:
-            ok = self.placeable(table)
-            n_ok = np.add.reduce(ok, axis=1, dtype=np.int32)
-            ad_cols, positions = self.random_ads(table, n_ok)
-        finally:
-            self.forget_request()
+        ok, n_ok, ad_cols, positions = self._placeable_and_ads(table)
         return self.key_tails(ok, ad_cols), n_ok, ad_cols, positions, self.counters(table)
 
     def slates(
