@@ -17,6 +17,7 @@ class ShopperState:
     Rows beyond ``size`` are allocated but not yet joined (future cohorts).
     """
 
+    shopper_id: np.ndarray  # (P,) int64: the shopper's id in the scenario (keys its random draws)
     taste: np.ndarray  # (P, D) float32: latent taste vector
     price_sensitivity: np.ndarray  # (P,) float32: weight of log relative price
     budget: np.ndarray  # (P,) float32: spend allowed per trip
@@ -39,6 +40,7 @@ class ShopperState:
         """Empty state for ``capacity`` shoppers."""
         p = capacity
         return cls(
+            shopper_id=np.full(p, -1, np.int64),
             taste=np.zeros((p, latent_dim), np.float32),
             price_sensitivity=np.zeros(p, np.float32),
             budget=np.zeros(p, np.float32),

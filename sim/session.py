@@ -65,7 +65,7 @@ def form_intents(w: World, day: int, v: np.ndarray, aisle_affinity: np.ndarray) 
 
     fav = st.favourite_aisles[v]  # (n, F), distinct aisles
     f = fav.shape[1]
-    u = rng.uniform(w.seed, Purpose.WANTS, v, day, f + 1)
+    u = rng.uniform(w.seed, Purpose.WANTS, st.shopper_id[v], day, f + 1)
     count = _poisson_inverse(u[:, 0], b.wants_per_visit, f)
     # sample `count` favourites without replacement, weight 1/(rank+1): the top keys of Gumbel + log w
     key = rng.gumbel_from_uniform(u[:, 1:]) - np.log(np.arange(1, f + 1))[None, :]
@@ -169,6 +169,7 @@ def simulate_chunk(w: World, day: int, v: np.ndarray) -> None:
     st.habit_stock[v] = habit.decayed(st.habit_stock[v], st.habit_day[v], day, b.habit_decay_days)
     st.habit_day[v] = day
 
+    ids = st.shopper_id[v]  # shopper ids (rows v index the state arrays)
     taste_v = st.taste[v]
     aisle_aff = (taste_v @ w.centroid_t) * np.float32(b.taste_weight)  # (n, A): one BLAS product
     it = form_intents(w, day, v, aisle_aff)
@@ -199,7 +200,9 @@ def simulate_chunk(w: World, day: int, v: np.ndarray) -> None:
         hr, hc = np.nonzero((hist >= 0) & (j >= 0))
         feat[hr, j[hr, hc]] = -1
         cands = np.concatenate([hist, feat], axis=1).astype(np.int32)
-        req = RankRequest(day, SURFACE_HOME, v, np.full(n, -1, np.int32), cands, kh, mk.ad_positions, mk.max_sponsored)
+        req = RankRequest(
+            day, SURFACE_HOME, ids, np.full(n, -1, np.int32), cands, kh, mk.ad_positions, mk.max_sponsored
+        )
         resp = _rank(w, req)
         slate = resp.slate
         valid = slate >= 0
@@ -215,8 +218,8 @@ def simulate_chunk(w: World, day: int, v: np.ndarray) -> None:
             b.taste_weight,
             b.habit_weight,
         )
-        shock = rng.gumbel_from_uniform(rng.uniform_keyed(w.seed, Purpose.UTILITY, v, day, items))
-        examined = valid & (rng.uniform(w.seed, Purpose.EXAMINE_HOME, v, day, kh) < w.exam_p[:kh][None, :])
+        shock = rng.gumbel_from_uniform(rng.uniform_keyed(w.seed, Purpose.UTILITY, ids, day, items))
+        examined = valid & (rng.uniform(w.seed, Purpose.EXAMINE_HOME, ids, day, kh) < w.exam_p[:kh][None, :])
         # which open intent (if any) each shown item serves
         ikey = it.session * w.n_aisles + it.aisle
         korder = np.argsort(ikey, kind="stable")
@@ -242,7 +245,7 @@ def simulate_chunk(w: World, day: int, v: np.ndarray) -> None:
         p_need = it.need[np.maximum(p_int, 0)] if m else np.zeros(len(p_int), bool)
         prio = np.where(p_int >= 0, np.where(p_need, PRIORITY_NEED, PRIORITY_WANT), PRIORITY_IMPULSE)
         lines.append((pr, slate[pr, pc], np.full(len(pr), SOURCE_HOME), pc, resp.sponsored[pr, pc], p_int, prio))
-        log = _slate_log(w, day, v, SURFACE_HOME, np.full(n, -1), (cands >= 0).sum(1), resp, clicked, purchased)
+        log = _slate_log(w, day, ids, SURFACE_HOME, np.full(n, -1), (cands >= 0).sum(1), resp, clicked, purchased)
         logged[SOURCE_HOME] = (log, np.arange(n), np.arange(n))  # home rows are visits
         examined_n += examined.sum(1)
         clicked_n += clicked.sum(1)
@@ -258,10 +261,11 @@ def simulate_chunk(w: World, day: int, v: np.ndarray) -> None:
         rows = rows[_stable_order(it.aisle[rows])]
         q = it.aisle[rows]
         sess = it.session[rows]
-        shopper = v[sess]
+        shopper = v[sess]  # state rows
+        sid = ids[sess]  # shopper ids: key the draws, go to the ranker and the log
         cands = w.search_shelf[q]
         k = mk.slate_size
-        req = RankRequest(day, SURFACE_SEARCH, shopper, q.astype(np.int32), cands, k, mk.ad_positions, mk.max_sponsored)
+        req = RankRequest(day, SURFACE_SEARCH, sid, q.astype(np.int32), cands, k, mk.ad_positions, mk.max_sponsored)
         resp = _rank(w, req)
         full = _shelf_utility(w, day, shopper, q, alpha_v[sess], taste_v[sess])
         full = np.where(cands >= 0, full, -np.inf)
@@ -269,9 +273,9 @@ def simulate_chunk(w: World, day: int, v: np.ndarray) -> None:
         valid = slate >= 0
         items = np.maximum(slate, 0)
         util = np.take_along_axis(full, pub.shelf_pos[items].astype(np.int64), axis=1)
-        shock = rng.gumbel_from_uniform(rng.uniform_keyed(w.seed, Purpose.UTILITY, shopper, day, items))
+        shock = rng.gumbel_from_uniform(rng.uniform_keyed(w.seed, Purpose.UTILITY, sid, day, items))
         ukey = q[:, None] * 128 + np.arange(k)[None, :]
-        u_exam = rng.uniform_keyed(w.seed, Purpose.EXAMINE_SEARCH, shopper, day, ukey)
+        u_exam = rng.uniform_keyed(w.seed, Purpose.EXAMINE_SEARCH, sid, day, ukey)
         p = w.exam_p[None, :k] + b.need_persistence * it.need[rows][:, None] * (1.0 - w.exam_p[None, :k])
         examined = valid & (u_exam < p)
         util = np.where(valid, util, -np.inf)
@@ -293,7 +297,7 @@ def simulate_chunk(w: World, day: int, v: np.ndarray) -> None:
                 prio,
             )
         )
-        log = _slate_log(w, day, shopper, SURFACE_SEARCH, q, (cands >= 0).sum(1), resp, clicked, purchased)
+        log = _slate_log(w, day, sid, SURFACE_SEARCH, q, (cands >= 0).sum(1), resp, clicked, purchased)
         row_of_intent = np.full(m, -1, np.int64)
         row_of_intent[rows] = np.arange(len(rows))
         logged[SOURCE_SEARCH] = (log, row_of_intent, sess)
@@ -306,12 +310,12 @@ def simulate_chunk(w: World, day: int, v: np.ndarray) -> None:
         # ---- organic: a need still open may be found anyway by browsing the aisle ----------
         o = np.flatnonzero(~hit & it.need[rows])
         if len(o):
-            u_org = rng.uniform_keyed(w.seed, Purpose.ORGANIC, shopper[o], day, q[o][:, None])[:, 0]
+            u_org = rng.uniform_keyed(w.seed, Purpose.ORGANIC, sid[o], day, q[o][:, None])[:, 0]
             col = full[o].argmax(axis=1)
             item = cands[o, col]
             fine = (item >= 0) & (u_org < b.organic_find)
             o_shock = rng.gumbel_from_uniform(
-                rng.uniform_keyed(w.seed, Purpose.UTILITY, shopper[o], day, np.maximum(item, 0)[:, None])[:, 0]
+                rng.uniform_keyed(w.seed, Purpose.UTILITY, sid[o], day, np.maximum(item, 0)[:, None])[:, 0]
             )
             ok = fine & (full[o, col] + o_shock > it.buy[rows[o]])
             oo = o[ok]
@@ -446,7 +450,7 @@ def _checkout(
     score = satisfaction.session_score(relevance, needs_met, bad_ads_n / ex, w.cfg.churn)
     w.experience += np.array([n, relevance.sum(), needs_met.sum(), (bad_ads_n / ex).sum(), score.sum()])
     st.satisfaction[v] = satisfaction.updated_satisfaction(st.satisfaction[v], score, w.cfg.churn)
-    u = rng.uniform(w.seed, Purpose.CHURN, v, day, 4)
+    u = rng.uniform(w.seed, Purpose.CHURN, st.shopper_id[v], day, 4)
     churned = u[:, 0] < satisfaction.churn_hazard(st.satisfaction[v].astype(np.float64), w.cfg.churn)
     to_need = pantry.days_until_needs(st.pantry_runout[v], day, b.need_lookahead_days, b.needs_per_trip)
     interval = st.interval[v] * satisfaction.interval_factor(st.satisfaction[v], w.cfg.churn)
@@ -457,8 +461,8 @@ def _checkout(
     # logs
     w.log_purchases(
         {
-            "session_id": (np.int64(day) << 32) | shopper,
-            "shopper_id": shopper.astype(np.int32),
+            "session_id": (np.int64(day) << 32) | st.shopper_id[shopper],
+            "shopper_id": st.shopper_id[shopper].astype(np.int32),
             "day": np.full(len(item), day, np.int32),
             "item_id": item.astype(np.int32),
             "aisle": pub.aisle[item],
@@ -472,8 +476,8 @@ def _checkout(
     n_lines = np.bincount(sess, minlength=n)
     w.log_sessions(
         {
-            "session_id": (np.int64(day) << 32) | v.astype(np.int64),
-            "shopper_id": v.astype(np.int32),
+            "session_id": (np.int64(day) << 32) | st.shopper_id[v],
+            "shopper_id": st.shopper_id[v].astype(np.int32),
             "day": np.full(n, day, np.int32),
             "n_slates": slate_n.astype(np.int16),
             "n_lines": n_lines.astype(np.int16),

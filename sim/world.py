@@ -60,6 +60,7 @@ class World:
         *,
         chunk_size: int | None = None,
         keep_slates: bool | None = None,
+        shoppers: np.ndarray | None = None,
     ):
         self.cfg, self.seed = cfg, int(seed)
         self.ranker = ranker
@@ -88,16 +89,25 @@ class World:
         self.exam_p = examination_probability(self.log_slate_width, cfg.behaviour.position_bias)
 
         pop = cfg.population
-        capacity = pop.shoppers + int(
-            np.ceil(pop.new_per_day * cfg.days * 1.2 + 10 * np.sqrt(pop.new_per_day * cfg.days + 1))
-        )
+        # a world may hold a subset of the scenario's shoppers (envs, shards): each keeps its id,
+        # so its draws, and its life under a population-independent ranker, are the full world's
+        self.subset = None if shoppers is None else np.unique(np.asarray(shoppers, np.int64))
+        if self.subset is not None and (len(self.subset) == 0 or self.subset[0] < 0 or self.subset[-1] >= pop.shoppers):
+            raise ValueError(f"shoppers: ids must be in [0, {pop.shoppers}) and not empty")
+        if self.subset is None:
+            capacity = pop.shoppers + int(
+                np.ceil(pop.new_per_day * cfg.days * 1.2 + 10 * np.sqrt(pop.new_per_day * cfg.days + 1))
+            )
+        else:
+            capacity = len(self.subset)
         self.state = ShopperState.allocate(
             capacity, cfg.catalog.latent_dim, len(self.staple_aisles), N_FAVOURITES, N_HABITS
         )
         hh = max(1, mk.home_order_again)
         self.order_history_items = np.full((capacity, hh), -1, np.int32)
         self.order_history_counts = np.zeros((capacity, hh), np.float32)
-        self._add_shoppers(pop.shoppers, 0)
+        self.next_id = pop.shoppers  # id of the next arriving shopper
+        self._add_shoppers(np.arange(pop.shoppers) if self.subset is None else self.subset, 0)
 
         self.day = 0
         self.featured = np.zeros(0, np.int32)
@@ -125,7 +135,9 @@ class World:
             np.float32
         )
 
-    def _add_shoppers(self, count: int, day: int) -> None:
+    def _add_shoppers(self, ids: np.ndarray, day: int) -> None:
+        """New rows for shoppers ``ids`` joining on ``day``; their draws are keyed by id."""
+        count = len(ids)
         if count <= 0:
             return
         st = self.state
@@ -142,11 +154,13 @@ class World:
         staple_cycle = self.catalog.aisle_cycle[self.staple_aisles]
         centroid = self.catalog.aisle_centroid.astype(np.float64)
         # in blocks: the (shoppers x aisles) temporaries of a million shoppers would need gigabytes
+        st.shopper_id[start : start + count] = ids
         for lo in range(start, start + count, INIT_BLOCK):
             rows = np.arange(lo, min(lo + INIT_BLOCK, start + count))
-            u = rng.uniform(self.seed, Purpose.SHOPPER_INIT, rows, 0, 8)
-            z = rng.normal(self.seed, Purpose.SHOPPER_TASTE, rows, 0, d + 4)
-            ua = rng.uniform(self.seed, Purpose.PANTRY_INIT, rows, 0, self.n_aisles)
+            key = st.shopper_id[rows]
+            u = rng.uniform(self.seed, Purpose.SHOPPER_INIT, key, 0, 8)
+            z = rng.normal(self.seed, Purpose.SHOPPER_TASTE, key, 0, d + 4)
+            ua = rng.uniform(self.seed, Purpose.PANTRY_INIT, key, 0, self.n_aisles)
             init_shoppers(
                 st, rows, day, self.cfg.population, self.cfg.churn.initial_satisfaction,
                 centroid, self.staple_aisles, staple_cycle, u, z, ua,
@@ -194,7 +208,7 @@ class World:
         self.n_sessions += len(visitors)
         day_log = {name: buf.concat() for name, buf in self._day_logs.items()}
         for name, table in day_log.items():
-            if name != "slates" or self.keep_slates:
+            if len(table["day"]) and (name != "slates" or self.keep_slates):
                 self._run_logs[name].append(table)
         return day_log
 
@@ -204,11 +218,12 @@ class World:
         if (day + 1) % self.cfg.rankers.refit_every_days == 0:
             self.ranker.fit(day)
         lam = self.cfg.population.new_per_day
-        if lam > 0:
+        if lam > 0 and self.subset is None:
             u = rng.uniform(self.seed, Purpose.ARRIVALS, np.array([day]), 0, 1)[0, 0]
             arrivals = int(stats.poisson.ppf(u, lam))
             before = self.state.size
-            self._add_shoppers(arrivals, day + 1)
+            self._add_shoppers(np.arange(self.next_id, self.next_id + arrivals), day + 1)
+            self.next_id += arrivals
             self.state.next_visit[before : self.state.size] = np.maximum(
                 self.state.next_visit[before : self.state.size], day + 1
             )
@@ -231,7 +246,7 @@ class World:
             purchases=self._run_logs["purchases"].concat(),
             sessions=self._run_logs["sessions"].concat(),
             shoppers={
-                "shopper_id": np.arange(st.size, dtype=np.int32),
+                "shopper_id": st.shopper_id[: st.size].astype(np.int32),
                 "join_day": st.join_day[: st.size].copy(),
                 "churn_day": st.churn_day[: st.size].copy(),
             },

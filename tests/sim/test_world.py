@@ -192,7 +192,8 @@ def test_calendar_updates_daily_and_refits_on_cadence(smoke):
 def test_population_grows_beyond_its_first_allocation(smoke):
     w = World(smoke.replace(days=3), 1, make_ranker("buy_again"))
     before = w.state.capacity
-    w._add_shoppers(before, 1)  # more arrivals than the spare capacity
+    w._add_shoppers(np.arange(w.next_id, w.next_id + before), 1)  # more arrivals than the spare capacity
+    w.next_id += before
     n0 = smoke.population.shoppers
     assert w.state.size == n0 + before and w.state.capacity >= w.state.size
     assert w.order_history_items.shape[0] == w.state.capacity
@@ -208,3 +209,20 @@ def test_population_init_does_not_depend_on_block_size(smoke, monkeypatch):
     b = World(smoke, 5, make_ranker("random")).state
     for f in ("taste", "budget", "interval", "weekly", "favourite_aisles", "pantry_runout", "next_visit"):
         assert np.array_equal(getattr(a, f), getattr(b, f)), f
+
+
+def test_a_subset_world_lives_the_same_lives_under_a_population_independent_ranker(smoke):
+    """Shoppers keep their ids (and so their draws) in a world of a few of them: with a ranker whose
+    slates do not depend on other shoppers (random), their whole logs match the full world's."""
+    cfg = smoke.replace(days=20)
+    full = World(cfg, cfg.seed, make_ranker("random")).run()
+    ids = np.arange(3, 300, 7)
+    part = World(cfg, cfg.seed, make_ranker("random"), shoppers=ids).run()
+    assert part.shoppers["shopper_id"].tolist() == ids.tolist()
+    for table in ("slates", "purchases", "sessions"):
+        mine = np.isin(getattr(full, table)["shopper_id"], ids)
+        assert mine.sum() > 20
+        for col, values in getattr(part, table).items():
+            assert np.array_equal(values, getattr(full, table)[col][mine]), f"{table}.{col}"
+    with pytest.raises(ValueError, match="ids must be in"):
+        World(cfg, cfg.seed, make_ranker("random"), shoppers=[cfg.population.shoppers])
