@@ -212,8 +212,10 @@ def test_population_init_does_not_depend_on_block_size(smoke, monkeypatch):
 
 
 def test_a_subset_world_lives_the_same_lives_under_a_population_independent_ranker(smoke):
-    """Shoppers keep their ids (and so their draws) in a world of a few of them: with a ranker whose
-    slates do not depend on other shoppers (random), their whole logs match the full world's."""
+    """A subset world's shoppers keep their ids, hence their draws and (under random) their logs.
+
+    With a ranker whose slates do not depend on other shoppers, their whole logs match the full world's.
+    """
     cfg = smoke.replace(days=20)
     full = World(cfg, cfg.seed, make_ranker("random")).run()
     ids = np.arange(3, 300, 7)
