@@ -19,20 +19,46 @@ if TYPE_CHECKING:
 SESSIONS_AT, END_OF_DAY_AT = 0.5, 0.9
 
 
-def _daily(env: simpy.Environment, world: World, days: int, progress: Callable[[int, int], None] | None) -> Generator:
-    for day in range(days):
-        yield env.timeout(day + SESSIONS_AT - env.now)
-        day_log = world.step_day(day)
-        yield env.timeout(day + END_OF_DAY_AT - env.now)
-        world.end_day(day, day_log)
-        if progress is not None:
-            progress(day + 1, days)
+class Calendar:
+    """A world's simpy calendar that can be advanced a day at a time (for environments) or run out.
+
+    ``advance(n)`` simulates the next ``n`` whole days, events and end-of-day work included, and
+    returns the last day's logs; ``days_done`` counts finished days.
+    """
+
+    def __init__(self, world: World, days: int, progress: Callable[[int, int], None] | None = None):
+        self.env = simpy.Environment()
+        self.days = days
+        self.days_done = 0
+        self.last_log: dict = {}
+        for proc in world.events.processes(self.env, world):
+            self.env.process(proc)
+        self.env.process(self._daily(world, progress))
+
+    def _daily(self, world: World, progress: Callable[[int, int], None] | None) -> Generator:
+        for day in range(self.days):
+            yield self.env.timeout(day + SESSIONS_AT - self.env.now)
+            day_log = world.step_day(day)
+            yield self.env.timeout(day + END_OF_DAY_AT - self.env.now)
+            world.end_day(day, day_log)
+            self.last_log = day_log
+            self.days_done = day + 1
+            if progress is not None:
+                progress(day + 1, self.days)
+
+    def advance(self, n: int = 1) -> dict:
+        """Simulate the next ``n`` days (not beyond the horizon); the last day's logged tables."""
+        until = min(self.days_done + n, self.days)
+        if until > self.days_done:
+            self.env.run(until=until)
+        return self.last_log
+
+    @property
+    def finished(self) -> bool:
+        """True once the horizon is reached."""
+        return self.days_done >= self.days
 
 
 def run_calendar(world: World, days: int, progress: Callable[[int, int], None] | None = None) -> None:
     """Run ``days`` simulated days of ``world`` with its scheduled events."""
-    env = simpy.Environment()
-    for proc in world.events.processes(env, world):
-        env.process(proc)
-    env.process(_daily(env, world, days, progress))
-    env.run(until=days)
+    Calendar(world, days, progress).advance(days)

@@ -235,7 +235,14 @@ class World:
         # 7x slower on a loaded 2-core machine); parallelism comes from running worlds in processes
         with threadpool_limits(limits=1, user_api="blas"):
             run_calendar(self, self.cfg.days, progress)
-        wall = time.perf_counter() - t0
+        return self.result(time.perf_counter() - t0)
+
+    def result(self, wall: float = float("nan")) -> WorldResult:
+        """The results so far: logged tables, shopper truth, latencies and run facts.
+
+        ``run`` returns it at the horizon; a world stepped with ``sim.clock.Calendar`` can ask
+        for it at any time.
+        """
         st = self.state
         lat = np.array(self.latency, dtype=np.float64).reshape(-1, 4)
         return WorldResult(

@@ -228,3 +228,18 @@ def test_a_subset_world_lives_the_same_lives_under_a_population_independent_rank
             assert np.array_equal(values, getattr(full, table)[col][mine]), f"{table}.{col}"
     with pytest.raises(ValueError, match="ids must be in"):
         World(cfg, cfg.seed, make_ranker("random"), shoppers=[cfg.population.shoppers])
+
+
+def test_advancing_the_calendar_day_by_day_equals_a_full_run(smoke):
+    from sim.clock import Calendar
+
+    cfg = smoke.replace(days=20)  # crosses the promotion (days 10-14) and the stock-out (15-18)
+    whole = World(cfg, cfg.seed, make_ranker("buy_again")).run()
+    w = World(cfg, cfg.seed, make_ranker("buy_again"))
+    cal = Calendar(w, cfg.days)
+    sessions = []
+    while not cal.finished:
+        sessions.append(len(cal.advance(1)["sessions"]["day"]))
+    assert cal.days_done == 20 and sum(sessions) == len(whole.sessions["day"])
+    assert np.array_equal(w._run_logs["purchases"].concat()["item_id"], whole.purchases["item_id"])
+    assert np.array_equal(w._run_logs["slates"].concat()["slate"], whole.slates["slate"])
