@@ -241,5 +241,7 @@ def test_advancing_the_calendar_day_by_day_equals_a_full_run(smoke):
     while not cal.finished:
         sessions.append(len(cal.advance(1)["sessions"]["day"]))
     assert cal.days_done == 20 and sum(sessions) == len(whole.sessions["day"])
-    assert np.array_equal(w._run_logs["purchases"].concat()["item_id"], whole.purchases["item_id"])
-    assert np.array_equal(w._run_logs["slates"].concat()["slate"], whole.slates["slate"])
+    stepped = w.result()
+    assert np.array_equal(stepped.purchases["item_id"], whole.purchases["item_id"])
+    assert np.array_equal(stepped.slates["slate"], whole.slates["slate"])
+    assert np.array_equal(stepped.shoppers["churn_day"], whole.shoppers["churn_day"])
