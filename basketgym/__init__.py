@@ -31,6 +31,8 @@ _API = {
 
 __all__ = ["__version__", *_API]
 
+from basketgym import envs as _envs  # noqa: E402,F401  (registers the Gymnasium environments)
+
 
 def __getattr__(name: str) -> Any:
     if name in _API:

@@ -19,3 +19,10 @@ def test_readme_names_the_two_setup_commands_and_ci_runs_the_test_one():
     assert "make run" in text and "make test" in text
     ci = (README.parent / ".ci" / "run").read_text()
     assert "make test" in ci
+
+
+def test_environments_doc_training_example_runs(capsys):
+    doc = README.parent / "docs" / "ENVIRONMENTS.md"
+    (code,) = re.findall(r"```python\n(.*?)```", doc.read_text(), flags=re.S)
+    exec(compile(code, "ENVIRONMENTS.md", "exec"), {})
+    assert "best objective [relevance, margin, ad_load]:" in capsys.readouterr().out

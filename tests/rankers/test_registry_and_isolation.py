@@ -19,14 +19,17 @@ def test_unknown_name_suggests_the_closest():
     with pytest.raises(RankerError) as err:
         rankers.make_ranker("popularty")
     assert str(err.value) == (
-        "unknown ranker 'popularty'; did you mean 'popularity'? available: buy_again, margin_greedy, popularity, random"
+        "unknown ranker 'popularty'; did you mean 'popularity'? "
+        "available: buy_again, margin_greedy, objective, popularity, random"
     )
 
 
 def test_unknown_name_without_a_close_match():
     with pytest.raises(RankerError) as err:
         rankers.make_ranker("xgboost")
-    assert str(err.value) == "unknown ranker 'xgboost'; available: buy_again, margin_greedy, popularity, random"
+    assert str(err.value) == (
+        "unknown ranker 'xgboost'; available: buy_again, margin_greedy, objective, popularity, random"
+    )
 
 
 def test_a_name_cannot_be_taken_twice():

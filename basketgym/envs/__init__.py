@@ -1,0 +1,25 @@
+"""Gymnasium environments of basketgym, registered under the ``basketgym/`` namespace on import.
+
+``import basketgym`` registers them (string entry points: the env modules load on first make)::
+
+    import gymnasium, basketgym
+    env = gymnasium.make("basketgym/Marketplace-v0", scenario="smoke")
+"""
+
+from __future__ import annotations
+
+import gymnasium as gym
+
+ENVS = {
+    "basketgym/Marketplace-v0": "basketgym.envs.marketplace:MarketplaceEnv",
+}
+
+
+def register_envs() -> None:
+    """Register every basketgym env id (idempotent)."""
+    for env_id, entry_point in ENVS.items():
+        if env_id not in gym.registry:
+            gym.register(id=env_id, entry_point=entry_point)
+
+
+register_envs()

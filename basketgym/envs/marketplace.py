@@ -1,0 +1,219 @@
+"""``basketgym/Marketplace-v0``: one step is one simulated day; the action sets the ranking objective."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from threadpoolctl import threadpool_limits
+
+from rankers import make_ranker
+from sim.clock import Calendar
+from sim.config import ScenarioConfig, load_scenario
+from sim.world import World
+
+REWARDS = ("margin", "contribution", "gtv")
+OBS_HIGH = 100.0  # observations are O(1) by construction; clipped to a finite box
+OBSERVATION_NAMES = (
+    "day_fraction",
+    "visits_per_shopper",
+    "conversion",
+    "items_per_order",
+    "gtv_per_visit",
+    "margin_per_visit",
+    "ad_revenue_per_visit",
+    "click_through",
+    "organic_share",
+    "recently_active_share",
+)
+
+
+class MarketplaceEnv(gym.Env):
+    """Learn a long-horizon ranking objective for a whole grocery marketplace.
+
+    ## Description
+    The scenario's world (catalog, shoppers with tastes, pantries, habits, satisfaction and churn)
+    runs one day per step. Every session of the day is ranked by the ``objective`` ranker, whose
+    weights the agent sets: how much the slates follow relevance (the shopper's own history, then
+    popularity), how much they follow margin per unit, and how many sponsored placements they carry.
+    Myopic settings (margin and ads) pay today and cost retention later: the point of the env.
+
+    ## Action Space
+    ``Box(0, 1, (3,), float32)``: ``[relevance, margin, ad_load]``. Relevance and margin are the
+    weights of the two normalised signals (both 0 is read as equal weights); ``ad_load`` is the
+    share of ``min(max_sponsored, slate_size)`` sponsored placements per slate.
+
+    ## Observation Space
+    ``Box(0, 100, (10,), float32)``: what the platform observed on the day just simulated, in
+    units of order one (see ``OBSERVATION_NAMES``): day / horizon, visits per initial shopper,
+    share of visits with an order, items per order / 10, GTV per visit / 100, margin per visit / 30,
+    ad revenue per visit / 5, clicks per shown item, share of order lines found organically, and the
+    share of initial shoppers who visited in the last 30 days. Never hidden state.
+
+    ## Rewards
+    The day's ``margin`` (default), ``contribution`` (margin + ad revenue) or ``gtv``.
+
+    ## Starting State
+    Day 0 of the scenario's world for the world seed: ``reset(seed=s)`` builds the world of
+    ``basketgym run`` with seed ``s``; without a seed, one is drawn from ``self.np_random``. The
+    first observation is all zeros (nothing observed yet).
+
+    ## Episode End
+    ``truncated`` at the scenario's horizon; ``terminated`` if every shopper has churned and none
+    arrive (the marketplace is gone).
+
+    ## Arguments
+    ``scenario``: bundled name, TOML path or ``ScenarioConfig`` (default ``"default"``);
+    ``reward``: one of ``REWARDS``; ``days`` and ``shoppers``: optional overrides of the scenario's
+    horizon and initial population; ``render_mode``: ``None`` or ``"ansi"``.
+
+    ## Vectorized environment
+    None native: a day already moves the whole population in vectorised numpy. Use
+    ``gymnasium.vector.AsyncVectorEnv`` (``spawn`` context works) to run worlds in parallel.
+
+    ## Version History
+    * v0: initial version (basketgym 0.1).
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 1}
+
+    def __init__(
+        self,
+        scenario: str | Path | ScenarioConfig = "default",
+        reward: str = "margin",
+        days: int | None = None,
+        shoppers: int | None = None,
+        render_mode: str | None = None,
+    ):
+        if reward not in REWARDS:
+            raise ValueError(f"reward = {reward!r}: must be one of {', '.join(map(repr, REWARDS))}")
+        if render_mode not in (None, *self.metadata["render_modes"]):
+            raise ValueError(f"render_mode = {render_mode!r}: must be None or 'ansi'")
+        cfg = scenario if isinstance(scenario, ScenarioConfig) else load_scenario(scenario)
+        if days is not None:
+            cfg = cfg.replace(days=int(days))
+        if shoppers is not None:
+            cfg = cfg.replace(population=type(cfg.population)(**{**cfg.population.__dict__, "shoppers": int(shoppers)}))
+        self._init_args = {"scenario": cfg, "reward": reward, "render_mode": render_mode}
+        self.cfg, self.reward_name, self.render_mode = cfg, reward, render_mode
+        self.action_space = spaces.Box(0.0, 1.0, shape=(3,), dtype=np.float32)
+        self.observation_space = spaces.Box(0.0, OBS_HIGH, shape=(len(OBSERVATION_NAMES),), dtype=np.float32)
+        self.world: World | None = None
+        self.calendar: Calendar | None = None
+        self._world_seed: int | None = None
+        self._actions: list[np.ndarray] = []
+        self._last_visit: np.ndarray | None = None
+        self._obs = np.zeros(len(OBSERVATION_NAMES), np.float32)
+
+    # ---- Gymnasium API --------------------------------------------------------------------
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
+        """Build a fresh world (seed ``seed``, or one drawn from ``np_random``) at day 0."""
+        super().reset(seed=seed)
+        self._world_seed = int(seed) if seed is not None else int(self.np_random.integers(0, 2**62))
+        self.ranker = make_ranker("objective")
+        self.world = World(self.cfg, self._world_seed, self.ranker, "objective", keep_slates=False)
+        self.calendar = Calendar(self.world, self.cfg.days)
+        self._actions = []
+        self._last_visit = np.full(self.cfg.population.shoppers, -(10**6), np.int64)
+        self._obs = np.zeros(len(OBSERVATION_NAMES), np.float32)
+        return self._obs.copy(), {"day": 0, "world_seed": self._world_seed}
+
+    def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict]:
+        """Simulate one day under the objective ``[relevance, margin, ad_load]``."""
+        if self.calendar is None or self.world is None:
+            raise gym.error.ResetNeeded("call reset() before step()")
+        if self.calendar.finished:
+            raise gym.error.ResetNeeded("the episode reached its horizon: call reset()")
+        a = np.clip(np.asarray(action, np.float64).reshape(3), 0.0, 1.0)
+        self._actions.append(a.astype(np.float32))
+        relevance, margin, ad_load = (float(x) for x in a)
+        if relevance + margin == 0.0:
+            relevance = margin = 0.5
+        self.ranker.set_objective(relevance, margin, ad_load)
+        with threadpool_limits(limits=1, user_api="blas"):
+            log = self.calendar.advance(1)
+        day = self.calendar.days_done - 1
+        sessions, purchases, slates = log.get("sessions", {}), log.get("purchases", {}), log.get("slates", {})
+        gtv = float(np.sum(sessions.get("gtv", 0.0)))
+        margin_day = float(np.sum(sessions.get("margin", 0.0)))
+        ads = float(np.sum(sessions.get("ad_revenue", 0.0)))
+        reward = {"margin": margin_day, "contribution": margin_day + ads, "gtv": gtv}[self.reward_name]
+        self._obs = self._observe(day, sessions, purchases, slates)
+        st = self.world.state
+        alive = int((st.churn_day[: st.size] < 0).sum())
+        terminated = alive == 0 and self.cfg.population.new_per_day == 0
+        truncated = self.calendar.finished and not terminated
+        info = {
+            "day": day,
+            "gtv": gtv,
+            "margin": margin_day,
+            "ad_revenue": ads,
+            "visits": int(len(sessions.get("day", []))),
+            "orders": int(np.sum(np.asarray(sessions.get("n_lines", [])) > 0)),
+            # TRUTH, for analysis only: an agent must not use these to act
+            "truth": {"active_shoppers": alive, "mean_satisfaction": float(st.satisfaction[: st.size].mean())},
+        }
+        return self._obs.copy(), reward, terminated, truncated, info
+
+    def render(self) -> str | None:
+        """``ansi``: the last observation as one line of named values."""
+        if self.render_mode != "ansi":
+            return None
+        return "  ".join(f"{n}={v:.3f}" for n, v in zip(OBSERVATION_NAMES, self._obs, strict=True))
+
+    def close(self) -> None:
+        """Release the world (safe to call more than once)."""
+        self.world = None
+        self.calendar = None
+
+    # ---- helpers --------------------------------------------------------------------------
+    def _observe(self, day: int, sessions: dict, purchases: dict, slates: dict) -> np.ndarray:
+        n0 = max(1, self.cfg.population.shoppers)
+        visits = len(sessions.get("day", []))
+        lines = np.asarray(sessions.get("n_lines", []), np.float64)
+        orders = int((lines > 0).sum())
+        shown = np.asarray(slates.get("slate", np.zeros((0, 1))))
+        clicked = np.asarray(slates.get("clicked", np.zeros((0, 1), bool)))
+        source = np.asarray(purchases.get("source", []))
+        ids = np.asarray(sessions.get("shopper_id", []), np.int64)
+        ids = ids[ids < n0]
+        assert self._last_visit is not None
+        self._last_visit[ids] = day
+        per_visit = max(visits, 1)
+        obs = [
+            (day + 1) / self.cfg.days,
+            visits / n0,
+            orders / per_visit,
+            float(lines.sum()) / max(orders, 1) / 10.0,
+            float(np.sum(sessions.get("gtv", 0.0))) / per_visit / 100.0,
+            float(np.sum(sessions.get("margin", 0.0))) / per_visit / 30.0,
+            float(np.sum(sessions.get("ad_revenue", 0.0))) / per_visit / 5.0,
+            float(clicked.sum()) / max(int((shown >= 0).sum()), 1),
+            float((source == 2).sum()) / max(len(source), 1),
+            float((self._last_visit > day - 30).sum()) / n0,
+        ]
+        return np.clip(np.asarray(obs, np.float32), 0.0, OBS_HIGH)
+
+    # ---- pickling: a world holds simpy generators, so an env pickles as its replayable recipe ----
+    def __getstate__(self) -> dict:
+        """Constructor arguments, world seed, RNG state and the actions taken (replayed on load)."""
+        return {
+            "init": self._init_args,
+            "world_seed": self._world_seed,
+            "actions": list(self._actions),
+            "np_random": None if self._np_random is None else self._np_random.bit_generator.state,
+        }
+
+    def __setstate__(self, state: dict) -> None:
+        """Rebuild and replay: the simulator is deterministic, so this restores the exact state."""
+        self.__init__(**state["init"])
+        if state["world_seed"] is not None:
+            self.reset(seed=state["world_seed"])
+            for a in state["actions"]:
+                self.step(a)
+        if state["np_random"] is not None:
+            self._np_random = np.random.Generator(np.random.PCG64())
+            self._np_random.bit_generator.state = state["np_random"]

@@ -1,0 +1,166 @@
+"""A ranker whose business objective (relevance vs margin weights, ad load) can change between days.
+
+It is the policy a controller steers (the ``basketgym/Marketplace-v0`` environment sets its
+objective once per simulated day with ``set_objective``).
+
+Score of a placeable candidate: ``relevance * r + margin * m`` (computed with the weights scaled
+to sum to 1, which leaves the order unchanged), where ``r`` and ``m`` are within-row rank
+normalisations of two signals: the row's best placeable candidate gets 1, its worst 0, the others
+evenly in between by rank (a row with one placeable candidate gives it 1); padding, unavailable
+and repeated candidates get -inf. Ties of a signal, and of the final score, go to the lower column.
+
+- ``r`` is ordered like ``buy_again``: the shopper's own purchase count, then recency, then decayed
+  popularity (then lower price, then lower item id). With ``margin = 0`` the slates are exactly
+  ``buy_again``'s.
+- ``m`` is ordered like ``margin_greedy``'s organic order: ``price x margin_rate`` at the current
+  price. With ``relevance = 0`` the organic order is ``margin_greedy``'s.
+
+Ads (``ad_load``):
+
+- ``None``: the standard auction (``rankers.ads``) at the scenario's ``ad_positions`` below K,
+  at most ``max_sponsored`` of them, exactly as every other scoring ranker.
+- a number ``a`` in [0, 1]: ``n = round(a * min(max_sponsored, K))`` sponsored placements (Python's
+  ``round``: halves go to the even integer). Their positions are the scenario's ``ad_positions``
+  below K (ascending) first, then the remaining top positions 0, 1, 2, ... until there are n; the
+  standard auction (bid x rank-based pCTR) picks the ads, the best taking the earliest of these
+  positions. ``a = 0`` means no ads. A row gets fewer ads when it has fewer eligible candidates or
+  is too short to hold a position.
+
+Deterministic: propensities are 1.0. Every request goes through the general path (no per-aisle
+tables), so a ``set_objective`` call takes effect on the next ``rank`` call.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from rankers import ads, topk
+from rankers.base import AdPicks, ScoringRanker
+from rankers.baselines import BuyAgainRanker
+from rankers.registry import register
+from sim.errors import RankerError
+from sim.protocol import RankRequest, RankResponse
+
+_LOWEST = np.float32(np.finfo(np.float32).min)
+_NEG_INF = np.float32(-np.inf)
+
+
+def _weight(name: str, value: object) -> float:
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        raise RankerError(f"ranker 'objective': {name} = {value!r}: must be a number") from None
+    if not math.isfinite(v) or v < 0:
+        raise RankerError(f"ranker 'objective': {name} = {value!r}: must be finite and >= 0")
+    return v
+
+
+def rank_normalised(raw: np.ndarray, ok: np.ndarray) -> np.ndarray:
+    """(B, C) float32 within-row rank normalisation of ``raw`` over the placeable mask ``ok``.
+
+    The best placeable candidate of a row gets 1, the worst 0, rank i of n gets
+    ``1 - i / (n - 1)`` (1 when n = 1); ties go to the lower column; not placeable: -inf.
+    """
+    b, c = raw.shape
+    s = np.where(ok, np.fmax(np.asarray(raw, np.float32), _LOWEST), _NEG_INF)
+    order = topk.order(s)  # placeable candidates first, best first
+    rank = np.empty((b, c), np.int64)
+    np.put_along_axis(rank, order, np.broadcast_to(np.arange(c, dtype=np.int64), (b, c)), axis=1)
+    n_ok = np.add.reduce(ok, axis=1, dtype=np.int64)
+    span = np.maximum(n_ok - 1, 1).astype(np.float64)[:, None]
+    return np.where(ok, 1.0 - rank / span, -np.inf).astype(np.float32)
+
+
+def ad_load_positions(ad_positions: tuple[int, ...], slate_size: int, max_sponsored: int, load: float) -> np.ndarray:
+    """Ascending slate positions of ``round(load * min(max_sponsored, K))`` sponsored placements.
+
+    The scenario's ``ad_positions`` below K come first, then the remaining positions 0, 1, 2, ...
+    """
+    k = max(0, int(slate_size))
+    n = round(load * min(max(0, int(max_sponsored)), k))
+    chosen = ads.ad_slots(ad_positions, k, n).tolist()
+    taken = set(chosen)
+    for p in range(k):
+        if len(chosen) >= n:
+            break
+        if p not in taken:
+            chosen.append(p)
+    return np.array(sorted(chosen), np.int64)
+
+
+@register("objective")
+class ObjectiveRanker(BuyAgainRanker):
+    """``relevance * r + margin * m`` with a settable ad load; see the module docstring.
+
+    A ``ScoringRanker`` (through ``BuyAgainRanker``, whose score and popularity bookkeeping give
+    ``r``). Arguments: the initial objective, plus ``half_life_days`` and ``history_slots`` of the
+    feature store.
+    """
+
+    #: answers depend on the shopper and on the objective: always the general path
+    candidate_row_only = False
+
+    def __init__(self, relevance: float = 1.0, margin: float = 0.0, ad_load: float | None = None, **kwargs: float):
+        super().__init__(**kwargs)
+        self.set_objective(relevance, margin, ad_load)
+
+    @property
+    def objective(self) -> tuple[float, float, float | None]:
+        """The current (relevance, margin, ad_load)."""
+        return self._relevance, self._margin_weight, self._ad_load
+
+    def set_objective(self, relevance: float, margin: float, ad_load: float | None) -> None:
+        """Set the weights and ad load used from the next ``rank`` call on; RankerError if invalid."""
+        r = _weight("relevance", relevance)
+        m = _weight("margin", margin)
+        if r == 0 and m == 0:
+            raise RankerError("ranker 'objective': relevance and margin are both 0: at least one must be > 0")
+        a = None
+        if ad_load is not None:
+            try:
+                a = float(ad_load)
+            except (TypeError, ValueError):
+                a = math.nan
+            if not 0.0 <= a <= 1.0:  # also refuses NaN
+                raise RankerError(f"ranker 'objective': ad_load = {ad_load!r}: must be None or in [0, 1]")
+        self._relevance, self._margin_weight, self._ad_load = r, m, a
+
+    def rank(self, request: RankRequest) -> RankResponse:
+        """Top-K of the weighted score with the sponsored placements of the ad load (general path)."""
+        return ScoringRanker.rank(self, request)
+
+    def relevance_signal(self, request: RankRequest) -> np.ndarray:
+        """(B, C) ``r``: buy_again's order, rank-normalised to [0, 1] per row."""
+        return rank_normalised(super().score(request), self.placeable(request))
+
+    def margin_signal(self, request: RankRequest) -> np.ndarray:
+        """(B, C) ``m``: margin per unit at the current price, rank-normalised to [0, 1] per row."""
+        unit = (self.catalog.price * self.catalog.margin_rate).astype(np.float32)
+        return rank_normalised(self.item_values(request, unit, _NEG_INF), self.placeable(request))
+
+    def score(self, request: RankRequest) -> np.ndarray:
+        """``relevance * r + margin * m`` (weights scaled to sum to 1); -inf where not placeable."""
+        total = self._relevance + self._margin_weight
+        w_r, w_m = self._relevance / total, self._margin_weight / total
+        if w_m == 0:
+            return self.relevance_signal(request)
+        if w_r == 0:
+            return self.margin_signal(request)
+        s = w_r * self.relevance_signal(request).astype(np.float64)
+        s += w_m * self.margin_signal(request)
+        return s.astype(np.float32)
+
+    def sponsored(self, request: RankRequest, keys: np.ndarray, ok: np.ndarray) -> AdPicks:
+        """The standard auction; with an ad load, at the ad-load positions (see the module docstring)."""
+        if self._ad_load is None:
+            return super().sponsored(request, keys, ok)
+        positions = ad_load_positions(request.ad_positions, request.slate_size, request.max_sponsored, self._ad_load)
+        if len(positions) == 0:
+            return None, positions, None
+        bid = self.ad_bids(request)
+        if not bid.any():
+            return None, positions, None
+        ad_cols, ad_rank = ads.auction(keys, bid, len(positions))
+        return ad_cols, positions, ad_rank
