@@ -53,6 +53,16 @@ class Calendar:
             self.env.run(until=until)
         return self.last_log
 
+    def run_until(self, time: float) -> None:
+        """Run to simulation time ``time`` (e.g. ``day + 0.25``: that day's events applied, no sessions yet)."""
+        if time > self.env.now:
+            self.env.run(until=min(time, self.days))
+
+    @property
+    def now(self) -> float:
+        """Current simulation time in days."""
+        return float(self.env.now)
+
     @property
     def finished(self) -> bool:
         """True once the horizon is reached."""

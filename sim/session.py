@@ -11,6 +11,7 @@ the next trip. All arrays are over the chunk's sessions or intents, never per sh
 from __future__ import annotations
 
 import time
+from collections.abc import Generator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -162,7 +163,23 @@ def _slate_log(
 
 
 def simulate_chunk(w: World, day: int, v: np.ndarray) -> None:
-    """Simulate the sessions of visitors ``v`` (sorted shopper ids) on ``day`` and log them."""
+    """Simulate the sessions of visitors ``v`` (sorted state rows) on ``day`` with the world's ranker."""
+    steps = session_steps(w, day, v)
+    try:
+        request = next(steps)
+        while True:
+            request = steps.send(_rank(w, request))
+    except StopIteration:
+        pass
+
+
+def session_steps(w: World, day: int, v: np.ndarray) -> Generator[RankRequest, RankResponse, None]:
+    """The sessions of visitors ``v`` on ``day`` as a coroutine yielding each ranking request.
+
+    It yields the home-feed request, then the request of every open search, takes each response,
+    then checks out and logs. ``simulate_chunk`` answers with the world's ranker; environments
+    answer with an agent's slates.
+    """
     st, b, mk, cat, pub = w.state, w.cfg.behaviour, w.cfg.marketplace, w.catalog, w.public
     n = len(v)
     # lazy habit decay: bring the visitors' habit stocks to today (only visitors are touched)
@@ -192,18 +209,9 @@ def simulate_chunk(w: World, day: int, v: np.ndarray) -> None:
     # ---- home feed ------------------------------------------------------------------------
     kh = mk.home_slate_size
     if kh > 0:
-        hist = w.order_history_items[v]
-        hist = np.where((hist >= 0) & pub.available[np.maximum(hist, 0)], hist, -1)
-        # featured items already in the shopper's history are not offered twice
-        feat = np.broadcast_to(w.featured, (n, len(w.featured))).copy()
-        j = w.featured_pos[np.maximum(hist, 0)]
-        hr, hc = np.nonzero((hist >= 0) & (j >= 0))
-        feat[hr, j[hr, hc]] = -1
-        cands = np.concatenate([hist, feat], axis=1).astype(np.int32)
-        req = RankRequest(
-            day, SURFACE_HOME, ids, np.full(n, -1, np.int32), cands, kh, mk.ad_positions, mk.max_sponsored
-        )
-        resp = _rank(w, req)
+        req = w.home_request(day, v)
+        cands = req.candidates
+        resp = yield req
         slate = resp.slate
         valid = slate >= 0
         items = np.maximum(slate, 0)
@@ -266,7 +274,7 @@ def simulate_chunk(w: World, day: int, v: np.ndarray) -> None:
         cands = w.search_shelf[q]
         k = mk.slate_size
         req = RankRequest(day, SURFACE_SEARCH, sid, q.astype(np.int32), cands, k, mk.ad_positions, mk.max_sponsored)
-        resp = _rank(w, req)
+        resp = yield req
         full = _shelf_utility(w, day, shopper, q, alpha_v[sess], taste_v[sess])
         full = np.where(cands >= 0, full, -np.inf)
         slate = resp.slate

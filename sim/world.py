@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import stats
-from threadpoolctl import threadpool_limits
 
 from agents.choice import examination_probability
 from agents.population import init_shoppers
@@ -19,9 +18,10 @@ from sim.clock import run_calendar
 from sim.config import ScenarioConfig
 from sim.eventlog import PURCHASE_COLUMNS, SESSION_COLUMNS, SLATE_COLUMNS, LogBuffer
 from sim.events import MarketEvents
-from sim.protocol import Ranker
+from sim.protocol import SURFACE_HOME, Ranker, RankRequest, RankResponse
 from sim.rng import Purpose
-from sim.session import simulate_chunk
+from sim.session import session_steps, simulate_chunk
+from sim.threads import one_blas_thread
 
 N_FAVOURITES = 8
 N_HABITS = 8
@@ -110,7 +110,9 @@ class World:
         self._add_shoppers(np.arange(pop.shoppers) if self.subset is None else self.subset, 0)
 
         self.day = 0
-        self.featured = np.zeros(0, np.int32)
+        self._featured_day = -1
+        self._featured_cache = np.zeros(0, np.int32)
+        self._featured_pos_cache = np.zeros(0, np.int64)
         self.latency: list[tuple[int, int, int, float]] = []
         self._day_logs: dict[str, LogBuffer] = {}
         self._run_logs = {
@@ -167,6 +169,45 @@ class World:
             )  # fmt: skip
         st.size = start + count
 
+    def home_request(self, day: int, rows: np.ndarray) -> RankRequest:
+        """The home-feed request of visitors ``rows`` on ``day``: order-again history + featured pool.
+
+        Built from what the platform knows (its order history, the live catalog), so environments
+        can show it to an agent before the session runs.
+        """
+        mk, pub = self.cfg.marketplace, self.public
+        featured, featured_pos = self._featured(day)
+        n = len(rows)
+        hist = self.order_history_items[rows]
+        hist = np.where((hist >= 0) & pub.available[np.maximum(hist, 0)], hist, -1)
+        # featured items already in the shopper's history are not offered twice
+        feat = np.broadcast_to(featured, (n, len(featured))).copy()
+        j = featured_pos[np.maximum(hist, 0)]
+        hr, hc = np.nonzero((hist >= 0) & (j >= 0))
+        feat[hr, j[hr, hc]] = -1
+        cands = np.concatenate([hist, feat], axis=1).astype(np.int32)
+        ids = self.state.shopper_id[rows]
+        return RankRequest(
+            day,
+            SURFACE_HOME,
+            ids,
+            np.full(n, -1, np.int32),
+            cands,
+            mk.home_slate_size,
+            mk.ad_positions,
+            mk.max_sponsored,
+        )
+
+    def _featured(self, day: int) -> tuple[np.ndarray, np.ndarray]:
+        """The day's featured pool and each item's position in it (-1 if absent), computed once a day."""
+        if self._featured_day != day:
+            self._featured_cache = self._featured_pool(day)
+            pos = np.full(self.public.n_products, -1, np.int64)
+            pos[self._featured_cache] = np.arange(len(self._featured_cache))
+            self._featured_pos_cache = pos
+            self._featured_day = day
+        return self._featured_cache, self._featured_pos_cache
+
     def _featured_pool(self, day: int) -> np.ndarray:
         """The day's featured items (merchandising picks): the same for every shopper that day."""
         pub = self.public
@@ -190,19 +231,32 @@ class World:
         """Append a batch of sessions to today's log."""
         self._day_logs["sessions"].append(t)
 
+    def begin_day(self, day: int) -> None:
+        """Open the day's log buffers (once per day: sessions run early by an env keep their logs)."""
+        if self.day != day or not self._day_logs:
+            self.day = day
+            self._day_logs = {
+                "slates": LogBuffer(SLATE_COLUMNS),
+                "purchases": LogBuffer(PURCHASE_COLUMNS),
+                "sessions": LogBuffer(SESSION_COLUMNS),
+            }
+
+    def run_sessions(self, day: int, rows: np.ndarray) -> Generator[RankRequest, RankResponse, None]:
+        """Run the sessions of ``rows`` on ``day`` ahead of the calendar, answering their requests.
+
+        For environments: call between ``day``'s events and its sessions (``Calendar.run_until(day
+        + 0.25)``); the calendar's ``step_day`` then finds them done and keeps their logs.
+        """
+        self.begin_day(day)
+        self.n_sessions += len(rows)
+        return session_steps(self, day, np.asarray(rows))
+
     def step_day(self, day: int) -> dict[str, dict[str, np.ndarray]]:
         """Simulate all sessions of ``day``; returns the day's logged tables."""
-        self.day = day
-        self._day_logs = {
-            "slates": LogBuffer(SLATE_COLUMNS),
-            "purchases": LogBuffer(PURCHASE_COLUMNS),
-            "sessions": LogBuffer(SESSION_COLUMNS),
-        }
+        self.begin_day(day)
         st = self.state
+        # visitors whose session an environment already ran today have moved their next visit on
         visitors = np.flatnonzero(st.next_visit[: st.size] == day)
-        self.featured = self._featured_pool(day)
-        self.featured_pos = np.full(self.public.n_products, -1, np.int64)
-        self.featured_pos[self.featured] = np.arange(len(self.featured))
         for s in range(0, len(visitors), self.chunk_size):
             simulate_chunk(self, day, visitors[s : s + self.chunk_size])
         self.n_sessions += len(visitors)
@@ -231,9 +285,7 @@ class World:
     def run(self, progress: Callable[[int, int], None] | None = None) -> WorldResult:
         """Run the scenario's calendar to the horizon and collect the results."""
         t0 = time.perf_counter()
-        # one world is one core: BLAS threads only spin on the tiny per-aisle products (measured
-        # 7x slower on a loaded 2-core machine); parallelism comes from running worlds in processes
-        with threadpool_limits(limits=1, user_api="blas"):
+        with one_blas_thread():
             run_calendar(self, self.cfg.days, progress)
         return self.result(time.perf_counter() - t0)
 

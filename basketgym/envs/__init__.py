@@ -11,6 +11,7 @@ from __future__ import annotations
 import gymnasium as gym
 
 ENVS = {
+    "basketgym/Shopper-v0": "basketgym.envs.shopper:ShopperEnv",
     "basketgym/Marketplace-v0": "basketgym.envs.marketplace:MarketplaceEnv",
 }
 

@@ -8,11 +8,11 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
-from threadpoolctl import threadpool_limits
 
 from rankers import make_ranker
 from sim.clock import Calendar
 from sim.config import ScenarioConfig, load_scenario
+from sim.threads import one_blas_thread
 from sim.world import World
 
 REWARDS = ("margin", "contribution", "gtv")
@@ -133,7 +133,7 @@ class MarketplaceEnv(gym.Env):
         if relevance + margin == 0.0:
             relevance = margin = 0.5
         self.ranker.set_objective(relevance, margin, ad_load)
-        with threadpool_limits(limits=1, user_api="blas"):
+        with one_blas_thread():
             log = self.calendar.advance(1)
         day = self.calendar.days_done - 1
         sessions, purchases, slates = log.get("sessions", {}), log.get("purchases", {}), log.get("slates", {})
