@@ -93,6 +93,8 @@ class LogBuffer:
 
     def concat(self) -> dict[str, np.ndarray]:
         """All batches joined, one array per column (2-D for list columns)."""
+        if not next(iter(self.parts.values()), []):
+            return _empty(self.columns)
         out = {}
         for c, (dtype, _) in self.columns.items():
             base = dtype.split("[")[0]
@@ -102,6 +104,22 @@ class LogBuffer:
             else:
                 out[c] = np.zeros((0, 0) if "[" in dtype else 0, base)
         return out
+
+
+_EMPTY: dict[int, dict[str, np.ndarray]] = {}
+
+
+def _empty(columns: dict[str, tuple[str, str]]) -> dict[str, np.ndarray]:
+    """A shared, read-only empty table for ``columns`` (days without sessions are common in envs)."""
+    key = id(columns)
+    if key not in _EMPTY:
+        table = {}
+        for c, (dtype, _) in columns.items():
+            a = np.zeros((0, 0) if "[" in dtype else 0, dtype.split("[")[0])
+            a.flags.writeable = False
+            table[c] = a
+        _EMPTY[key] = table
+    return dict(_EMPTY[key])
 
 
 def to_arrow(

@@ -13,6 +13,7 @@ Each 64-bit word yields two uniforms in the open interval (0, 1) with 32 bits of
 from __future__ import annotations
 
 from enum import IntEnum
+from functools import lru_cache
 
 import numpy as np
 
@@ -58,6 +59,7 @@ def _mix(z: np.ndarray) -> np.ndarray:
     return z
 
 
+@lru_cache(maxsize=4096)
 def stream_key(seed: int, purpose: int) -> np.uint64:
     """The 64-bit key of one (seed, purpose) stream."""
     z = np.array([(int(seed) * 0x9E3779B97F4A7C15 + int(purpose) * 0xC2B2AE3D27D4EB4F) & (2**64 - 1)], np.uint64)

@@ -146,7 +146,8 @@ class ShopperEnv(gym.Env):
         self.world = World(self.cfg, world_seed, AgentRanked(), "agent", shoppers=np.array([shopper]))
         self.calendar = Calendar(self.world, self.cfg.days)
         self._orders, self._lines, self._spend, self._last_order = 0, 0, 0.0, -1
-        self._bought: set[int] = set()
+        self._bought = np.zeros(self.cfg.catalog.products, np.float32)  # 1.0: the shopper bought it before
+        self._features_day, self._features = -1, np.zeros((0, 0), np.float32)
         self.day = 0
         status = self._next_visit()
         if status != "visit":  # pathological scenario: no visit at all; an episode of length 0
@@ -211,7 +212,7 @@ class ShopperEnv(gym.Env):
             self._lines += lines
             self._spend += gtv
             self._last_order = day
-            self._bought.update(int(i) for i in purchases["item_id"])
+            self._bought[purchases["item_id"]] = 1.0
         reward = {"margin": margin, "contribution": margin + ads, "gtv": gtv}[self.reward_name]
         info = {
             "day": day,
@@ -259,9 +260,12 @@ class ShopperEnv(gym.Env):
             ok = cand >= 0
             ids[: len(cand)] = np.where(ok, cand, -1)
             mask[: len(cand)] = ok
-            f = self.world.public.features()[np.maximum(cand, 0)]
-            bought = np.fromiter((int(i) in self._bought for i in cand), bool, len(cand)).astype(np.float32)
-            feats[: len(cand)] = np.where(ok[:, None], np.column_stack([f, bought]), 0.0)
+            if self._features_day != self.day:  # prices and stock change only between days
+                self._features_day, self._features = self.day, self.world.public.features()
+            safe = np.maximum(cand, 0)
+            n_pub = self._features.shape[1]
+            feats[: len(cand), :n_pub] = np.where(ok[:, None], self._features[safe], 0.0)
+            feats[: len(cand), n_pub] = np.where(ok, self._bought[safe], 0.0)
             surface = int(self.request.surface)
             query = int(self.request.query[self._row]) + 1 if surface != SURFACE_HOME else 0
         shopper = np.array(
