@@ -237,6 +237,10 @@ class ScoringRanker(BaseRanker):
         ``(None, positions, None)`` for no ads.
         """
         positions = ads.ad_slots(request.ad_positions, request.slate_size, request.max_sponsored)
+        return self.auction_at(request, keys, positions)
+
+    def auction_at(self, request: RankRequest, keys: np.ndarray, positions: np.ndarray) -> AdPicks:
+        """The standard auction's ads for the given slate ``positions`` (none if no bids)."""
         if len(positions) == 0:
             return None, positions, None
         bid = self.ad_bids(request)

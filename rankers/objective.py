@@ -157,10 +157,4 @@ class ObjectiveRanker(BuyAgainRanker):
         if self._ad_load is None:
             return super().sponsored(request, keys, ok)
         positions = ad_load_positions(request.ad_positions, request.slate_size, request.max_sponsored, self._ad_load)
-        if len(positions) == 0:
-            return None, positions, None
-        bid = self.ad_bids(request)
-        if not bid.any():
-            return None, positions, None
-        ad_cols, ad_rank = ads.auction(keys, bid, len(positions))
-        return ad_cols, positions, ad_rank
+        return self.auction_at(request, keys, positions)

@@ -9,13 +9,13 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from basketgym.envs.replay import Replayable, check_arguments
 from rankers import make_ranker
 from sim.clock import Calendar
 from sim.config import ScenarioConfig, load_scenario
 from sim.threads import one_blas_thread
 from sim.world import World
 
-REWARDS = ("margin", "contribution", "gtv")
 OBS_HIGH = 100.0  # observations are O(1) by construction; clipped to a finite box
 OBSERVATION_NAMES = (
     "day_fraction",
@@ -31,7 +31,7 @@ OBSERVATION_NAMES = (
 )
 
 
-class MarketplaceEnv(gym.Env):
+class MarketplaceEnv(Replayable, gym.Env):
     """Learn a long-horizon ranking objective for a whole grocery marketplace.
 
     ## Description
@@ -67,7 +67,7 @@ class MarketplaceEnv(gym.Env):
 
     ## Arguments
     ``scenario``: bundled name, TOML path or ``ScenarioConfig`` (default ``"default"``);
-    ``reward``: one of ``REWARDS``; ``days`` and ``shoppers``: optional overrides of the scenario's
+    ``reward``: 'margin', 'contribution' or 'gtv'; ``days`` and ``shoppers``: optional overrides of the scenario's
     horizon and initial population; ``render_mode``: ``None`` or ``"ansi"``.
 
     ## Vectorized environment
@@ -88,10 +88,7 @@ class MarketplaceEnv(gym.Env):
         shoppers: int | None = None,
         render_mode: str | None = None,
     ):
-        if reward not in REWARDS:
-            raise ValueError(f"reward = {reward!r}: must be one of {', '.join(map(repr, REWARDS))}")
-        if render_mode not in (None, *self.metadata["render_modes"]):
-            raise ValueError(f"render_mode = {render_mode!r}: must be None or 'ansi'")
+        check_arguments(reward, render_mode, self.metadata["render_modes"])
         cfg = scenario if isinstance(scenario, ScenarioConfig) else load_scenario(scenario)
         if days is not None:
             cfg = cfg.replace(days=int(days))
@@ -104,6 +101,7 @@ class MarketplaceEnv(gym.Env):
         self.world: World | None = None
         self.calendar: Calendar | None = None
         self._world_seed: int | None = None
+        self._reset_kwargs: dict | None = None
         self._actions: list[np.ndarray] = []
         self._last_visit: np.ndarray | None = None
         self._obs = np.zeros(len(OBSERVATION_NAMES), np.float32)
@@ -113,6 +111,7 @@ class MarketplaceEnv(gym.Env):
         """Build a fresh world (seed ``seed``, or one drawn from ``np_random``) at day 0."""
         super().reset(seed=seed)
         self._world_seed = int(seed) if seed is not None else int(self.np_random.integers(0, 2**62))
+        self._reset_kwargs = {"seed": self._world_seed}
         self.ranker = make_ranker("objective")
         self.world = World(self.cfg, self._world_seed, self.ranker, "objective", keep_slates=False)
         self.calendar = Calendar(self.world, self.cfg.days)
@@ -196,24 +195,3 @@ class MarketplaceEnv(gym.Env):
             float((self._last_visit > day - 30).sum()) / n0,
         ]
         return np.clip(np.asarray(obs, np.float32), 0.0, OBS_HIGH)
-
-    # ---- pickling: a world holds simpy generators, so an env pickles as its replayable recipe ----
-    def __getstate__(self) -> dict:
-        """Constructor arguments, world seed, RNG state and the actions taken (replayed on load)."""
-        return {
-            "init": self._init_args,
-            "world_seed": self._world_seed,
-            "actions": list(self._actions),
-            "np_random": None if self._np_random is None else self._np_random.bit_generator.state,
-        }
-
-    def __setstate__(self, state: dict) -> None:
-        """Rebuild and replay: the simulator is deterministic, so this restores the exact state."""
-        self.__init__(**state["init"])
-        if state["world_seed"] is not None:
-            self.reset(seed=state["world_seed"])
-            for a in state["actions"]:
-                self.step(a)
-        if state["np_random"] is not None:
-            self._np_random = np.random.Generator(np.random.PCG64())
-            self._np_random.bit_generator.state = state["np_random"]

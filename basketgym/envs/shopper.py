@@ -10,6 +10,7 @@ import numpy as np
 from gymnasium import spaces
 
 from agents.state import NEVER
+from basketgym.envs.replay import Replayable, check_arguments
 from sim.catalog import PublicCatalog
 from sim.clock import Calendar
 from sim.config import ScenarioConfig, load_scenario
@@ -17,7 +18,6 @@ from sim.protocol import SURFACE_HOME, RankRequest, RankResponse
 from sim.threads import one_blas_thread
 from sim.world import World
 
-REWARDS = ("margin", "contribution", "gtv")
 SHOPPER_FEATURES = ("days_since_last_order", "orders", "spend", "tenure", "basket_size", "day_fraction")
 CANDIDATE_FEATURES = (*PublicCatalog.FEATURE_NAMES, "bought_before")
 BEFORE_SESSIONS = 0.25  # time of day at which the visit's request is shown: events applied, no sessions yet
@@ -42,7 +42,7 @@ class AgentRanked:
         """Nothing to refit."""
 
 
-class ShopperEnv(gym.Env):
+class ShopperEnv(Replayable, gym.Env):
     """Rank every slate one shopper sees, visit after visit, for the value of their whole life.
 
     ## Description
@@ -80,8 +80,8 @@ class ShopperEnv(gym.Env):
     visit falls beyond the scenario's horizon.
 
     ## Arguments
-    ``scenario`` (name, TOML path or ``ScenarioConfig``), ``shopper`` (id or None), ``reward`` (one
-    of ``REWARDS``), ``days`` (horizon override), ``render_mode`` (None or ``"ansi"``).
+    ``scenario`` (name, TOML path or ``ScenarioConfig``), ``shopper`` (id or None), ``reward`` ('margin',
+    'contribution' or 'gtv'), ``days`` (horizon override), ``render_mode`` (None or ``"ansi"``).
 
     ## Vectorized environment
     Gymnasium's ``SyncVectorEnv`` / ``AsyncVectorEnv`` (``spawn`` works: the env pickles). A
@@ -101,10 +101,7 @@ class ShopperEnv(gym.Env):
         days: int | None = None,
         render_mode: str | None = None,
     ):
-        if reward not in REWARDS:
-            raise ValueError(f"reward = {reward!r}: must be one of {', '.join(map(repr, REWARDS))}")
-        if render_mode not in (None, *self.metadata["render_modes"]):
-            raise ValueError(f"render_mode = {render_mode!r}: must be None or 'ansi'")
+        check_arguments(reward, render_mode, self.metadata["render_modes"])
         cfg = scenario if isinstance(scenario, ScenarioConfig) else load_scenario(scenario)
         if days is not None:
             cfg = cfg.replace(days=int(days))
@@ -130,6 +127,7 @@ class ShopperEnv(gym.Env):
         self.request: RankRequest | None = None
         self._actions: list[np.ndarray] = []
         self._reset_args: tuple[int, int] | None = None
+        self._reset_kwargs: dict | None = None
 
     # ---- Gymnasium API --------------------------------------------------------------------
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[dict, dict]:
@@ -142,6 +140,7 @@ class ShopperEnv(gym.Env):
         if not 0 <= shopper < n0:
             raise ValueError(f"shopper = {shopper}: must be in [0, {n0})")
         self._reset_args = (world_seed, shopper)
+        self._reset_kwargs = {"seed": world_seed, "options": {"shopper": shopper}}
         self._actions = []
         self.world = World(self.cfg, world_seed, AgentRanked(), "agent", shoppers=np.array([shopper]))
         self.calendar = Calendar(self.world, self.cfg.days)
@@ -294,25 +293,3 @@ class ShopperEnv(gym.Env):
             # TRUTH, for analysis only: an agent must not use these to act
             info["truth"] = {"satisfaction": float(st.satisfaction[0]), "churned": bool(st.churn_day[0] != NEVER)}
         return info
-
-    # ---- pickling: replay the episode from its seed (the simulator is deterministic) -------------
-    def __getstate__(self) -> dict:
-        """Constructor arguments, reset arguments, RNG state and the actions taken."""
-        return {
-            "init": self._init_args,
-            "reset": self._reset_args,
-            "actions": list(self._actions),
-            "np_random": None if self._np_random is None else self._np_random.bit_generator.state,
-        }
-
-    def __setstate__(self, state: dict) -> None:
-        """Rebuild and replay the actions."""
-        self.__init__(**state["init"])
-        if state["reset"] is not None:
-            world_seed, shopper = state["reset"]
-            self.reset(seed=world_seed, options={"shopper": shopper})
-            for a in state["actions"]:
-                self.step(a)
-        if state["np_random"] is not None:
-            self._np_random = np.random.Generator(np.random.PCG64())
-            self._np_random.bit_generator.state = state["np_random"]
