@@ -8,6 +8,7 @@ leaves earlier results intact.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import shlex
 import sys
 import time
@@ -49,6 +50,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     cfg = load_scenario(args.scenario)
     if args.days is not None:
         cfg = cfg.replace(days=args.days)
+    if args.no_event_log:
+        cfg = cfg.replace(run=dataclasses.replace(cfg.run, event_log="none"))
     rankers = [r.strip() for r in args.rankers.split(",") if r.strip()] if args.rankers else None
     for name in rankers or cfg.rankers.names:
         make_ranker(name)  # unknown names fail here, before any output
@@ -121,6 +124,11 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--overwrite", action="store_true", help="replace --out if it exists (only once the run completes)")
     r.add_argument("--jobs", type=int, default=1, help="worlds simulated in parallel processes")
     r.add_argument("--no-write", action="store_true", help="print results without writing a run directory")
+    r.add_argument(
+        "--no-event-log",
+        action="store_true",
+        help="write outcomes and summaries but not the event log (~30 MB a world)",
+    )
     r.set_defaults(func=_cmd_run)
 
     v = sub.add_parser("validate", help="measure a scenario's realism against public grocery facts")

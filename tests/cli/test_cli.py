@@ -57,3 +57,16 @@ def test_list(capsys):
     assert main(["list"]) == 0
     out = capsys.readouterr().out
     assert "default" in out and "margin_greedy" in out
+
+
+def test_no_event_log_writes_results_but_no_logs(tmp_path, capsys):
+    out = tmp_path / "r"
+    assert (
+        main(
+            ["run", "smoke", "--days", "5", "--seeds", "1", "--rankers", "random", "--no-event-log", "--out", str(out)]
+        )
+        == 0
+    )
+    assert (out / "results/random/seed=11/outcomes.parquet").is_file()
+    assert not (out / "logs").exists()
+    assert 'event_log = "none"' in (out / "scenario.toml").read_text()
