@@ -36,7 +36,14 @@ class Calendar:
         self.env.process(self._daily(world, progress))
 
     def _daily(self, world: World, progress: Callable[[int, int], None] | None) -> Generator:
-        for day in range(self.days):
+        day = 0
+        while day < self.days:
+            quiet = world.quiet_days(day, self.days)
+            if quiet:  # nobody shops and nobody needs to hear about it: jump (events still fire)
+                day += quiet
+                yield self.env.timeout(day - self.env.now)
+                self.days_done = day
+                continue
             yield self.env.timeout(day + SESSIONS_AT - self.env.now)
             day_log = world.step_day(day)
             yield self.env.timeout(day + END_OF_DAY_AT - self.env.now)
@@ -45,6 +52,7 @@ class Calendar:
             self.days_done = day + 1
             if progress is not None:
                 progress(day + 1, self.days)
+            day += 1
 
     def advance(self, n: int = 1) -> dict:
         """Simulate the next ``n`` days (not beyond the horizon); the last day's logged tables."""

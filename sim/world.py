@@ -266,6 +266,22 @@ class World:
                 self._run_logs[name].append(table)
         return day_log
 
+    def quiet_days(self, day: int, days: int) -> int:
+        """How many days from ``day`` on can be skipped outright (0 in ordinary worlds).
+
+        Only a subset world (no arrivals) whose ranker declares ``needs_quiet_days = False`` skips
+        the days before its next visit: nothing happens on them but the calendar's events.
+        """
+        if self.subset is None or getattr(self.ranker, "needs_quiet_days", True):
+            return 0
+        if self.day == day and self._day_logs and self._day_logs["sessions"].parts["day"]:
+            return 0  # sessions ran early today (an environment): the day must be closed and logged
+        st = self.state
+        upcoming = st.next_visit[: st.size]
+        upcoming = upcoming[upcoming >= day]
+        next_visit = int(upcoming.min()) if len(upcoming) else days
+        return max(0, min(next_visit, days) - day)
+
     def end_day(self, day: int, day_log: dict[str, dict[str, np.ndarray]]) -> None:
         """After the day: the ranker ingests the logs, refits on cadence; new shoppers arrive."""
         self.ranker.update(day_log)

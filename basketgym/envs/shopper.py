@@ -27,6 +27,7 @@ class AgentRanked:
     """The world's ranker inside Shopper-v0: the agent answers every request, so this one never ranks."""
 
     name = "agent"
+    needs_quiet_days = False  # no state: the world may skip the days between the shopper's visits
 
     def reset(self, catalog: PublicCatalog, seed: int) -> None:
         """Nothing to prepare."""
