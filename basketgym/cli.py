@@ -8,7 +8,6 @@ leaves earlier results intact.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import shlex
 import sys
 import time
@@ -45,13 +44,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from eval.report import format_summary_table, summary_tables
     from eval.runner import run_scenario
     from rankers import make_ranker
-    from sim.config import load_scenario
+    from sim.config import resolve_scenario
 
-    cfg = load_scenario(args.scenario)
-    if args.days is not None:
-        cfg = cfg.replace(days=args.days)
-    if args.no_event_log:
-        cfg = cfg.replace(run=dataclasses.replace(cfg.run, event_log="none"))
+    cfg = resolve_scenario(args.scenario, days=args.days, event_log="none" if args.no_event_log else None)
     rankers = [r.strip() for r in args.rankers.split(",") if r.strip()] if args.rankers else None
     for name in rankers or cfg.rankers.names:
         make_ranker(name)  # unknown names fail here, before any output
@@ -82,12 +77,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
 def _cmd_validate(args: argparse.Namespace) -> int:
     from eval.calibration import calibration_facts, format_facts
     from eval.runner import simulate
-    from sim.config import load_scenario
+    from sim.config import resolve_scenario
 
-    cfg = load_scenario(args.scenario)
-    if args.days is not None:
-        cfg = cfg.replace(days=args.days)
-    cfg = cfg.replace(run=type(cfg.run)(**{**cfg.run.__dict__, "event_log": "full"}))
+    cfg = resolve_scenario(args.scenario, days=args.days, event_log="full")
     prog = _Progress(1)
     result = simulate(cfg, args.ranker, cfg.seed, lambda d, n: prog(args.ranker, cfg.seed, 0, d, n))
     warmup = min(30, cfg.days // 4)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
 
 from eval import metrics
 from eval.outcomes import shopper_outcomes
@@ -93,8 +94,8 @@ def run_task(cfg: ScenarioConfig, task: Task, root: Path | None, progress: Progr
     outcomes, summary = evaluate_world(cfg, result)
     if root is not None:
         rdir = task_dir(root, "results", task.ranker, task.seed)
-        write_parquet_atomic(_arrow(outcomes), rdir / "outcomes.parquet")
-        write_parquet_atomic(_arrow(pd.DataFrame(result.latency)), rdir / "latency.parquet")
+        write_parquet_atomic(pa.Table.from_pandas(outcomes, preserve_index=False), rdir / "outcomes.parquet")
+        write_parquet_atomic(pa.table(result.latency), rdir / "latency.parquet")
         write_json(
             {"ranker": task.ranker, "seed": task.seed, "metrics": summary, "facts": result.facts},
             rdir / "summary.json",
@@ -105,12 +106,6 @@ def run_task(cfg: ScenarioConfig, task: Task, root: Path | None, progress: Progr
                 table = getattr(result, name)
                 write_parquet_atomic(to_arrow(table, columns, {"ranker": task.ranker}), ldir / f"{name}.parquet")
     return TaskResult(task, summary, result.facts)
-
-
-def _arrow(df: pd.DataFrame):  # noqa: ANN202 - pyarrow type
-    import pyarrow as pa
-
-    return pa.Table.from_pandas(df, preserve_index=False)
 
 
 def run_scenario(

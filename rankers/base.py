@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import abc
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
@@ -33,7 +34,7 @@ Score = Callable[[RankRequest], np.ndarray]
 AdPicks = tuple[np.ndarray | None, np.ndarray, np.ndarray | None]
 
 
-class BaseRanker:
+class BaseRanker(abc.ABC):
     """A ranker keeping a ``FeatureStore`` of the logs it is fed; ``fit`` does nothing by default.
 
     Arguments: ``half_life_days`` of the store's recent popularity, ``history_slots`` per shopper.
@@ -100,12 +101,12 @@ class BaseRanker:
         """Ingest one finished day's tables into the feature store."""
         self.features.ingest(day_log)
 
-    def fit(self, day: int) -> None:
+    def fit(self, day: int) -> None:  # noqa: B027 - a deliberate no-op default, not an abstract hook
         """Refit on the scenario's cadence; static rankers have nothing to fit."""
 
+    @abc.abstractmethod
     def rank(self, request: RankRequest) -> RankResponse:
         """Slates for a batch of requests."""
-        raise NotImplementedError
 
     # ------------------------------------------------------------------------------------------
     # helpers for subclasses
@@ -218,9 +219,9 @@ class ScoringRanker(BaseRanker):
         if redefines and "candidate_row_only" not in cls.__dict__:
             cls.candidate_row_only = False
 
+    @abc.abstractmethod
     def score(self, request: RankRequest) -> np.ndarray:
         """(B, C) float32 scores, higher is better; -inf where a candidate cannot be placed."""
-        raise NotImplementedError
 
     def fixed_ads(self, request: RankRequest, n_ok: np.ndarray) -> tuple[np.ndarray | None, np.ndarray] | None:
         """Ads chosen without the organic order: columns (B, n) (-1 none) and positions (n,).

@@ -242,6 +242,24 @@ def load_scenario(path: str | Path) -> ScenarioConfig:
     return scenario_from_dict(data, str(p))
 
 
+def resolve_scenario(
+    scenario: str | Path | ScenarioConfig,
+    *,
+    days: int | None = None,
+    shoppers: int | None = None,
+    event_log: str | None = None,
+) -> ScenarioConfig:
+    """A scenario (bundled name, TOML path or config) with the common overrides of CLI and envs."""
+    cfg = scenario if isinstance(scenario, ScenarioConfig) else load_scenario(scenario)
+    if days is not None:
+        cfg = cfg.replace(days=int(days))
+    if shoppers is not None:
+        cfg = cfg.replace(population=dataclasses.replace(cfg.population, shoppers=int(shoppers)))
+    if event_log is not None:
+        cfg = cfg.replace(run=dataclasses.replace(cfg.run, event_log=event_log))
+    return cfg
+
+
 def _toml_value(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"

@@ -12,7 +12,7 @@ from gymnasium import spaces
 from basketgym.envs.replay import Replayable, check_arguments
 from rankers import make_ranker
 from sim.clock import Calendar
-from sim.config import ScenarioConfig, load_scenario
+from sim.config import ScenarioConfig, resolve_scenario
 from sim.threads import one_blas_thread
 from sim.world import World
 
@@ -89,18 +89,13 @@ class MarketplaceEnv(Replayable, gym.Env):
         render_mode: str | None = None,
     ):
         check_arguments(reward, render_mode, self.metadata["render_modes"])
-        cfg = scenario if isinstance(scenario, ScenarioConfig) else load_scenario(scenario)
-        if days is not None:
-            cfg = cfg.replace(days=int(days))
-        if shoppers is not None:
-            cfg = cfg.replace(population=type(cfg.population)(**{**cfg.population.__dict__, "shoppers": int(shoppers)}))
+        cfg = resolve_scenario(scenario, days=days, shoppers=shoppers)
         self._init_args = {"scenario": cfg, "reward": reward, "render_mode": render_mode}
         self.cfg, self.reward_name, self.render_mode = cfg, reward, render_mode
         self.action_space = spaces.Box(0.0, 1.0, shape=(3,), dtype=np.float32)
         self.observation_space = spaces.Box(0.0, OBS_HIGH, shape=(len(OBSERVATION_NAMES),), dtype=np.float32)
         self.world: World | None = None
         self.calendar: Calendar | None = None
-        self._world_seed: int | None = None
         self._reset_kwargs: dict | None = None
         self._actions: list[np.ndarray] = []
         self._last_visit: np.ndarray | None = None
@@ -110,15 +105,15 @@ class MarketplaceEnv(Replayable, gym.Env):
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[np.ndarray, dict]:
         """Build a fresh world (seed ``seed``, or one drawn from ``np_random``) at day 0."""
         super().reset(seed=seed)
-        self._world_seed = int(seed) if seed is not None else int(self.np_random.integers(0, 2**62))
-        self._reset_kwargs = {"seed": self._world_seed}
+        world_seed = int(seed) if seed is not None else int(self.np_random.integers(0, 2**62))
+        self._reset_kwargs = {"seed": world_seed}
         self.ranker = make_ranker("objective")
-        self.world = World(self.cfg, self._world_seed, self.ranker, "objective", keep_slates=False)
+        self.world = World(self.cfg, world_seed, self.ranker, "objective", keep_slates=False)
         self.calendar = Calendar(self.world, self.cfg.days)
         self._actions = []
         self._last_visit = np.full(self.cfg.population.shoppers, -(10**6), np.int64)
         self._obs = np.zeros(len(OBSERVATION_NAMES), np.float32)
-        return self._obs.copy(), {"day": 0, "world_seed": self._world_seed}
+        return self._obs.copy(), {"day": 0, "world_seed": world_seed}
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict]:
         """Simulate one day under the objective ``[relevance, margin, ad_load]``."""

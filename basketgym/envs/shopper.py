@@ -13,7 +13,7 @@ from agents.state import NEVER
 from basketgym.envs.replay import Replayable, check_arguments
 from sim.catalog import PublicCatalog
 from sim.clock import Calendar
-from sim.config import ScenarioConfig, load_scenario
+from sim.config import ScenarioConfig, resolve_scenario
 from sim.protocol import SURFACE_HOME, RankRequest, RankResponse
 from sim.threads import one_blas_thread
 from sim.world import World
@@ -103,9 +103,7 @@ class ShopperEnv(Replayable, gym.Env):
         render_mode: str | None = None,
     ):
         check_arguments(reward, render_mode, self.metadata["render_modes"])
-        cfg = scenario if isinstance(scenario, ScenarioConfig) else load_scenario(scenario)
-        if days is not None:
-            cfg = cfg.replace(days=int(days))
+        cfg = resolve_scenario(scenario, days=days)
         self._init_args = {"scenario": cfg, "shopper": shopper, "reward": reward, "render_mode": render_mode}
         self.cfg, self.shopper, self.reward_name, self.render_mode = cfg, shopper, reward, render_mode
         mk = cfg.marketplace
@@ -127,7 +125,6 @@ class ShopperEnv(Replayable, gym.Env):
         self.world: World | None = None
         self.request: RankRequest | None = None
         self._actions: list[np.ndarray] = []
-        self._reset_args: tuple[int, int] | None = None
         self._reset_kwargs: dict | None = None
 
     # ---- Gymnasium API --------------------------------------------------------------------
@@ -140,7 +137,6 @@ class ShopperEnv(Replayable, gym.Env):
         shopper = int(world_seed % n0 if shopper is None else shopper)
         if not 0 <= shopper < n0:
             raise ValueError(f"shopper = {shopper}: must be in [0, {n0})")
-        self._reset_args = (world_seed, shopper)
         self._reset_kwargs = {"seed": world_seed, "options": {"shopper": shopper}}
         self._actions = []
         self.world = World(self.cfg, world_seed, AgentRanked(), "agent", shoppers=np.array([shopper]))
