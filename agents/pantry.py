@@ -19,14 +19,17 @@ def refill(runout: np.ndarray, day: int, cycle_days: np.ndarray) -> np.ndarray:
     return np.where(runout == NO_STOCK, NO_STOCK, np.minimum(out, NO_STOCK - 1)).astype(np.int16)
 
 
-def days_until_needs(runout: np.ndarray, day: int, lookahead: int, k: int) -> np.ndarray:
+def days_until_needs(runout: np.ndarray, day: int | np.ndarray, lookahead: int, k: int) -> np.ndarray:
     """(n,) days until ``k`` used staples (not already overdue) have become needs.
 
     A household does not drive to the store for one yoghurt: the trip is pulled forward when
     several staples run low together.
     """
     big = np.iinfo(np.int32).max
-    future = np.where((runout > day) & (runout != NO_STOCK), runout.astype(np.int64), big)
+    day = np.asarray(day, np.int64)  # one day, or each row's day
+    future = np.where(
+        (runout > (day[:, None] if day.ndim else day)) & (runout != NO_STOCK), runout.astype(np.int64), big
+    )
     k = min(k, runout.shape[1])
     kth = np.partition(future, k - 1, axis=1)[:, k - 1]
     return np.where(kth == big, big, np.maximum(kth - lookahead - day, 0))

@@ -63,6 +63,7 @@ def init_shoppers(
 
     state.habit_item[rows] = -1
     state.habit_stock[rows] = 0.0
+    state.habit_day[rows] = 0
     state.satisfaction[rows] = initial_satisfaction
     state.join_day[rows] = join_day
     state.churn_day[rows] = NEVER

@@ -26,6 +26,7 @@ from sim.rng import Purpose
 from sim.validate import check_response
 
 if TYPE_CHECKING:
+    from sim.market import Market
     from sim.world import World
 
 PRIORITY_NEED, PRIORITY_WANT, PRIORITY_IMPULSE = 0, 1, 2
@@ -51,7 +52,7 @@ def _poisson_inverse(u: np.ndarray, lam: float, cap: int) -> np.ndarray:
     return np.searchsorted(cdf, u).astype(np.int64)
 
 
-def form_intents(w: World, day: int, v: np.ndarray, aisle_affinity: np.ndarray) -> Intents:
+def form_intents(w: World, day: int | np.ndarray, v: np.ndarray, aisle_affinity: np.ndarray) -> Intents:
     """Needs from the pantry and wants from favourite aisles: one intent per aisle, needs first.
 
     ``aisle_affinity`` (n, A) is each visitor's taste for every aisle (weighted). The order within
@@ -60,7 +61,7 @@ def form_intents(w: World, day: int, v: np.ndarray, aisle_affinity: np.ndarray) 
     """
     st, b = w.state, w.cfg.behaviour
     n = len(v)
-    need_mask = pantry.needs(st.pantry_runout[v], day, b.need_lookahead_days)
+    need_mask = pantry.needs(st.pantry_runout[v], _col(day), b.need_lookahead_days)
     n_sess, n_staple = np.nonzero(need_mask)  # row-major: grouped by visit
     n_aisle = w.staple_aisles[n_staple]
 
@@ -112,6 +113,21 @@ def _rank(w: World, request: RankRequest) -> RankResponse:
     return response
 
 
+def _at(x: int | np.ndarray, idx: np.ndarray) -> int | np.ndarray:
+    """A per-visit value (a shared int, or an array over visits) for the rows ``idx`` index."""
+    return x if isinstance(x, int | np.integer) else x[idx]
+
+
+def _col(x: int | np.ndarray) -> int | np.ndarray:
+    """A per-visit value shaped to broadcast against (visits, k) arrays."""
+    return x if isinstance(x, int | np.integer) else x[:, None]
+
+
+def _days(x: int | np.ndarray, n: int) -> np.ndarray:
+    """A day column of length ``n`` for a log table."""
+    return np.full(n, x, np.int32) if isinstance(x, int | np.integer) else x.astype(np.int32)
+
+
 def _habit_for(w: World, shopper_rows: np.ndarray, items: np.ndarray) -> np.ndarray:
     """Current habit stock of each shopper for each item (rows must be refreshed to today)."""
     slot = slots.find(w.state.habit_item, shopper_rows, items)
@@ -121,9 +137,16 @@ def _habit_for(w: World, shopper_rows: np.ndarray, items: np.ndarray) -> np.ndar
     return np.where(slot >= 0, stock.reshape(slot.shape), 0.0)
 
 
+def _ad_revenue(w: World, resp: RankResponse, clicked: np.ndarray) -> np.ndarray:
+    """Cost-per-click revenue of each slate: only sponsored placements that were clicked pay (few)."""
+    r, c = np.nonzero(clicked & resp.sponsored)
+    paid = w.public.bid[resp.slate[r, c]].astype(np.float64) * w.cfg.marketplace.cpc_scale
+    return np.bincount(r, paid, minlength=len(resp.slate))
+
+
 def _slate_log(
     w: World,
-    day: int,
+    day: int | np.ndarray,
     shopper: np.ndarray,
     surface: int,
     query: np.ndarray,
@@ -131,6 +154,7 @@ def _slate_log(
     resp: RankResponse,
     clicked: np.ndarray,
     purchased: np.ndarray,
+    ad_rev: np.ndarray,
 ) -> dict[str, np.ndarray]:
     k_log = w.log_slate_width
     b, k = resp.slate.shape
@@ -142,14 +166,10 @@ def _slate_log(
         out[:, :k] = a
         return out
 
-    # cost-per-click revenue: only sponsored placements that were clicked pay (few of them)
-    r, c = np.nonzero(clicked & resp.sponsored)
-    paid = w.public.bid[resp.slate[r, c]].astype(np.float64) * w.cfg.marketplace.cpc_scale
-    ad_rev = np.bincount(r, paid, minlength=b)
     return {
-        "session_id": (day << 32) | shopper.astype(np.int64),
+        "session_id": (np.asarray(day, np.int64) << 32) | shopper.astype(np.int64),
         "shopper_id": shopper.astype(np.int32),
-        "day": np.full(b, day, np.int32),
+        "day": _days(day, b),
         "surface": np.full(b, surface, np.int8),
         "query": query.astype(np.int16),
         "n_candidates": n_cand.astype(np.int16),
@@ -160,6 +180,69 @@ def _slate_log(
         "purchased": pad(purchased, False),
         "ad_revenue": ad_rev.astype(np.float32),
     }
+
+
+@dataclass
+class Visits:
+    """A batch of visits in progress: who and when, their intents, and what they saw and bought so far.
+
+    ``day`` and ``ep`` (the market epoch each visit sees) are ints when all visits share a day (a
+    world's day), or (n,) arrays when they do not (independent lives, ``sim.lives``).
+    """
+
+    v: np.ndarray  # (n,) state rows
+    ids: np.ndarray  # (n,) shopper ids: key the draws, go to the ranker and the logs
+    day: int | np.ndarray
+    ep: int | np.ndarray
+    market: Market
+    taste: np.ndarray  # (n, D) float32
+    alpha: np.ndarray  # (n,) float64 price sensitivity
+    aisle_aff: np.ndarray  # (n, A) taste for every aisle (weighted)
+    it: Intents
+    resolved: np.ndarray  # (m,) bool: intent met
+    examined: np.ndarray  # (n,) items examined over the visit's slates
+    clicked: np.ndarray  # (n,)
+    bad_ads: np.ndarray  # (n,) sponsored items examined and not clicked
+    slates: np.ndarray  # (n,) int64 slates shown
+    ad_revenue: np.ndarray  # (n,)
+    # purchase lines: session idx, item, source, position, sponsored, intent (-1 impulse), priority
+    lines: list[tuple[np.ndarray, ...]]
+    # source -> (slate log, log row of each intent or visit, visit of each log row); None: not logged
+    logged: dict[int, tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]] | None
+
+
+def begin_visits(
+    w: World, day: int | np.ndarray, v: np.ndarray, market: Market, ep: int | np.ndarray = 0, log: bool = True
+) -> Visits:
+    """Start the visits of state rows ``v``: habits brought to today, aisle tastes, intents."""
+    st, b = w.state, w.cfg.behaviour
+    n = len(v)
+    # lazy habit decay: bring the visitors' habit stocks to today (only visitors are touched)
+    st.habit_stock[v] = habit.decayed(st.habit_stock[v], st.habit_day[v], _col(day), b.habit_decay_days)
+    st.habit_day[v] = _col(day)
+    taste_v = st.taste[v]
+    aisle_aff = (taste_v @ w.centroid_t) * np.float32(b.taste_weight)  # (n, A): one BLAS product
+    it = form_intents(w, day, v, aisle_aff)
+    e = np.zeros(0, np.int64)
+    return Visits(
+        v=v,
+        ids=st.shopper_id[v],
+        day=day,
+        ep=ep,
+        market=market,
+        taste=taste_v,
+        alpha=st.price_sensitivity[v].astype(np.float64),
+        aisle_aff=aisle_aff,
+        it=it,
+        resolved=np.zeros(len(it.session), bool),
+        examined=np.zeros(n),
+        clicked=np.zeros(n),
+        bad_ads=np.zeros(n),
+        slates=np.zeros(n, np.int64),
+        ad_revenue=np.zeros(n),
+        lines=[(e, e, e, e, np.zeros(0, bool), e, e)],
+        logged={} if log else None,
+    )
 
 
 def simulate_chunk(w: World, day: int, v: np.ndarray) -> None:
@@ -177,174 +260,182 @@ def session_steps(w: World, day: int, v: np.ndarray) -> Generator[RankRequest, R
     """The sessions of visitors ``v`` on ``day`` as a coroutine yielding each ranking request.
 
     It yields the home-feed request, then the request of every open search, takes each response,
-    then checks out and logs. ``simulate_chunk`` answers with the world's ranker; environments
-    answer with an agent's slates.
+    then checks out and logs. ``simulate_chunk`` answers with the world's ranker.
     """
-    st, b, mk, cat, pub = w.state, w.cfg.behaviour, w.cfg.marketplace, w.catalog, w.public
-    n = len(v)
-    # lazy habit decay: bring the visitors' habit stocks to today (only visitors are touched)
-    st.habit_stock[v] = habit.decayed(st.habit_stock[v], st.habit_day[v], day, b.habit_decay_days)
-    st.habit_day[v] = day
-
-    ids = st.shopper_id[v]  # shopper ids (rows v index the state arrays)
-    taste_v = st.taste[v]
-    aisle_aff = (taste_v @ w.centroid_t) * np.float32(b.taste_weight)  # (n, A): one BLAS product
-    it = form_intents(w, day, v, aisle_aff)
-    m = len(it.session)
-    resolved = np.zeros(m, bool)
-    alpha_v = st.price_sensitivity[v].astype(np.float64)
-
-    # per-session experience counters
-    examined_n = np.zeros(n)
-    clicked_n = np.zeros(n)
-    bad_ads_n = np.zeros(n)
-    slate_n = np.zeros(n, np.int64)
-    ad_rev_s = np.zeros(n)
-    # purchase lines: session idx, item, source, position, sponsored, intent (-1 impulse), priority
-    e = np.zeros(0, np.int64)
-    lines: list[tuple[np.ndarray, ...]] = [(e, e, e, e, np.zeros(0, bool), e, e)]
-    # source -> (slate log, log row of each intent or visit, visit of each log row)
-    logged: dict[int, tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]] = {}
-
-    # ---- home feed ------------------------------------------------------------------------
-    kh = mk.home_slate_size
-    if kh > 0:
+    mk = w.cfg.marketplace
+    vs = begin_visits(w, day, v, w.market)
+    if mk.home_slate_size > 0:
         req = w.home_request(day, v)
-        cands = req.candidates
-        resp = yield req
-        slate = resp.slate
-        valid = slate >= 0
-        items = np.maximum(slate, 0)
-        taste_dot = np.einsum("nkd,nd->nk", cat.latent[items], taste_v)
-        item_aff = np.take_along_axis(aisle_aff, pub.aisle[items].astype(np.int64), axis=1)
-        util = choice.item_utility(
-            taste_dot,
-            cat.quality[items],
-            w.log_rel_price[items],
-            alpha_v[:, None],
-            _habit_for(w, v, items),
-            b.taste_weight,
-            b.habit_weight,
-        )
-        shock = rng.gumbel_from_uniform(rng.uniform_keyed(w.seed, Purpose.UTILITY, ids, day, items))
-        examined = valid & (rng.uniform(w.seed, Purpose.EXAMINE_HOME, ids, day, kh) < w.exam_p[:kh][None, :])
-        # which open intent (if any) each shown item serves
-        ikey = it.session * w.n_aisles + it.aisle
-        korder = np.argsort(ikey, kind="stable")
-        ksorted = ikey[korder]
-        skey = np.arange(n)[:, None] * w.n_aisles + pub.aisle[items].astype(np.int64)
-        pos = np.minimum(np.searchsorted(ksorted, skey), max(m - 1, 0))
-        match = valid & (ksorted[pos] == skey) if m else np.zeros_like(valid)
-        intent = np.where(match, korder[pos], -1) if m else np.full(valid.shape, -1)
-        buy_thr = np.where(match, it.buy[np.maximum(intent, 0)] if m else 0.0, b.impulse_threshold)
-        noisy = util + shock
-        clicked = examined & (noisy > item_aff + b.click_threshold)
-        want = clicked & (noisy > buy_thr)
-        # at most one purchase per intent: the best noisy utility among the items serving it
-        r, c = np.nonzero(want & match)
-        best = np.full(m, -np.inf)
-        np.maximum.at(best, intent[r, c], noisy[r, c])
-        keep = noisy[r, c] >= best[intent[r, c]]
-        purchased = want & ~match
-        purchased[r[keep], c[keep]] = True
-        pr, pc = np.nonzero(purchased)
-        p_int = intent[pr, pc]
-        resolved[p_int[p_int >= 0]] = True
-        p_need = it.need[np.maximum(p_int, 0)] if m else np.zeros(len(p_int), bool)
-        prio = np.where(p_int >= 0, np.where(p_need, PRIORITY_NEED, PRIORITY_WANT), PRIORITY_IMPULSE)
-        lines.append((pr, slate[pr, pc], np.full(len(pr), SOURCE_HOME), pc, resp.sponsored[pr, pc], p_int, prio))
-        log = _slate_log(w, day, ids, SURFACE_HOME, np.full(n, -1), (cands >= 0).sum(1), resp, clicked, purchased)
-        logged[SOURCE_HOME] = (log, np.arange(n), np.arange(n))  # home rows are visits
-        examined_n += examined.sum(1)
-        clicked_n += clicked.sum(1)
-        bad_ads_n += (examined & resp.sponsored & ~clicked).sum(1)
-        slate_n += 1
-        ad_rev_s += log["ad_revenue"]
-
-    # ---- search for every open intent -----------------------------------------------------
-    rows = np.flatnonzero(~resolved)
+        home_feed(w, vs, req.candidates, (yield req))
+    rows = open_searches(vs)
     if len(rows):
-        # requests grouped by aisle: the per-aisle utility blocks are contiguous (logs are put
-        # back into visit order at checkout)
-        rows = rows[_stable_order(it.aisle[rows])]
-        q = it.aisle[rows]
-        sess = it.session[rows]
-        shopper = v[sess]  # state rows
-        sid = ids[sess]  # shopper ids: key the draws, go to the ranker and the log
-        cands = w.search_shelf[q]
-        k = mk.slate_size
-        req = RankRequest(day, SURFACE_SEARCH, sid, q.astype(np.int32), cands, k, mk.ad_positions, mk.max_sponsored)
-        resp = yield req
-        full = _shelf_utility(w, day, shopper, q, alpha_v[sess], taste_v[sess])
-        full = np.where(cands >= 0, full, -np.inf)
-        slate = resp.slate
-        valid = slate >= 0
-        items = np.maximum(slate, 0)
-        util = np.take_along_axis(full, pub.shelf_pos[items].astype(np.int64), axis=1)
-        shock = rng.gumbel_from_uniform(rng.uniform_keyed(w.seed, Purpose.UTILITY, sid, day, items))
-        ukey = q[:, None] * 128 + np.arange(k)[None, :]
-        u_exam = rng.uniform_keyed(w.seed, Purpose.EXAMINE_SEARCH, sid, day, ukey)
-        p = w.exam_p[None, :k] + b.need_persistence * it.need[rows][:, None] * (1.0 - w.exam_p[None, :k])
-        examined = valid & (u_exam < p)
-        util = np.where(valid, util, -np.inf)
-        clicked, bought = choice.decide(util, shock, examined, it.affinity[rows] + b.click_threshold, it.buy[rows])
-        hit = bought >= 0
-        purchased = np.zeros_like(valid)
-        purchased[np.flatnonzero(hit), bought[hit]] = True
-        resolved[rows[hit]] = True
-        hr = np.flatnonzero(hit)
-        prio = np.where(it.need[rows[hr]], PRIORITY_NEED, PRIORITY_WANT)
-        lines.append(
-            (
-                sess[hr],
-                slate[hr, bought[hr]],
-                np.full(len(hr), SOURCE_SEARCH),
-                bought[hr],
-                resp.sponsored[hr, bought[hr]],
-                rows[hr],
-                prio,
-            )
+        q = vs.it.aisle[rows]
+        cands = w.market.search_shelf[0, q]
+        sid = vs.ids[vs.it.session[rows]]
+        req = RankRequest(
+            day, SURFACE_SEARCH, sid, q.astype(np.int32), cands, mk.slate_size, mk.ad_positions, mk.max_sponsored
         )
-        log = _slate_log(w, day, sid, SURFACE_SEARCH, q, (cands >= 0).sum(1), resp, clicked, purchased)
+        search_feed(w, vs, rows, cands, (yield req))
+    tables = checkout(w, vs)
+    w.log_purchases(tables["purchases"])
+    w.log_sessions(tables["sessions"])
+    if "slates" in tables:
+        w.log_slates(tables["slates"])
+
+
+def home_feed(w: World, vs: Visits, cands: np.ndarray, resp: RankResponse) -> None:
+    """The shoppers read their home-feed slates: clicks, purchases that meet intents, impulse buys."""
+    b, cat, pub = w.cfg.behaviour, w.catalog, w.public
+    v, ids, day, it, n = vs.v, vs.ids, vs.day, vs.it, len(vs.v)
+    m = len(it.session)
+    kh = resp.slate.shape[1]
+    slate = resp.slate
+    valid = slate >= 0
+    items = np.maximum(slate, 0)
+    taste_dot = np.einsum("nkd,nd->nk", cat.latent[items], vs.taste)
+    item_aff = np.take_along_axis(vs.aisle_aff, pub.aisle[items].astype(np.int64), axis=1)
+    util = choice.item_utility(
+        taste_dot,
+        cat.quality[items],
+        vs.market.log_rel_price[_col(vs.ep), items],
+        vs.alpha[:, None],
+        _habit_for(w, v, items),
+        b.taste_weight,
+        b.habit_weight,
+    )
+    shock = rng.gumbel_from_uniform(rng.uniform_keyed(w.seed, Purpose.UTILITY, ids, day, items))
+    examined = valid & (rng.uniform(w.seed, Purpose.EXAMINE_HOME, ids, day, kh) < w.exam_p[:kh][None, :])
+    # which open intent (if any) each shown item serves
+    ikey = it.session * w.n_aisles + it.aisle
+    korder = np.argsort(ikey, kind="stable")
+    ksorted = ikey[korder]
+    skey = np.arange(n)[:, None] * w.n_aisles + pub.aisle[items].astype(np.int64)
+    pos = np.minimum(np.searchsorted(ksorted, skey), max(m - 1, 0))
+    match = valid & (ksorted[pos] == skey) if m else np.zeros_like(valid)
+    intent = np.where(match, korder[pos], -1) if m else np.full(valid.shape, -1)
+    buy_thr = np.where(match, it.buy[np.maximum(intent, 0)] if m else 0.0, b.impulse_threshold)
+    noisy = util + shock
+    clicked = examined & (noisy > item_aff + b.click_threshold)
+    want = clicked & (noisy > buy_thr)
+    # at most one purchase per intent: the best noisy utility among the items serving it
+    r, c = np.nonzero(want & match)
+    best = np.full(m, -np.inf)
+    np.maximum.at(best, intent[r, c], noisy[r, c])
+    keep = noisy[r, c] >= best[intent[r, c]]
+    purchased = want & ~match
+    purchased[r[keep], c[keep]] = True
+    pr, pc = np.nonzero(purchased)
+    p_int = intent[pr, pc]
+    vs.resolved[p_int[p_int >= 0]] = True
+    p_need = it.need[np.maximum(p_int, 0)] if m else np.zeros(len(p_int), bool)
+    prio = np.where(p_int >= 0, np.where(p_need, PRIORITY_NEED, PRIORITY_WANT), PRIORITY_IMPULSE)
+    vs.lines.append((pr, slate[pr, pc], np.full(len(pr), SOURCE_HOME), pc, resp.sponsored[pr, pc], p_int, prio))
+    ad_rev = _ad_revenue(w, resp, clicked)
+    if vs.logged is not None:
+        log = _slate_log(
+            w, day, ids, SURFACE_HOME, np.full(n, -1), (cands >= 0).sum(1), resp, clicked, purchased, ad_rev
+        )
+        vs.logged[SOURCE_HOME] = (log, np.arange(n), np.arange(n))  # home rows are visits
+    vs.examined += examined.sum(1)
+    vs.clicked += clicked.sum(1)
+    vs.bad_ads += (examined & resp.sponsored & ~clicked).sum(1)
+    vs.slates += 1
+    vs.ad_revenue += ad_rev.astype(np.float32)
+
+
+def open_searches(vs: Visits) -> np.ndarray:
+    """Intents still open after the home feed, grouped by aisle: one search each (per-aisle blocks)."""
+    rows = np.flatnonzero(~vs.resolved)
+    return rows[_stable_order(vs.it.aisle[rows])]
+
+
+def search_feed(w: World, vs: Visits, rows: np.ndarray, cands: np.ndarray, resp: RankResponse) -> None:
+    """The searches of intents ``rows`` (from ``open_searches``): read each slate, buy, or find it anyway."""
+    b, pub, it = w.cfg.behaviour, w.public, vs.it
+    m = len(it.session)
+    q = it.aisle[rows]
+    sess = it.session[rows]
+    shopper = vs.v[sess]  # state rows
+    sid = vs.ids[sess]  # shopper ids
+    day = _at(vs.day, sess)
+    k = resp.slate.shape[1]
+    full = _shelf_utility(w, vs.market, _at(vs.ep, sess), shopper, q, vs.alpha[sess], vs.taste[sess])
+    full = np.where(cands >= 0, full, -np.inf)
+    slate = resp.slate
+    valid = slate >= 0
+    items = np.maximum(slate, 0)
+    util = np.take_along_axis(full, pub.shelf_pos[items].astype(np.int64), axis=1)
+    shock = rng.gumbel_from_uniform(rng.uniform_keyed(w.seed, Purpose.UTILITY, sid, day, items))
+    ukey = q[:, None] * 128 + np.arange(k)[None, :]
+    u_exam = rng.uniform_keyed(w.seed, Purpose.EXAMINE_SEARCH, sid, day, ukey)
+    p = w.exam_p[None, :k] + b.need_persistence * it.need[rows][:, None] * (1.0 - w.exam_p[None, :k])
+    examined = valid & (u_exam < p)
+    util = np.where(valid, util, -np.inf)
+    clicked, bought = choice.decide(util, shock, examined, it.affinity[rows] + b.click_threshold, it.buy[rows])
+    hit = bought >= 0
+    purchased = np.zeros_like(valid)
+    purchased[np.flatnonzero(hit), bought[hit]] = True
+    vs.resolved[rows[hit]] = True
+    hr = np.flatnonzero(hit)
+    prio = np.where(it.need[rows[hr]], PRIORITY_NEED, PRIORITY_WANT)
+    vs.lines.append(
+        (
+            sess[hr],
+            slate[hr, bought[hr]],
+            np.full(len(hr), SOURCE_SEARCH),
+            bought[hr],
+            resp.sponsored[hr, bought[hr]],
+            rows[hr],
+            prio,
+        )
+    )
+    ad_rev = _ad_revenue(w, resp, clicked)
+    if vs.logged is not None:
+        log = _slate_log(w, day, sid, SURFACE_SEARCH, q, (cands >= 0).sum(1), resp, clicked, purchased, ad_rev)
         row_of_intent = np.full(m, -1, np.int64)
         row_of_intent[rows] = np.arange(len(rows))
-        logged[SOURCE_SEARCH] = (log, row_of_intent, sess)
-        examined_n += np.bincount(sess, examined.sum(1), minlength=n)
-        clicked_n += np.bincount(sess, clicked.sum(1), minlength=n)
-        bad_ads_n += np.bincount(sess, (examined & resp.sponsored & ~clicked).sum(1), minlength=n)
-        slate_n += np.bincount(sess, minlength=n)
-        ad_rev_s += np.bincount(sess, log["ad_revenue"], minlength=n)
+        vs.logged[SOURCE_SEARCH] = (log, row_of_intent, sess)
+    n = len(vs.v)
+    vs.examined += np.bincount(sess, examined.sum(1), minlength=n)
+    vs.clicked += np.bincount(sess, clicked.sum(1), minlength=n)
+    vs.bad_ads += np.bincount(sess, (examined & resp.sponsored & ~clicked).sum(1), minlength=n)
+    vs.slates += np.bincount(sess, minlength=n)
+    vs.ad_revenue += np.bincount(sess, ad_rev.astype(np.float32), minlength=n)
 
-        # ---- organic: a need still open may be found anyway by browsing the aisle ----------
-        o = np.flatnonzero(~hit & it.need[rows])
-        if len(o):
-            u_org = rng.uniform_keyed(w.seed, Purpose.ORGANIC, sid[o], day, q[o][:, None])[:, 0]
-            col = full[o].argmax(axis=1)
-            item = cands[o, col]
-            fine = (item >= 0) & (u_org < b.organic_find)
-            o_shock = rng.gumbel_from_uniform(
-                rng.uniform_keyed(w.seed, Purpose.UTILITY, sid[o], day, np.maximum(item, 0)[:, None])[:, 0]
+    # ---- organic: a need still open may be found anyway by browsing the aisle ----------
+    o = np.flatnonzero(~hit & it.need[rows])
+    if len(o):
+        u_org = rng.uniform_keyed(w.seed, Purpose.ORGANIC, sid[o], _at(day, o), q[o][:, None])[:, 0]
+        col = full[o].argmax(axis=1)
+        item = cands[o, col]
+        fine = (item >= 0) & (u_org < b.organic_find)
+        o_shock = rng.gumbel_from_uniform(
+            rng.uniform_keyed(w.seed, Purpose.UTILITY, sid[o], _at(day, o), np.maximum(item, 0)[:, None])[:, 0]
+        )
+        ok = fine & (full[o, col] + o_shock > it.buy[rows[o]])
+        oo = o[ok]
+        vs.resolved[rows[oo]] = True
+        vs.lines.append(
+            (
+                sess[oo],
+                item[ok],
+                np.full(len(oo), SOURCE_ORGANIC),
+                np.full(len(oo), -1),
+                np.zeros(len(oo), bool),
+                rows[oo],
+                np.full(len(oo), PRIORITY_NEED),
             )
-            ok = fine & (full[o, col] + o_shock > it.buy[rows[o]])
-            oo = o[ok]
-            resolved[rows[oo]] = True
-            lines.append(
-                (
-                    sess[oo],
-                    item[ok],
-                    np.full(len(oo), SOURCE_ORGANIC),
-                    np.full(len(oo), -1),
-                    np.zeros(len(oo), bool),
-                    rows[oo],
-                    np.full(len(oo), PRIORITY_NEED),
-                )
-            )
-
-    _checkout(w, day, v, it, resolved, lines, logged, examined_n, clicked_n, bad_ads_n, slate_n, ad_rev_s)
+        )
 
 
 def _shelf_utility(
-    w: World, day: int, shopper: np.ndarray, q: np.ndarray, alpha: np.ndarray, taste: np.ndarray
+    w: World,
+    market: Market,
+    ep: int | np.ndarray,
+    shopper: np.ndarray,
+    q: np.ndarray,
+    alpha: np.ndarray,
+    taste: np.ndarray,
 ) -> np.ndarray:
     """(R, W) deterministic utility of every product on each searched aisle's shelf.
 
@@ -359,14 +450,12 @@ def _shelf_utility(
     bounds = np.flatnonzero(np.diff(q)) + 1
     starts = np.concatenate([[0], bounds]).tolist()
     ends = np.concatenate([bounds, [r]]).tolist()
-    tw = np.float32(b.taste_weight)
     for s, e in zip(starts, ends, strict=True):
-        a = q[s]
-        block = out[s:e]
-        np.matmul(taste[s:e], w.shelf_latent_t[a], out=block)
-        block *= tw
-        block += w.shelf_quality[a]
-        block -= alpha32[s:e, None] * w.shelf_lrp[a]
+        np.matmul(taste[s:e], w.shelf_latent_t[q[s]], out=out[s:e])
+    # the elementwise rest over all rows at once (the same float32 operations in the same order)
+    out *= np.float32(b.taste_weight)
+    out += w.shelf_quality[q]
+    out -= alpha32[:, None] * market.shelf_lrp[ep, q]
     # habits: add the stock of habit items that sit on this aisle's shelf
     h_items = w.state.habit_item[shopper]
     h_stock = w.state.habit_stock[shopper]
@@ -377,27 +466,15 @@ def _shelf_utility(
     return out
 
 
-def _checkout(
-    w: World,
-    day: int,
-    v: np.ndarray,
-    it: Intents,
-    resolved: np.ndarray,
-    lines: list,
-    logged: dict,
-    examined_n: np.ndarray,
-    clicked_n: np.ndarray,
-    bad_ads_n: np.ndarray,
-    slate_n: np.ndarray,
-    ad_rev_s: np.ndarray,
-) -> None:
+def checkout(w: World, vs: Visits) -> dict[str, dict[str, np.ndarray]]:
     """Budget trim, state updates (pantry, habits, order history, satisfaction, churn, next trip), logs."""
     st, b, pub = w.state, w.cfg.behaviour, w.public
+    v, it, resolved, logged = vs.v, vs.it, vs.resolved, vs.logged or {}
     n = len(v)
-    sess, item, source, position, sponsored, intent, prio = (np.concatenate(x) for x in zip(*lines, strict=True))
+    sess, item, source, position, sponsored, intent, prio = (np.concatenate(x) for x in zip(*vs.lines, strict=True))
     sess = sess.astype(np.int64)
     item = item.astype(np.int64)
-    price = pub.price[item].astype(np.float64)
+    price = vs.market.price[_at(vs.ep, sess), item].astype(np.float64)
     # budget: needs first, then wants, then impulse buys, cheapest first; the first line always fits.
     # The sorted order (visit, priority, price) is also the canonical order of the purchase log.
     cents = np.minimum(np.rint(price * 100), 2**24 - 1).astype(np.int64)
@@ -426,6 +503,7 @@ def _checkout(
         price[kept],
     )
     shopper = v[sess]
+    line_day = _at(vs.day, sess)
     margin = price * pub.margin_rate[item]
 
     # pantry refill for used staples
@@ -434,7 +512,7 @@ def _checkout(
     if sl.any():
         ps, pk, pi = shopper[sl], k[sl], item[sl]
         cycle = w.catalog.aisle_cycle[pub.aisle[pi]] * pub.size[pi] * st.consumption[ps]
-        st.pantry_runout[ps, pk] = pantry.refill(st.pantry_runout[ps, pk], day, cycle)
+        st.pantry_runout[ps, pk] = pantry.refill(st.pantry_runout[ps, pk], _at(line_day, sl), cycle)
 
     # habits and the platform's order-again history
     # a visit buys an item at most once (one line per intent; impulse buys are outside every intent)
@@ -443,7 +521,7 @@ def _checkout(
     ok = slot >= 0
     cur = np.where(new[ok], 0.0, st.habit_stock[hs[ok], slot[ok]])
     st.habit_stock[hs[ok], slot[ok]] = habit.reinforced(cur, b.habit_gain)
-    st.habit_day[hs[ok], slot[ok]] = day
+    st.habit_day[hs[ok], slot[ok]] = _at(line_day, ok)
     slot, new = slots.assign(w.order_history_items, w.order_history_counts, hs, hi, rows_sorted=True)
     ok = slot >= 0
     w.order_history_counts[hs[ok][new[ok]], slot[ok][new[ok]]] = 0
@@ -453,11 +531,12 @@ def _checkout(
     n_need = np.bincount(it.session, weights=it.need, minlength=n)
     met = np.bincount(it.session, weights=it.need & resolved, minlength=n)
     needs_met = np.where(n_need > 0, met / np.maximum(n_need, 1), 1.0)
-    ex = np.maximum(examined_n, 1)
-    relevance = np.where(examined_n > 0, clicked_n / ex, 0.0)
-    score = satisfaction.session_score(relevance, needs_met, bad_ads_n / ex, w.cfg.churn)
-    w.experience += np.array([n, relevance.sum(), needs_met.sum(), (bad_ads_n / ex).sum(), score.sum()])
+    ex = np.maximum(vs.examined, 1)
+    relevance = np.where(vs.examined > 0, vs.clicked / ex, 0.0)
+    score = satisfaction.session_score(relevance, needs_met, vs.bad_ads / ex, w.cfg.churn)
+    w.experience += np.array([n, relevance.sum(), needs_met.sum(), (vs.bad_ads / ex).sum(), score.sum()])
     st.satisfaction[v] = satisfaction.updated_satisfaction(st.satisfaction[v], score, w.cfg.churn)
+    day = vs.day  # each visit's day
     u = rng.uniform(w.seed, Purpose.CHURN, st.shopper_id[v], day, 4)
     churned = u[:, 0] < satisfaction.churn_hazard(st.satisfaction[v].astype(np.float64), w.cfg.churn)
     to_need = pantry.days_until_needs(st.pantry_runout[v], day, b.need_lookahead_days, b.needs_per_trip)
@@ -467,11 +546,11 @@ def _checkout(
     st.churn_day[v] = np.where(churned, day, NEVER)
 
     # logs
-    w.log_purchases(
-        {
-            "session_id": (np.int64(day) << 32) | st.shopper_id[shopper],
+    tables = {
+        "purchases": {
+            "session_id": (np.asarray(line_day, np.int64) << 32) | st.shopper_id[shopper],
             "shopper_id": st.shopper_id[shopper].astype(np.int32),
-            "day": np.full(len(item), day, np.int32),
+            "day": _days(line_day, len(item)),
             "item_id": item.astype(np.int32),
             "aisle": pub.aisle[item],
             "price": price.astype(np.float32),
@@ -479,24 +558,22 @@ def _checkout(
             "source": source.astype(np.int8),
             "position": position.astype(np.int8),
             "sponsored": sponsored.astype(bool),
-        }
-    )
-    n_lines = np.bincount(sess, minlength=n)
-    w.log_sessions(
-        {
-            "session_id": (np.int64(day) << 32) | st.shopper_id[v],
+        },
+        "sessions": {
+            "session_id": (np.asarray(day, np.int64) << 32) | st.shopper_id[v],
             "shopper_id": st.shopper_id[v].astype(np.int32),
-            "day": np.full(n, day, np.int32),
-            "n_slates": slate_n.astype(np.int16),
-            "n_lines": n_lines.astype(np.int16),
+            "day": _days(day, n),
+            "n_slates": vs.slates.astype(np.int16),
+            "n_lines": np.bincount(sess, minlength=n).astype(np.int16),
             "gtv": np.bincount(sess, weights=price, minlength=n).astype(np.float32),
             "margin": np.bincount(sess, weights=margin, minlength=n).astype(np.float32),
-            "ad_revenue": ad_rev_s.astype(np.float32),
-        }
-    )
+            "ad_revenue": vs.ad_revenue.astype(np.float32),
+        },
+    }
     # slate log in canonical order: by visit (session ids grow with shopper id), home feed first
     if logged:
         parts = [log for log, _, _ in logged.values()]
         table = {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
         order = _stable_order(np.concatenate([visits for _, _, visits in logged.values()]))
-        w.log_slates({k: col[order] for k, col in table.items()})
+        tables["slates"] = {k: col[order] for k, col in table.items()}
+    return tables

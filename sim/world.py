@@ -18,6 +18,7 @@ from sim.clock import run_calendar
 from sim.config import ScenarioConfig
 from sim.eventlog import PURCHASE_COLUMNS, SESSION_COLUMNS, SLATE_COLUMNS, LogBuffer
 from sim.events import MarketEvents
+from sim.market import Market, featured_pool
 from sim.protocol import SURFACE_HOME, Ranker, RankRequest, RankResponse
 from sim.rng import Purpose
 from sim.session import session_steps, simulate_chunk
@@ -83,6 +84,8 @@ class World:
         self.shelf_latent_t = np.ascontiguousarray(latent.transpose(0, 2, 1))
         self.shelf_quality = np.where(self.shelf >= 0, self.catalog.quality[sh], 0).astype(np.float32)
         self.centroid_t = np.ascontiguousarray(self.catalog.aisle_centroid.T)  # (D, A) float32
+        self._ref_price = self.catalog.aisle_ref_price[self.public.aisle]
+        self.market = Market.allocate(1, self.public.n_products, self.shelf)  # the live epoch, index 0
         self.refresh_prices()
         mk = cfg.marketplace
         self.log_slate_width = max(mk.slate_size, mk.home_slate_size)
@@ -128,46 +131,59 @@ class World:
     # ---- set-up --------------------------------------------------------------------------
     def refresh_prices(self) -> None:
         """Recompute price- and stock-derived arrays after an event changed the live catalog."""
-        self.search_shelf = np.where(
-            (self.shelf >= 0) & self.public.available[np.maximum(self.shelf, 0)], self.shelf, -1
-        ).astype(np.int32)
-        ref = self.catalog.aisle_ref_price[self.public.aisle]
-        self.log_rel_price = np.log(self.public.price / ref).astype(np.float64)
-        self.shelf_lrp = np.where(self.shelf >= 0, self.log_rel_price[np.maximum(self.shelf, 0)], 0.0).astype(
-            np.float32
-        )
+        self.market.set_epoch(0, self.public, self._ref_price, self.shelf)
 
     def _add_shoppers(self, ids: np.ndarray, day: int) -> None:
         """New rows for shoppers ``ids`` joining on ``day``; their draws are keyed by id."""
         count = len(ids)
         if count <= 0:
             return
+        start = self.state.size
+        self._reserve(start + count)
+        self._init_rows(np.arange(start, start + count), np.asarray(ids), day)
+        self.state.size = start + count
+
+    def reset_rows(self, rows: np.ndarray, ids: np.ndarray) -> None:
+        """Put shoppers ``ids`` (from day 0, as in the full world) into state ``rows``, replacing whoever was there.
+
+        For independent lives (``sim.lives``): a row is a slot that hosts one shopper's life after
+        another; the same id may sit in several rows.
+        """
+        rows = np.asarray(rows, np.int64)
+        self._reserve(int(rows.max()) + 1)
+        self._init_rows(rows, np.asarray(ids, np.int64), 0)
+        self.state.size = max(self.state.size, int(rows.max()) + 1)
+        self.order_history_items[rows] = -1
+        self.order_history_counts[rows] = 0
+
+    def _reserve(self, capacity: int) -> None:
         st = self.state
-        start = st.size
-        if start + count > st.capacity:
-            new_cap = max(start + count, int(st.capacity * 1.5))
+        if capacity > st.capacity:
+            new_cap = max(capacity, int(st.capacity * 1.5))
             st.grow(new_cap)
             for name in ("order_history_items", "order_history_counts"):
                 old = getattr(self, name)
                 grown = np.full((new_cap, old.shape[1]), -1 if old.dtype == np.int32 else 0, old.dtype)
                 grown[: len(old)] = old
                 setattr(self, name, grown)
+
+    def _init_rows(self, rows: np.ndarray, ids: np.ndarray, day: int) -> None:
+        st = self.state
         d = self.cfg.catalog.latent_dim
         staple_cycle = self.catalog.aisle_cycle[self.staple_aisles]
         centroid = self.catalog.aisle_centroid.astype(np.float64)
+        st.shopper_id[rows] = ids
         # in blocks: the (shoppers x aisles) temporaries of a million shoppers would need gigabytes
-        st.shopper_id[start : start + count] = ids
-        for lo in range(start, start + count, INIT_BLOCK):
-            rows = np.arange(lo, min(lo + INIT_BLOCK, start + count))
-            key = st.shopper_id[rows]
+        for lo in range(0, len(rows), INIT_BLOCK):
+            block = rows[lo : lo + INIT_BLOCK]
+            key = st.shopper_id[block]
             u = rng.uniform(self.seed, Purpose.SHOPPER_INIT, key, 0, 8)
             z = rng.normal(self.seed, Purpose.SHOPPER_TASTE, key, 0, d + 4)
             ua = rng.uniform(self.seed, Purpose.PANTRY_INIT, key, 0, self.n_aisles)
             init_shoppers(
-                st, rows, day, self.cfg.population, self.cfg.churn.initial_satisfaction,
+                st, block, day, self.cfg.population, self.cfg.churn.initial_satisfaction,
                 centroid, self.staple_aisles, staple_cycle, u, z, ua,
             )  # fmt: skip
-        st.size = start + count
 
     def home_request(self, day: int, rows: np.ndarray) -> RankRequest:
         """The home-feed request of visitors ``rows`` on ``day``: order-again history + featured pool.
@@ -201,22 +217,14 @@ class World:
     def _featured(self, day: int) -> tuple[np.ndarray, np.ndarray]:
         """The day's featured pool and each item's position in it (-1 if absent), computed once a day."""
         if self._featured_day != day:
-            self._featured_cache = self._featured_pool(day)
+            self._featured_cache = featured_pool(
+                self.seed, self.public, self.public.available, self.cfg.marketplace.home_featured, day
+            )
             pos = np.full(self.public.n_products, -1, np.int64)
             pos[self._featured_cache] = np.arange(len(self._featured_cache))
             self._featured_pos_cache = pos
             self._featured_day = day
         return self._featured_cache, self._featured_pos_cache
-
-    def _featured_pool(self, day: int) -> np.ndarray:
-        """The day's featured items (merchandising picks): the same for every shopper that day."""
-        pub = self.public
-        n = pub.n_products
-        k = min(self.cfg.marketplace.home_featured, int(pub.available.sum()))
-        u = rng.uniform(self.seed, Purpose.FEATURED, np.arange(n), day, 1)[:, 0]
-        weight = 1.0 + pub.ad_eligible + 0.5 * pub.staple
-        key = np.where(pub.available, np.log(weight) + rng.gumbel_from_uniform(u), -np.inf)
-        return np.sort(np.argpartition(-key, k - 1)[:k]).astype(np.int32)
 
     # ---- the day ---------------------------------------------------------------------------
     def log_slates(self, t: dict[str, np.ndarray]) -> None:

@@ -1,0 +1,385 @@
+"""Independent shopper lives stepped one slate at a time, many at once: the engine of the Shopper envs.
+
+Each slot of ``ShopperLives`` hosts one shopper's life after another, from day 0 to churn or the
+horizon, and an agent chooses every slate the shopper sees. The slots are state rows of one
+subset ``World`` (same catalog, same physics, same per-shopper random draws as ``basketgym run``),
+but their visits fall on different days, so each visit reads the catalog of its own day from a
+``MarketTimeline``. One ``step`` advances every slot by one slate:
+
+- home-feed answers are read at once (what the home feed sells decides which searches follow);
+- search answers are stored until the visit's last one (searches of a visit do not affect each
+  other, and a search's observation does not depend on them);
+- every visit that has had its last slate checks out in one batch, and its slot moves on to the
+  shopper's next visit (or reports churn or the horizon).
+
+The session physics are ``sim.session``'s phase functions, shared with the world; nothing here
+re-implements a shopper.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from agents.state import NEVER
+from sim.catalog import PublicCatalog
+from sim.config import ScenarioConfig
+from sim.eventlog import SOURCE_HOME
+from sim.market import MarketTimeline
+from sim.protocol import SURFACE_HOME, SURFACE_SEARCH, RankRequest, RankResponse
+from sim.session import Intents, Visits, begin_visits, checkout, home_feed, open_searches, search_feed
+from sim.world import World
+
+ONGOING, TERMINATED, TRUNCATED = 0, 1, 2
+SHOPPER_FEATURES = ("days_since_last_order", "orders", "spend", "tenure", "basket_size", "day_fraction")
+CANDIDATE_FEATURES = (*PublicCatalog.FEATURE_NAMES, "bought_before")
+FEATURE_BOUND = 100.0  # observation features are clipped to [-100, 100]
+
+
+class AgentRanked:
+    """The world's ranker when an agent answers every request: it never ranks, and holds no state."""
+
+    name = "agent"
+    needs_quiet_days = False
+
+    def reset(self, catalog: PublicCatalog, seed: int) -> None:
+        """Nothing to prepare."""
+
+    def rank(self, request: RankRequest) -> RankResponse:
+        """Never called: the agent chooses the slates."""
+        raise RuntimeError("the agent ranks these shoppers' slates")
+
+    def update(self, day_log: dict) -> None:
+        """Nothing to learn."""
+
+    def fit(self, day: int) -> None:
+        """Nothing to refit."""
+
+
+@dataclass
+class StepResult:
+    """What one ``ShopperLives.step`` did, per slot (arrays of length N)."""
+
+    done_visit: np.ndarray  # bool: the slot's visit checked out this step
+    gtv: np.ndarray  # float64: the checked-out visit's GTV (0 otherwise)
+    margin: np.ndarray
+    ad_revenue: np.ndarray
+    day: np.ndarray  # int64: the day of the slate just answered
+    status: np.ndarray  # int8: ONGOING, TERMINATED (churned) or TRUNCATED (next visit beyond the horizon)
+    purchases: dict[str, np.ndarray]  # the order lines of the visits checked out this step
+
+
+class ShopperLives:
+    """N slots of shopper lives in one world (scenario ``cfg``, world seed ``seed``), advanced one slate per step."""
+
+    def __init__(self, cfg: ScenarioConfig, seed: int, n_slots: int):
+        if n_slots < 1:
+            raise ValueError(f"n_slots = {n_slots}: must be at least 1")
+        self.cfg, self.seed, self.n = cfg, int(seed), int(n_slots)
+        self.world = World(cfg, seed, AgentRanked(), "agent", shoppers=np.array([0]))
+        w, mk = self.world, cfg.marketplace
+        self.timeline = MarketTimeline(cfg, seed, w.catalog, w.shelf, cfg.days)
+        self.market = self.timeline.market
+        self._feature_rows = self._epoch_features()  # (E * P + 1, F) features by epoch and item, zero row last
+        self._zero_row = len(self._feature_rows) - 1
+        self.k_home, self.k_search = mk.home_slate_size, mk.slate_size
+        self.slate_size = max(self.k_home, self.k_search)
+        self.n_home = (max(1, mk.home_order_again) + mk.home_featured) if self.k_home > 0 else 0
+        self.n_candidates = max(self.n_home, w.shelf.shape[1])
+        n, n_int = self.n, len(w.staple_aisles) + w.state.favourite_aisles.shape[1]
+        self.max_intents = n_int
+        # where each slot stands
+        self.day = np.zeros(n, np.int64)
+        self.ep = np.zeros(n, np.int64)
+        self.surface = np.zeros(n, np.int8)
+        self.status = np.zeros(n, np.int8)
+        self.home_cands = np.full((n, max(self.n_home, 1)), -1, np.int32)
+        # the open visit after its home feed: intents, open searches and their slates, home purchases
+        self.n_int = np.zeros(n, np.int64)
+        self.i_aisle = np.zeros((n, n_int), np.int64)
+        self.i_need = np.zeros((n, n_int), bool)
+        self.i_affinity = np.zeros((n, n_int))
+        self.i_buy = np.zeros((n, n_int))
+        self.i_resolved = np.zeros((n, n_int), bool)
+        self.n_search = np.zeros(n, np.int64)
+        self.cursor = np.zeros(n, np.int64)
+        self.search_col = np.zeros((n, n_int), np.int64)  # intent column of each search, in order
+        self.search_slates = np.full((n, n_int, max(self.k_search, 1)), -1, np.int32)
+        kh = max(self.k_home, 1)
+        self.h_item = np.full((n, kh), -1, np.int64)
+        self.h_intent = np.full((n, kh), -1, np.int64)
+        self.h_prio = np.zeros((n, kh), np.int64)
+        self.h_sponsored = np.zeros((n, kh), bool)
+        self.counters = np.zeros((5, n))  # examined, clicked, bad ads, slates, ad revenue
+        # what the platform knows of each slot's shopper (observable)
+        self.orders = np.zeros(n)
+        self.lines = np.zeros(n)
+        self.spend = np.zeros(n)
+        self.last_order = np.full(n, -1, np.int64)
+        self.bought = np.zeros((n, w.public.n_products + 1), bool)  # column P: padding, always False
+
+    # ---- lives ---------------------------------------------------------------------------
+    def start(self, slots: np.ndarray, shopper_ids: np.ndarray) -> None:
+        """Begin the lives of ``shopper_ids`` in ``slots`` (from day 0) and show their first slate."""
+        slots = np.asarray(slots, np.int64)
+        self.world.reset_rows(slots, shopper_ids)
+        self.orders[slots], self.lines[slots], self.spend[slots] = 0.0, 0.0, 0.0
+        self.last_order[slots] = -1
+        self.bought[slots] = False
+        self.status[slots] = ONGOING
+        self._next_visits(slots)
+
+    def step(self, actions: np.ndarray, active: np.ndarray | None = None) -> StepResult:
+        """Show every active slot its agent's slate (``actions``: (N, K) indices into the candidates)."""
+        n = self.n
+        live = self.status == ONGOING if active is None else active & (self.status == ONGOING)
+        slates = self.slates_from_actions(np.asarray(actions, np.int64).reshape(n, -1))
+        day = self.day.copy()
+        home = np.flatnonzero(live & (self.surface == SURFACE_HOME))
+        search = np.flatnonzero(live & (self.surface == SURFACE_SEARCH))
+        finished = []
+        if len(search):
+            self.search_slates[search, self.cursor[search], :] = slates[search, : self.k_search]
+            self.cursor[search] += 1
+            finished.append(search[self.cursor[search] == self.n_search[search]])
+        if len(home):
+            finished.append(self._home_feed(home, slates[home, : self.k_home]))
+        done = np.sort(np.concatenate(finished)) if finished else np.zeros(0, np.int64)
+        result = StepResult(
+            done_visit=np.zeros(n, bool),
+            gtv=np.zeros(n),
+            margin=np.zeros(n),
+            ad_revenue=np.zeros(n),
+            day=day,
+            status=self.status.copy(),
+            purchases={},
+        )
+        if len(done):
+            tables = self._checkout(done)
+            s = tables["sessions"]
+            result.done_visit[done] = True
+            result.gtv[done], result.margin[done], result.ad_revenue[done] = s["gtv"], s["margin"], s["ad_revenue"]
+            result.purchases = tables["purchases"]
+            self._next_visits(done)
+            result.status[done] = self.status[done]
+        return result
+
+    def slates_from_actions(self, actions: np.ndarray) -> np.ndarray:
+        """(N, K) item ids from candidate indices: bad or repeated picks dropped, the rest closed up."""
+        cands = self.candidates()
+        c = cands.shape[1]
+        ok = (actions >= 0) & (actions < c)
+        items = np.where(ok, np.take_along_axis(cands, np.clip(actions, 0, c - 1), axis=1), -1)
+        k = items.shape[1]
+        earlier = np.tril(np.ones((k, k), bool), -1)
+        repeat = ((items[:, :, None] == items[:, None, :]) & earlier[None]).any(axis=2)
+        items = np.where(repeat, -1, items)
+        order = np.argsort(items < 0, axis=1, kind="stable")
+        return np.take_along_axis(items, order, axis=1).astype(np.int32)
+
+    # ---- what the agent sees ---------------------------------------------------------------
+    def query(self) -> np.ndarray:
+        """(N,) the searched aisle of each slot's current slate (-1 on the home feed)."""
+        col = self.search_col[np.arange(self.n), np.minimum(self.cursor, self.search_col.shape[1] - 1)]
+        aisle = self.i_aisle[np.arange(self.n), col]
+        return np.where(self.surface == SURFACE_SEARCH, aisle, -1)
+
+    def candidates(self) -> np.ndarray:
+        """(N, C) candidate item ids of each slot's current slate, -1 padded (all -1 once a life is over)."""
+        out = np.full((self.n, self.n_candidates), -1, np.int32)
+        ongoing = self.status == ONGOING
+        home = np.flatnonzero(ongoing & (self.surface == SURFACE_HOME))
+        out[home, : self.n_home] = self.home_cands[home, : self.n_home]
+        search = np.flatnonzero(ongoing & (self.surface == SURFACE_SEARCH))
+        shelf = self.market.search_shelf[self.ep[search], self.query()[search]]
+        out[search, : shelf.shape[1]] = shelf
+        return out
+
+    def candidate_features(self, cands: np.ndarray) -> np.ndarray:
+        """(N, C, F) public features of the candidates on each slot's day, and whether the shopper bought them.
+
+        One flat gather each: feature rows are numbered epoch * P + item, with a final all-zero row
+        for padding; the bought flags are numbered slot * (P + 1) + item, column P always False.
+        """
+        p = self.world.public.n_products
+        ok = cands >= 0
+        idx = np.where(ok, self.ep[:, None] * p + cands, self._zero_row)
+        out = np.take(self._feature_rows, idx, axis=0)
+        flag = np.where(ok, np.arange(self.n)[:, None] * (p + 1) + cands, p)
+        out[..., -1] = np.take(self.bought.reshape(-1), flag)
+        return out
+
+    def shopper_features(self) -> np.ndarray:
+        """(N, 6) what the platform's log says about each slot's shopper (see ``SHOPPER_FEATURES``)."""
+        day = np.minimum(self.day, self.cfg.days).astype(np.float64)
+        since = np.where(self.last_order >= 0, (day - self.last_order) / 30.0, 0.0)
+        basket = self.lines / np.maximum(self.orders, 1) / 10.0
+        out = np.column_stack(
+            [since, self.orders / 10.0, self.spend / 1000.0, day / 180.0, basket, day / self.cfg.days]
+        )
+        return np.clip(out, 0.0, FEATURE_BOUND).astype(np.float32)
+
+    def requests(self) -> list[tuple[np.ndarray, RankRequest]]:
+        """The current requests as ranker requests, one per (surface, day): (slots, request) pairs.
+
+        For driving the lives with an ordinary ranker (tests, baselines): its slates mapped to
+        candidate indices reproduce that ranker's world.
+        """
+        mk, cands, query = self.cfg.marketplace, self.candidates(), self.query()
+        out = []
+        ongoing = np.flatnonzero(self.status == ONGOING)
+        for surface, k in ((SURFACE_HOME, self.k_home), (SURFACE_SEARCH, self.k_search)):
+            rows = ongoing[self.surface[ongoing] == surface]
+            for day in np.unique(self.day[rows]):
+                r = rows[self.day[rows] == day]
+                c = cands[r, : self.n_home] if surface == SURFACE_HOME else cands[r, : self.world.shelf.shape[1]]
+                ids = self.world.state.shopper_id[r]
+                req = RankRequest(
+                    int(day), surface, ids, query[r].astype(np.int32), c, k, mk.ad_positions, mk.max_sponsored
+                )
+                out.append((r, req))
+        return out
+
+    # ---- the phases ------------------------------------------------------------------------
+    def _next_visits(self, slots: np.ndarray) -> None:
+        """Move ``slots`` to their shopper's next visit (or mark the life over) and prepare its first slate."""
+        st = self.world.state
+        while len(slots):
+            nxt = st.next_visit[slots].astype(np.int64)
+            churned = st.churn_day[slots] != NEVER
+            self.status[slots] = np.where(
+                churned | (nxt == NEVER), TERMINATED, np.where(nxt >= self.cfg.days, TRUNCATED, ONGOING)
+            )
+            slots = slots[self.status[slots] == ONGOING]
+            if not len(slots):
+                return
+            self.day[slots] = st.next_visit[slots]
+            self.ep[slots] = self.timeline.epoch_of_day[self.day[slots]]
+            if self.k_home > 0:
+                self.surface[slots] = SURFACE_HOME
+                self._home_candidates(slots)
+                return
+            # no home feed: the visit starts with its searches; a visit with none checks out at once
+            self.surface[slots] = SURFACE_SEARCH
+            vs = self._begin(slots)
+            self._keep(slots, vs)
+            empty = slots[self.n_search[slots] == 0]
+            if len(empty):
+                self._checkout(empty)
+            slots = empty
+
+    def _home_candidates(self, slots: np.ndarray) -> None:
+        """The home feed's candidates as ``World.home_request`` builds them, each slot on its own day."""
+        w, tl = self.world, self.timeline
+        days, inv = np.unique(self.day[slots], return_inverse=True)
+        pools = [tl.featured(int(d)) for d in days]
+        kf = self.cfg.marketplace.home_featured
+        feat_by_day = np.full((len(days), kf), -1, np.int32)
+        for i, (pool, _) in enumerate(pools):
+            feat_by_day[i, : len(pool)] = pool
+        pos_by_day = np.stack([pos for _, pos in pools])
+        hist = w.order_history_items[slots]
+        safe = np.maximum(hist, 0)
+        hist = np.where((hist >= 0) & self.market.available[self.ep[slots][:, None], safe], hist, -1)
+        feat = feat_by_day[inv]
+        j = pos_by_day[inv[:, None], np.maximum(hist, 0)].astype(np.int64)
+        hr, hc = np.nonzero((hist >= 0) & (j >= 0))
+        feat[hr, j[hr, hc]] = -1
+        self.home_cands[slots, : self.n_home] = np.concatenate([hist, feat], axis=1)
+
+    def _begin(self, slots: np.ndarray) -> Visits:
+        return begin_visits(self.world, self.day[slots], slots, self.market, self.ep[slots], log=False)
+
+    def _home_feed(self, slots: np.ndarray, slates: np.ndarray) -> np.ndarray:
+        """Read the home slates of ``slots``; returns the slots whose visit has no search left."""
+        vs = self._begin(slots)
+        resp = RankResponse(slates, np.ones(slates.shape, np.float32), np.zeros(slates.shape, bool))
+        home_feed(self.world, vs, self.home_cands[slots, : self.n_home], resp)
+        self._keep(slots, vs)
+        self.surface[slots] = SURFACE_SEARCH
+        return slots[self.n_search[slots] == 0]
+
+    def _keep(self, slots: np.ndarray, vs: Visits) -> None:
+        """Park an open visit in the slots' arrays: intents, open searches (by aisle), home purchases, counters."""
+        it, m = vs.it, len(vs.it.session)
+        counts = np.bincount(it.session, minlength=len(slots))
+        first = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        col = np.arange(m) - first[it.session]
+        row = slots[it.session]
+        self.n_int[slots] = counts
+        self.i_aisle[row, col], self.i_need[row, col] = it.aisle, it.need
+        self.i_affinity[row, col], self.i_buy[row, col] = it.affinity, it.buy
+        self.i_resolved[row, col] = vs.resolved
+        rows = open_searches(vs)
+        rows = rows[np.argsort(it.session[rows], kind="stable")]  # by visit, aisles in order within it
+        per = np.bincount(it.session[rows], minlength=len(slots))
+        start = np.concatenate([[0], np.cumsum(per)[:-1]])
+        j = np.arange(len(rows)) - start[it.session[rows]]
+        self.search_col[slots[it.session[rows]], j] = col[rows]
+        self.n_search[slots], self.cursor[slots] = per, 0
+        self.h_item[slots] = -1
+        if len(vs.lines) > 1:  # the home feed's purchase lines (one per position at most)
+            sess, item, _, pos, sponsored, intent, prio = vs.lines[1]
+            self.h_item[slots[sess], pos] = item
+            self.h_intent[slots[sess], pos] = np.where(intent >= 0, col[np.maximum(intent, 0)], -1)
+            self.h_prio[slots[sess], pos] = prio
+            self.h_sponsored[slots[sess], pos] = sponsored
+        self.counters[:, slots] = [vs.examined, vs.clicked, vs.bad_ads, vs.slates, vs.ad_revenue]
+
+    def _checkout(self, slots: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
+        """Run the stored searches of ``slots`` (sorted), then check their visits out together."""
+        w, n = self.world, len(slots)
+        mask = np.arange(self.i_aisle.shape[1])[None, :] < self.n_int[slots][:, None]
+        sess, col = np.nonzero(mask)
+        offset = np.concatenate([[0], np.cumsum(self.n_int[slots])[:-1]])
+        r = slots[sess]
+        it = Intents(session=sess, aisle=self.i_aisle[r, col], need=self.i_need[r, col],
+                     affinity=self.i_affinity[r, col], buy=self.i_buy[r, col])  # fmt: skip
+        e = np.zeros(0, np.int64)
+        lines = [(e, e, e, e, np.zeros(0, bool), e, e)]
+        hs, hp = np.nonzero(self.h_item[slots] >= 0)
+        if len(hs):
+            hi = self.h_intent[slots[hs], hp]
+            lines.append((hs, self.h_item[slots[hs], hp], np.full(len(hs), SOURCE_HOME), hp,
+                          self.h_sponsored[slots[hs], hp], np.where(hi >= 0, offset[hs] + hi, -1),
+                          self.h_prio[slots[hs], hp]))  # fmt: skip
+        st = w.state
+        ex, cl, bad, sl, ad = self.counters[:, slots]
+        vs = Visits(
+            v=slots, ids=st.shopper_id[slots], day=self.day[slots], ep=self.ep[slots], market=self.market,
+            taste=st.taste[slots], alpha=st.price_sensitivity[slots].astype(np.float64), aisle_aff=np.zeros((n, 0)),
+            it=it, resolved=self.i_resolved[r, col], examined=ex, clicked=cl, bad_ads=bad, slates=sl.astype(np.int64),
+            ad_revenue=ad, lines=lines, logged=None,
+        )  # fmt: skip
+        ss, sj = np.nonzero(np.arange(self.search_col.shape[1])[None, :] < self.n_search[slots][:, None])
+        if len(ss):
+            rows = offset[ss] + self.search_col[slots[ss], sj]
+            order = np.argsort(it.aisle[rows], kind="stable")  # grouped by aisle, as the world does
+            rows, ss, sj = rows[order], ss[order], sj[order]
+            cands = self.market.search_shelf[self.ep[slots[ss]], it.aisle[rows]]
+            slate = self.search_slates[slots[ss], sj]
+            resp = RankResponse(slate, np.ones(slate.shape, np.float32), np.zeros(slate.shape, bool))
+            search_feed(w, vs, rows, cands, resp)
+        tables = checkout(w, vs)
+        s, p = tables["sessions"], tables["purchases"]
+        has = s["n_lines"] > 0
+        self.orders[slots] += has
+        self.lines[slots] += s["n_lines"]
+        self.spend[slots] += s["gtv"]
+        self.last_order[slots] = np.where(has, self.day[slots], self.last_order[slots])
+        # purchase lines come in visit order (the canonical log order): n_lines of each visit in turn
+        self.bought[np.repeat(slots, s["n_lines"].astype(np.int64)), p["item_id"]] = True
+        return tables
+
+    def _epoch_features(self) -> np.ndarray:
+        pub = self.world.public
+        saved = pub.price.copy()
+        out = []
+        for e in range(self.market.epochs):
+            pub.price[:] = self.market.price[e]
+            out.append(pub.features())
+        pub.price[:] = saved
+        rows = np.clip(np.concatenate(out), -FEATURE_BOUND, FEATURE_BOUND)
+        # one more column for ``bought_before`` (filled per request), one zero row for padding
+        return np.concatenate([np.pad(rows, ((0, 1), (0, 1)))]).astype(np.float32)
