@@ -27,7 +27,7 @@ from sim.catalog import PublicCatalog
 from sim.config import ScenarioConfig
 from sim.eventlog import SOURCE_HOME
 from sim.market import MarketTimeline
-from sim.protocol import SURFACE_HOME, SURFACE_SEARCH, RankRequest, RankResponse
+from sim.protocol import SURFACE_HOME, SURFACE_SEARCH, Ranker, RankRequest, RankResponse
 from sim.session import Intents, Visits, begin_visits, checkout, home_feed, open_searches, search_feed
 from sim.world import World
 
@@ -65,6 +65,7 @@ class StepResult:
     gtv: np.ndarray  # float64: the checked-out visit's GTV (0 otherwise)
     margin: np.ndarray
     ad_revenue: np.ndarray
+    lines: np.ndarray  # int64: order lines of the checked-out visit (0 otherwise)
     day: np.ndarray  # int64: the day of the slate just answered
     status: np.ndarray  # int8: ONGOING, TERMINATED (churned) or TRUNCATED (next visit beyond the horizon)
     purchases: dict[str, np.ndarray]  # the order lines of the visits checked out this step
@@ -118,6 +119,8 @@ class ShopperLives:
         self.spend = np.zeros(n)
         self.last_order = np.full(n, -1, np.int64)
         self.bought = np.zeros((n, w.public.n_products + 1), bool)  # column P: padding, always False
+        self.status[:] = TERMINATED  # no life yet: ``start`` one
+        self.cands = self.candidates()  # (N, C) candidates of each slot's current slate
 
     # ---- lives ---------------------------------------------------------------------------
     def start(self, slots: np.ndarray, shopper_ids: np.ndarray) -> None:
@@ -129,6 +132,7 @@ class ShopperLives:
         self.bought[slots] = False
         self.status[slots] = ONGOING
         self._next_visits(slots)
+        self.cands = self.candidates()
 
     def step(self, actions: np.ndarray, active: np.ndarray | None = None) -> StepResult:
         """Show every active slot its agent's slate (``actions``: (N, K) indices into the candidates)."""
@@ -151,6 +155,7 @@ class ShopperLives:
             gtv=np.zeros(n),
             margin=np.zeros(n),
             ad_revenue=np.zeros(n),
+            lines=np.zeros(n, np.int64),
             day=day,
             status=self.status.copy(),
             purchases={},
@@ -160,23 +165,27 @@ class ShopperLives:
             s = tables["sessions"]
             result.done_visit[done] = True
             result.gtv[done], result.margin[done], result.ad_revenue[done] = s["gtv"], s["margin"], s["ad_revenue"]
+            result.lines[done] = s["n_lines"]
             result.purchases = tables["purchases"]
             self._next_visits(done)
             result.status[done] = self.status[done]
+        self.cands = self.candidates()
         return result
 
     def slates_from_actions(self, actions: np.ndarray) -> np.ndarray:
         """(N, K) item ids from candidate indices: bad or repeated picks dropped, the rest closed up."""
-        cands = self.candidates()
-        c = cands.shape[1]
+        cands = self.cands
+        n, c = cands.shape
+        k = actions.shape[1]
         ok = (actions >= 0) & (actions < c)
         items = np.where(ok, np.take_along_axis(cands, np.clip(actions, 0, c - 1), axis=1), -1)
-        k = items.shape[1]
         earlier = np.tril(np.ones((k, k), bool), -1)
         repeat = ((items[:, :, None] == items[:, None, :]) & earlier[None]).any(axis=2)
-        items = np.where(repeat, -1, items)
-        order = np.argsort(items < 0, axis=1, kind="stable")
-        return np.take_along_axis(items, order, axis=1).astype(np.int32)
+        keep = (items >= 0) & ~repeat
+        out = np.full((n, k), -1, np.int32)
+        r, col = np.nonzero(keep)
+        out[r, (np.cumsum(keep, axis=1) - 1)[r, col]] = items[r, col]
+        return out
 
     # ---- what the agent sees ---------------------------------------------------------------
     def query(self) -> np.ndarray:
@@ -226,7 +235,7 @@ class ShopperLives:
         For driving the lives with an ordinary ranker (tests, baselines): its slates mapped to
         candidate indices reproduce that ranker's world.
         """
-        mk, cands, query = self.cfg.marketplace, self.candidates(), self.query()
+        mk, cands, query = self.cfg.marketplace, self.cands, self.query()
         out = []
         ongoing = np.flatnonzero(self.status == ONGOING)
         for surface, k in ((SURFACE_HOME, self.k_home), (SURFACE_SEARCH, self.k_search)):
@@ -239,6 +248,23 @@ class ShopperLives:
                     int(day), surface, ids, query[r].astype(np.int32), c, k, mk.ad_positions, mk.max_sponsored
                 )
                 out.append((r, req))
+        return out
+
+    def ranker_actions(self, ranker: Ranker) -> np.ndarray:
+        """(N, K) actions that show what ``ranker`` would show each slot now (its slates as candidate indices).
+
+        Drives the lives with an ordinary ranker: with a ranker whose slates depend only on the
+        request row (the baselines), each shopper lives exactly their life in that ranker's world.
+        Short slates are padded with repeats of the first pick, which the action rule drops.
+        """
+        out = np.zeros((self.n, self.slate_size), np.int64)
+        for rows, req in self.requests():
+            slate = ranker.rank(req).slate
+            hit = slate[:, :, None] == self.cands[rows][:, None, :]  # candidates are distinct per row
+            index = np.where(hit.any(axis=2) & (slate >= 0), hit.argmax(axis=2), -1)
+            index = np.where(index >= 0, index, index[:, :1])
+            out[rows, : index.shape[1]] = index
+            out[rows, index.shape[1] :] = index[:, :1]
         return out
 
     # ---- the phases ------------------------------------------------------------------------
@@ -322,7 +348,7 @@ class ShopperLives:
         if len(vs.lines) > 1:  # the home feed's purchase lines (one per position at most)
             sess, item, _, pos, sponsored, intent, prio = vs.lines[1]
             self.h_item[slots[sess], pos] = item
-            self.h_intent[slots[sess], pos] = np.where(intent >= 0, col[np.maximum(intent, 0)], -1)
+            self.h_intent[slots[sess], pos] = np.where(intent >= 0, col[np.maximum(intent, 0)], -1) if m else -1
             self.h_prio[slots[sess], pos] = prio
             self.h_sponsored[slots[sess], pos] = sponsored
         self.counters[:, slots] = [vs.examined, vs.clicked, vs.bad_ads, vs.slates, vs.ad_revenue]

@@ -71,23 +71,10 @@ def test_the_same_world_as_basketgym_run():
     compared = 0
     for shopper in (2, 31, 77, 150, 222):
         env.reset(seed=cfg.seed, options={"shopper": shopper})
-        teacher.reset(env.world.public, cfg.seed)
+        teacher.reset(env.lives.world.public, cfg.seed)
         items, days, done = [], [], False
         while not done:
-            req, row = env.request, env._row
-            one = dataclasses.replace(
-                req,
-                shopper_ids=req.shopper_ids[row : row + 1],
-                query=req.query[row : row + 1],
-                candidates=req.candidates[row : row + 1],
-            )
-            slate = teacher.rank(one).slate[0]
-            index = {int(c): i for i, c in enumerate(req.candidates[row])}
-            action = np.zeros(env.slate_size, np.int64)
-            action[: int((slate >= 0).sum())] = [index[int(x)] for x in slate if x >= 0]
-            if (slate >= 0).sum() < env.slate_size:  # pad with a repeat of the first pick: repeats are dropped
-                action[int((slate >= 0).sum()) :] = action[0]
-            _, _, terminated, truncated, info = env.step(action)
+            _, _, terminated, truncated, info = env.step(env.lives.ranker_actions(teacher)[0])
             if info.get("visit_done"):
                 items += info["items"].tolist()
                 days += [info["day"]] * len(info["items"])

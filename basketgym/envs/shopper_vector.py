@@ -1,0 +1,216 @@
+"""``ShopperVectorEnv``: Shopper-v0 over N shopper lives in one world, every step one batched call of the engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+from gymnasium.vector import AutoresetMode, VectorEnv
+from gymnasium.vector.utils import batch_space
+
+from basketgym.envs.replay import check_arguments
+from basketgym.envs.shopper import observation_space, observe, visit_reward
+from sim.config import ScenarioConfig, resolve_scenario
+from sim.lives import ONGOING, TERMINATED, TRUNCATED, ShopperLives
+from sim.threads import one_blas_thread
+
+
+class ShopperVectorEnv(VectorEnv):
+    """N Shopper-v0 episodes at once, natively batched (``gymnasium.make_vec("basketgym/Shopper-v0", N)``).
+
+    ## Description
+    The N sub-environments are N slots of one world (world seed = the reset seed): each slot lives
+    one shopper's life after another, exactly as ``Shopper-v0`` would (the same engine,
+    ``sim.lives.ShopperLives``, with N = 1 there). One ``step`` shows every slot its slate; the
+    visits whose last slate it was check out together, in one vectorised call.
+
+    ## Action Space
+    ``MultiDiscrete`` of shape (N, K): row i is sub-env i's slate as candidate indices (the rule
+    for bad or repeated indices is Shopper-v0's).
+
+    ## Observation Space
+    Shopper-v0's ``Dict``, batched: every entry gets a leading axis of N.
+
+    ## Rewards
+    Per sub-env, Shopper-v0's: the visit's margin (or contribution, GTV) at its last slate.
+
+    ## Starting State
+    ``reset(seed=s)``: world seed ``s``; episode k of the run (the N first ones, then each
+    autoreset in turn, lowest slot first) is the life of shopper ``(s + k) % population``, so
+    sub-env 0's first episode is Shopper-v0's ``reset(seed=s)``. ``options={"shoppers": ids}`` sets
+    the N first shoppers (later episodes continue after the largest).
+
+    ## Episode End
+    Per sub-env, as Shopper-v0: ``terminated`` at churn, ``truncated`` past the horizon. The
+    autoreset mode is declared in ``metadata["autoreset_mode"]``: ``NEXT_STEP`` (default; the step
+    after an episode ends resets that sub-env, ignores its action and returns reward 0),
+    ``SAME_STEP`` (the reset happens in the ending step; ``info["final_obs"]`` and
+    ``info["final_info"]`` hold the last observation and info, masked) or ``DISABLED`` (an ended
+    sub-env idles: action ignored, reward 0, no flags, until ``reset(options={"reset_mask": mask})``
+    restarts it; handy for running each sub-env's episode exactly once).
+
+    ## Info
+    A dict of arrays with boolean masks (``info["_key"]``): ``day``, ``visit_done`` and ``shopper`` (id)
+    for every sub-env; ``gtv``, ``margin``, ``ad_revenue``, ``items`` (object array of item-id
+    arrays) where a visit checked out; ``truth`` (satisfaction, churned): simulator truth for
+    analysis that agents must not use.
+
+    ## Arguments
+    ``num_envs``, ``scenario``, ``reward``, ``days`` (as Shopper-v0), ``autoreset_mode``
+    (``AutoresetMode`` or its value).
+
+    ## Vectorized environment
+    This is the native vectorised form of Shopper-v0.
+
+    ## Version History
+    * v0: initial version (basketgym 0.1).
+    """
+
+    metadata = {"autoreset_mode": AutoresetMode.NEXT_STEP, "render_modes": []}
+
+    def __init__(
+        self,
+        num_envs: int = 1,
+        scenario: str | Path | ScenarioConfig = "default",
+        reward: str = "margin",
+        days: int | None = None,
+        autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
+        render_mode: str | None = None,
+    ):
+        check_arguments(reward, render_mode, self.metadata["render_modes"])
+        if int(num_envs) < 1:
+            raise ValueError(f"num_envs = {num_envs}: must be at least 1")
+        try:
+            mode = AutoresetMode(autoreset_mode)
+        except ValueError:
+            allowed = ", ".join(repr(m.value) for m in AutoresetMode)
+            raise ValueError(f"autoreset_mode = {autoreset_mode!r}: must be one of {allowed}") from None
+        self.metadata = {**self.metadata, "autoreset_mode": mode}
+        self.autoreset_mode, self.render_mode = mode, render_mode
+        self.num_envs = int(num_envs)
+        self.cfg = resolve_scenario(scenario, days=days)
+        self.reward_name = reward
+        self.lives: ShopperLives | None = ShopperLives(self.cfg, self.cfg.seed, self.num_envs)
+        self.n_candidates, self.slate_size = self.lives.n_candidates, self.lives.slate_size
+        self.single_action_space = spaces.MultiDiscrete(np.full(self.slate_size, self.n_candidates, np.int64))
+        self.single_observation_space = observation_space(self.lives)
+        self.action_space = batch_space(self.single_action_space, self.num_envs)
+        self.observation_space = batch_space(self.single_observation_space, self.num_envs)
+        self._first_id = 0
+        self._episodes = 0
+        self._autoreset = np.zeros(self.num_envs, bool)  # NEXT_STEP: reset these at the next step
+        self._pending_end = np.zeros(self.num_envs, bool)  # lives over before their first slate
+        self._ended = np.ones(self.num_envs, bool)  # DISABLED: ended and not yet reset
+
+    # ---- Gymnasium API --------------------------------------------------------------------
+    def reset(self, *, seed: int | list[int] | None = None, options: dict[str, Any] | None = None) -> tuple[dict, dict]:
+        """Start N lives (or, with ``options["reset_mask"]``, restart the masked sub-envs)."""
+        options = dict(options or {})
+        mask = options.pop("reset_mask", None)
+        if isinstance(seed, list | tuple):
+            seed = seed[0]  # one world: its seed is the first
+        if mask is not None:
+            mask = np.asarray(mask, bool)
+            if mask.shape != (self.num_envs,):
+                raise ValueError(f"options['reset_mask'] has shape {mask.shape}: must be ({self.num_envs},)")
+            if self.lives is None:
+                raise ValueError("options['reset_mask']: call reset() without a mask first")
+            self._start(np.flatnonzero(mask))
+            return observe(self.lives), self._info(np.zeros(self.num_envs, bool), None)
+        super().reset(seed=seed)
+        world_seed = int(seed) if seed is not None else int(self.np_random.integers(0, 2**62))
+        if self.lives is None or self.lives.seed != world_seed:
+            self.lives = ShopperLives(self.cfg, world_seed, self.num_envs)
+        n0 = self.cfg.population.shoppers
+        first = options.get("shoppers")
+        self._first_id, self._episodes = world_seed, 0
+        if first is not None:
+            first = np.asarray(first, np.int64).reshape(-1)
+            if first.shape != (self.num_envs,) or first.min() < 0 or first.max() >= n0:
+                raise ValueError(f"options['shoppers']: must be {self.num_envs} ids in [0, {n0})")
+            self._first_id, self._episodes = int(first.max()) + 1 - self.num_envs, 0
+        self._autoreset[:] = False
+        self._start(np.arange(self.num_envs), first)
+        return observe(self.lives), self._info(np.zeros(self.num_envs, bool), None)
+
+    def step(self, actions: np.ndarray) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray, dict]:
+        """Every sub-env shows its slate; finished visits check out together; ended lives autoreset."""
+        if self.lives is None:
+            raise RuntimeError("ShopperVectorEnv: call reset() before step()")
+        actions = np.asarray(actions, np.int64).reshape(self.num_envs, self.slate_size)
+        restart = self._autoreset.copy()
+        if restart.any():
+            self._start(np.flatnonzero(restart))
+        active = ~restart & ~self._pending_end & ~self._ended
+        with one_blas_thread():
+            res = self.lives.step(actions, active)
+        rewards = visit_reward(self.reward_name, res.gtv, res.margin, res.ad_revenue).astype(np.float64)
+        ended = self._pending_end & ~restart & ~self._ended
+        status = np.where(ended, self.lives.status, res.status)
+        terminated = (status == TERMINATED) & (active | ended)
+        truncated = (status == TRUNCATED) & (active | ended)
+        self._pending_end &= ~ended
+        done = terminated | truncated
+        obs = observe(self.lives)
+        info = self._info(res.done_visit, res)
+        self._autoreset[:] = False
+        if self.autoreset_mode == AutoresetMode.NEXT_STEP:
+            self._autoreset = done.copy()
+        elif self.autoreset_mode == AutoresetMode.SAME_STEP and done.any():
+            info = {**info, "final_info": dict(info), "_final_info": done.copy()}
+            info["final_obs"], info["_final_obs"] = obs, done.copy()
+            self._start(np.flatnonzero(done))
+            obs = observe(self.lives)
+        else:
+            self._ended |= done
+        return obs, rewards, terminated, truncated, info
+
+    def close_extras(self, **kwargs: Any) -> None:
+        """Release the world (``close()`` may be called more than once)."""
+        self.lives = None
+
+    # ---- helpers --------------------------------------------------------------------------
+    def _start(self, slots: np.ndarray, ids: np.ndarray | None = None) -> None:
+        """Begin the next episodes in ``slots`` (lowest slot first): shoppers (first id + k) % population."""
+        if ids is None:
+            k = self._episodes + np.arange(len(slots))
+            ids = (self._first_id + k) % self.cfg.population.shoppers
+        self._episodes += len(slots)
+        with one_blas_thread():
+            self.lives.start(slots, ids)
+        self._pending_end[slots] = self.lives.status[slots] != ONGOING
+        self._ended[slots] = False
+        self._autoreset[slots] = False
+
+    def _info(self, visit_done: np.ndarray, res: Any) -> dict:
+        lives, n = self.lives, self.num_envs
+        every = np.ones(n, bool)
+        info: dict[str, Any] = {
+            "day": lives.day.copy() if res is None else res.day,
+            "_day": every,
+            "visit_done": visit_done.copy(),
+            "_visit_done": every,
+            "shopper": lives.world.state.shopper_id[:n].copy(),
+            "_shopper": every,
+        }
+        if res is not None and visit_done.any():
+            info.update(gtv=res.gtv, margin=res.margin, ad_revenue=res.ad_revenue)
+            info.update(_gtv=visit_done, _margin=visit_done, _ad_revenue=visit_done)
+            items = np.empty(n, object)
+            done = np.flatnonzero(visit_done)
+            parts = np.split(res.purchases["item_id"], np.cumsum(res.lines[done])[:-1])  # lines come visit by visit
+            for slot, part in zip(done, parts, strict=True):
+                items[slot] = part
+            info["items"], info["_items"] = items, visit_done
+        st = lives.world.state
+        # TRUTH, for analysis only: an agent must not use these to act
+        info["truth"] = {
+            "satisfaction": st.satisfaction[:n].astype(np.float64),
+            "_satisfaction": every,
+            "churned": lives.status == TERMINATED,
+            "_churned": every,
+        }
+        info["_truth"] = every
+        return info
