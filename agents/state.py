@@ -80,6 +80,13 @@ class ShopperState:
                 getattr(new, f.name)[:old] = getattr(self, f.name)
                 setattr(self, f.name, getattr(new, f.name))
 
+    def copy_rows(self, src: np.ndarray, dst: np.ndarray) -> None:
+        """Copy shoppers in rows ``src`` into rows ``dst`` (all of their state)."""
+        for f in fields(self):
+            if f.name != "size":
+                a = getattr(self, f.name)
+                a[dst] = a[src]
+
     def nbytes_per_shopper(self) -> float:
         """Bytes of state per allocated shopper row."""
         total = sum(getattr(self, f.name).nbytes for f in fields(self) if f.name != "size")

@@ -29,6 +29,7 @@ from sim.eventlog import SOURCE_HOME
 from sim.market import MarketTimeline
 from sim.protocol import SURFACE_HOME, SURFACE_SEARCH, Ranker, RankRequest, RankResponse
 from sim.session import Intents, Visits, begin_visits, checkout, home_feed, open_searches, search_feed
+from sim.threads import one_blas_thread
 from sim.world import World
 
 ONGOING, TERMINATED, TRUNCATED = 0, 1, 2
@@ -120,36 +121,78 @@ class ShopperLives:
         self.last_order = np.full(n, -1, np.int64)
         self.bought = np.zeros((n, w.public.n_products + 1), bool)  # column P: padding, always False
         self.status[:] = TERMINATED  # no life yet: ``start`` one
-        self.cands = self.candidates()  # (N, C) candidates of each slot's current slate
+        self.cands = np.full((n, self.n_candidates), -1, np.int32)  # candidates of each slot's current slate
+        self.cur_query = np.full(n, -1, np.int64)  # the searched aisle, -1 on the home feed
+        self._staged: dict[int, int] = {}  # shopper id -> spare world row holding their fresh life
+        self._shopper_obs = np.zeros((n, len(SHOPPER_FEATURES)), np.float32)
+        self._earlier = np.tril(np.ones((self.slate_size, self.slate_size), bool), -1)[None]
 
     # ---- lives ---------------------------------------------------------------------------
     def start(self, slots: np.ndarray, shopper_ids: np.ndarray) -> None:
         """Begin the lives of ``shopper_ids`` in ``slots`` (from day 0) and show their first slate."""
         slots = np.asarray(slots, np.int64)
-        self.world.reset_rows(slots, shopper_ids)
+        self._new_lives(slots, shopper_ids)
+        with one_blas_thread():
+            self._next_visits(slots)
+        self._refresh(slots)
+        self._update_shopper_features(slots)
+
+    def prefetch(self, shopper_ids: np.ndarray) -> None:
+        """Initialise the lives of ``shopper_ids`` ahead of time, in one batch, in spare world rows.
+
+        Starting a handful of lives per step costs a fixed ~0.2 ms of array calls each time; an
+        environment that knows which shoppers come next stages them here and ``start`` copies them.
+        """
+        ids = np.asarray(shopper_ids, np.int64).reshape(-1)
+        rows = self.n + np.arange(len(ids))
+        self.world.reset_rows(rows, ids)
+        self._staged = dict(zip(ids.tolist(), rows.tolist(), strict=True))
+
+    def _new_lives(self, slots: np.ndarray, shopper_ids: np.ndarray) -> None:
+        ids = np.asarray(shopper_ids, np.int64)
+        src = np.array([self._staged.pop(i, -1) for i in ids.tolist()], np.int64)
+        staged = src >= 0
+        if staged.any():
+            self.world.copy_rows(src[staged], slots[staged])
+        if not staged.all():
+            self.world.reset_rows(slots[~staged], ids[~staged])
         self.orders[slots], self.lines[slots], self.spend[slots] = 0.0, 0.0, 0.0
         self.last_order[slots] = -1
         self.bought[slots] = False
         self.status[slots] = ONGOING
-        self._next_visits(slots)
-        self.cands = self.candidates()
 
-    def step(self, actions: np.ndarray, active: np.ndarray | None = None) -> StepResult:
-        """Show every active slot its agent's slate (``actions``: (N, K) indices into the candidates)."""
+    def step(
+        self,
+        actions: np.ndarray,
+        active: np.ndarray | None = None,
+        start: tuple[np.ndarray, np.ndarray] | None = None,
+    ) -> StepResult:
+        """Show every active slot its agent's slate (``actions``: (N, K) indices into the candidates).
+
+        ``start=(slots, shopper_ids)`` begins new lives in those slots in the same pass (an
+        autoreset): they take no action this step and show their first slate afterwards.
+        """
         n = self.n
         live = self.status == ONGOING if active is None else active & (self.status == ONGOING)
-        slates = self.slates_from_actions(np.asarray(actions, np.int64).reshape(n, -1))
+        fresh = np.zeros(0, np.int64)
+        if start is not None and len(start[0]):
+            fresh = np.asarray(start[0], np.int64)
+            live[fresh] = False
+            self._new_lives(fresh, start[1])
+        slots = np.flatnonzero(live)
+        slates = self.slates_from_actions(np.asarray(actions, np.int64).reshape(n, -1)[slots], slots)
         day = self.day.copy()
-        home = np.flatnonzero(live & (self.surface == SURFACE_HOME))
-        search = np.flatnonzero(live & (self.surface == SURFACE_SEARCH))
-        finished = []
+        at_home = self.surface[slots] == SURFACE_HOME
+        home, search = slots[at_home], slots[~at_home]
+        done = np.zeros(0, np.int64)
         if len(search):
-            self.search_slates[search, self.cursor[search], :] = slates[search, : self.k_search]
+            self.search_slates[search, self.cursor[search], :] = slates[~at_home, : self.k_search]
             self.cursor[search] += 1
-            finished.append(search[self.cursor[search] == self.n_search[search]])
+            done = search[self.cursor[search] == self.n_search[search]]
         if len(home):
-            finished.append(self._home_feed(home, slates[home, : self.k_home]))
-        done = np.sort(np.concatenate(finished)) if finished else np.zeros(0, np.int64)
+            with one_blas_thread():
+                no_search = self._home_feed(home, slates[at_home, : self.k_home])
+            done = np.sort(np.concatenate([done, no_search])) if len(done) else no_search
         result = StepResult(
             done_visit=np.zeros(n, bool),
             gtv=np.zeros(n),
@@ -161,49 +204,65 @@ class ShopperLives:
             purchases={},
         )
         if len(done):
-            tables = self._checkout(done)
+            with one_blas_thread():
+                tables = self._checkout(done)
             s = tables["sessions"]
             result.done_visit[done] = True
             result.gtv[done], result.margin[done], result.ad_revenue[done] = s["gtv"], s["margin"], s["ad_revenue"]
             result.lines[done] = s["n_lines"]
             result.purchases = tables["purchases"]
-            self._next_visits(done)
+        moved = np.concatenate([done, fresh]) if len(fresh) else done  # to the next (or first) visit
+        if len(moved):
+            with one_blas_thread():
+                self._next_visits(moved)
+            self._update_shopper_features(moved)
             result.status[done] = self.status[done]
-        self.cands = self.candidates()
+        self._refresh(np.concatenate([slots, fresh]) if len(fresh) else slots)
         return result
 
-    def slates_from_actions(self, actions: np.ndarray) -> np.ndarray:
-        """(N, K) item ids from candidate indices: bad or repeated picks dropped, the rest closed up."""
-        cands = self.cands
-        n, c = cands.shape
+    def slates_from_actions(self, actions: np.ndarray, slots: np.ndarray) -> np.ndarray:
+        """(len(slots), K) item ids from candidate indices: bad or repeated picks dropped, the rest closed up."""
+        c = self.n_candidates
+        if len(slots) == 1:  # one life (Shopper-v0): a plain loop beats a dozen tiny array calls
+            row, picks = self.cands[slots[0]], []
+            for a in actions[0].tolist():
+                item = int(row[a]) if 0 <= a < c else -1
+                if item >= 0 and item not in picks:
+                    picks.append(item)
+            out = np.full((1, actions.shape[1]), -1, np.int32)
+            out[0, : len(picks)] = picks
+            return out
+        bad = (actions < 0) | (actions >= c)
         k = actions.shape[1]
-        ok = (actions >= 0) & (actions < c)
-        items = np.where(ok, np.take_along_axis(cands, np.clip(actions, 0, c - 1), axis=1), -1)
-        earlier = np.tril(np.ones((k, k), bool), -1)
-        repeat = ((items[:, :, None] == items[:, None, :]) & earlier[None]).any(axis=2)
-        keep = (items >= 0) & ~repeat
-        out = np.full((n, k), -1, np.int32)
-        r, col = np.nonzero(keep)
-        out[r, (np.cumsum(keep, axis=1) - 1)[r, col]] = items[r, col]
-        return out
+        pos = np.arange(k)
+        items = self.cands[slots[:, None], np.where(bad, 0, actions)]
+        items[bad] = -1
+        # repeats: sort (index, position) keys per row; equal neighbours are repeats of the earlier pick
+        key = np.sort(np.where(bad, c + pos, actions) * k + pos, axis=1)
+        r, col = np.nonzero(key[:, 1:] // k == key[:, :-1] // k)
+        keep = items >= 0
+        keep[r, key[r, col + 1] % k] = False
+        # close up: kept picks to the front in order; the rest go to a spare column that is cut off
+        out = np.full((len(slots), k + 1), -1, np.int32)
+        out[np.arange(len(slots))[:, None], np.where(keep, np.cumsum(keep, axis=1) - 1, k)] = items
+        return out[:, :k]
 
     # ---- what the agent sees ---------------------------------------------------------------
     def query(self) -> np.ndarray:
-        """(N,) the searched aisle of each slot's current slate (-1 on the home feed)."""
-        col = self.search_col[np.arange(self.n), np.minimum(self.cursor, self.search_col.shape[1] - 1)]
-        aisle = self.i_aisle[np.arange(self.n), col]
-        return np.where(self.surface == SURFACE_SEARCH, aisle, -1)
+        """(N,) the searched aisle of each slot's current slate (-1 on the home feed or once a life is over)."""
+        return self.cur_query
 
-    def candidates(self) -> np.ndarray:
-        """(N, C) candidate item ids of each slot's current slate, -1 padded (all -1 once a life is over)."""
-        out = np.full((self.n, self.n_candidates), -1, np.int32)
-        ongoing = self.status == ONGOING
-        home = np.flatnonzero(ongoing & (self.surface == SURFACE_HOME))
-        out[home, : self.n_home] = self.home_cands[home, : self.n_home]
-        search = np.flatnonzero(ongoing & (self.surface == SURFACE_SEARCH))
-        shelf = self.market.search_shelf[self.ep[search], self.query()[search]]
-        out[search, : shelf.shape[1]] = shelf
-        return out
+    def _refresh(self, slots: np.ndarray) -> None:
+        """Bring ``cands`` and ``cur_query`` of ``slots`` to their current slate."""
+        self.cands[slots] = -1
+        self.cur_query[slots] = -1
+        on = slots[self.status[slots] == ONGOING]
+        at_home = self.surface[on] == SURFACE_HOME
+        home, search = on[at_home], on[~at_home]
+        self.cands[home, : self.n_home] = self.home_cands[home, : self.n_home]
+        q = self.i_aisle[search, self.search_col[search, self.cursor[search]]]
+        self.cur_query[search] = q
+        self.cands[search, : self.market.search_shelf.shape[2]] = self.market.search_shelf[self.ep[search], q]
 
     def candidate_features(self, cands: np.ndarray) -> np.ndarray:
         """(N, C, F) public features of the candidates on each slot's day, and whether the shopper bought them.
@@ -220,14 +279,23 @@ class ShopperLives:
         return out
 
     def shopper_features(self) -> np.ndarray:
-        """(N, 6) what the platform's log says about each slot's shopper (see ``SHOPPER_FEATURES``)."""
-        day = np.minimum(self.day, self.cfg.days).astype(np.float64)
-        since = np.where(self.last_order >= 0, (day - self.last_order) / 30.0, 0.0)
-        basket = self.lines / np.maximum(self.orders, 1) / 10.0
-        out = np.column_stack(
-            [since, self.orders / 10.0, self.spend / 1000.0, day / 180.0, basket, day / self.cfg.days]
-        )
-        return np.clip(out, 0.0, FEATURE_BOUND).astype(np.float32)
+        """(N, 6) what the platform's log says about each slot's shopper (see ``SHOPPER_FEATURES``).
+
+        They change only when a visit checks out or a life starts, so they are kept up to date then.
+        """
+        return self._shopper_obs
+
+    def _update_shopper_features(self, slots: np.ndarray) -> None:
+        day = np.minimum(self.day[slots], self.cfg.days).astype(np.float64)
+        last, orders = self.last_order[slots], self.orders[slots]
+        out = self._shopper_obs
+        out[slots, 0] = np.where(last >= 0, (day - last) / 30.0, 0.0)
+        out[slots, 1] = orders / 10.0
+        out[slots, 2] = self.spend[slots] / 1000.0
+        out[slots, 3] = day / 180.0
+        out[slots, 4] = self.lines[slots] / np.maximum(orders, 1) / 10.0
+        out[slots, 5] = day / self.cfg.days
+        out[slots] = np.clip(out[slots], 0.0, FEATURE_BOUND)
 
     def requests(self) -> list[tuple[np.ndarray, RankRequest]]:
         """The current requests as ranker requests, one per (surface, day): (slots, request) pairs.
@@ -235,7 +303,7 @@ class ShopperLives:
         For driving the lives with an ordinary ranker (tests, baselines): its slates mapped to
         candidate indices reproduce that ranker's world.
         """
-        mk, cands, query = self.cfg.marketplace, self.cands, self.query()
+        mk, cands, query = self.cfg.marketplace, self.cands, self.cur_query
         out = []
         ongoing = np.flatnonzero(self.status == ONGOING)
         for surface, k in ((SURFACE_HOME, self.k_home), (SURFACE_SEARCH, self.k_search)):
@@ -297,21 +365,19 @@ class ShopperLives:
 
     def _home_candidates(self, slots: np.ndarray) -> None:
         """The home feed's candidates as ``World.home_request`` builds them, each slot on its own day."""
-        w, tl = self.world, self.timeline
-        days, inv = np.unique(self.day[slots], return_inverse=True)
-        pools = [tl.featured(int(d)) for d in days]
-        kf = self.cfg.marketplace.home_featured
-        feat_by_day = np.full((len(days), kf), -1, np.int32)
-        for i, (pool, _) in enumerate(pools):
-            feat_by_day[i, : len(pool)] = pool
-        pos_by_day = np.stack([pos for _, pos in pools])
-        hist = w.order_history_items[slots]
+        n, p = len(slots), self.world.public.n_products
+        hist = self.world.order_history_items[slots]
         safe = np.maximum(hist, 0)
         hist = np.where((hist >= 0) & self.market.available[self.ep[slots][:, None], safe], hist, -1)
-        feat = feat_by_day[inv]
-        j = pos_by_day[inv[:, None], np.maximum(hist, 0)].astype(np.int64)
-        hr, hc = np.nonzero((hist >= 0) & (j >= 0))
-        feat[hr, j[hr, hc]] = -1
+        feat = self.timeline.featured(self.day[slots])  # (n, K): sorted pools, -1 padding last
+        # featured items already in the history are not offered twice: find them with one search
+        # over the pools laid end to end (row r's keys are r * (P + 1) + item, padding P)
+        base = np.arange(n)[:, None] * (p + 1)
+        keys = (base + np.where(feat >= 0, feat, p)).ravel()
+        q = base + safe
+        j = np.minimum(np.searchsorted(keys, q), keys.size - 1)
+        hr, hc = np.nonzero((hist >= 0) & (keys[j] == q))
+        feat[hr, j[hr, hc] - hr * feat.shape[1]] = -1
         self.home_cands[slots, : self.n_home] = np.concatenate([hist, feat], axis=1)
 
     def _begin(self, slots: np.ndarray) -> Visits:

@@ -106,15 +106,15 @@ class MarketTimeline:
         for e, (price, available) in enumerate(snapshots):
             public.price[:], public.available[:] = price, available
             self.market.set_epoch(e, public, ref, shelf)
-        self._featured: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+        self._featured = np.full((max(days, 1), self.home_featured), -1, np.int32)  # filled lazily
+        self._featured_done = np.zeros(max(days, 1), bool)
 
-    def featured(self, day: int) -> tuple[np.ndarray, np.ndarray]:
-        """Day ``day``'s featured pool and each product's position in it (-1 if absent; int16), cached."""
-        hit = self._featured.get(day)
-        if hit is None:
-            e = self.epoch_of_day[min(day, self.days - 1)]
-            pool = featured_pool(self.seed, self.public, self.market.available[e], self.home_featured, day)
-            pos = np.full(self.public.n_products, -1, np.int16)
-            pos[pool] = np.arange(len(pool))
-            hit = self._featured[day] = (pool, pos)
-        return hit
+    def featured(self, days: np.ndarray) -> np.ndarray:
+        """(n, K) the featured pool of each of ``days`` (sorted ids, -1 padded at the end)."""
+        days = np.asarray(days, np.int64)
+        for day in np.unique(days[~self._featured_done[days]]).tolist():
+            available = self.market.available[self.epoch_of_day[day]]
+            pool = featured_pool(self.seed, self.public, available, self.home_featured, day)
+            self._featured[day, : len(pool)] = pool
+            self._featured_done[day] = True
+        return self._featured[days]

@@ -7,16 +7,27 @@ about 1 ms), so entering the limit costs microseconds.
 
 from __future__ import annotations
 
-from contextlib import AbstractContextManager
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from threadpoolctl import ThreadpoolController
 
 _controller: ThreadpoolController | None = None
+_depth = 0  # nested entries are free: only the outermost one talks to the BLAS libraries
 
 
-def one_blas_thread() -> AbstractContextManager:
-    """Context manager limiting BLAS to one thread."""
-    global _controller
+@contextmanager
+def one_blas_thread() -> Iterator[None]:
+    """Context manager limiting BLAS to one thread (re-entrant; inner entries cost nothing)."""
+    global _controller, _depth
+    if _depth:
+        yield
+        return
     if _controller is None:
         _controller = ThreadpoolController()
-    return _controller.limit(limits=1, user_api="blas")
+    with _controller.limit(limits=1, user_api="blas"):
+        _depth += 1
+        try:
+            yield
+        finally:
+            _depth -= 1

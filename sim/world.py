@@ -156,6 +156,12 @@ class World:
         self.order_history_items[rows] = -1
         self.order_history_counts[rows] = 0
 
+    def copy_rows(self, src: np.ndarray, dst: np.ndarray) -> None:
+        """Copy the shoppers of rows ``src`` into rows ``dst`` (state and order history)."""
+        self.state.copy_rows(src, dst)
+        self.order_history_items[dst] = self.order_history_items[src]
+        self.order_history_counts[dst] = self.order_history_counts[src]
+
     def _reserve(self, capacity: int) -> None:
         st = self.state
         if capacity > st.capacity:

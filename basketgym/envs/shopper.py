@@ -13,7 +13,6 @@ from basketgym.envs.replay import check_arguments
 from sim.config import ScenarioConfig, resolve_scenario
 from sim.lives import CANDIDATE_FEATURES, FEATURE_BOUND, ONGOING, SHOPPER_FEATURES, TERMINATED, TRUNCATED, ShopperLives
 from sim.protocol import SURFACE_HOME
-from sim.threads import one_blas_thread
 
 __all__ = ["CANDIDATE_FEATURES", "SHOPPER_FEATURES", "ShopperEnv", "observation_space", "observe", "visit_reward"]
 
@@ -39,7 +38,7 @@ def observe(lives: ShopperLives) -> dict[str, np.ndarray]:
     ongoing = lives.status == ONGOING
     query = lives.query()
     return {
-        "shopper": lives.shopper_features(),
+        "shopper": lives.shopper_features().copy(),
         "surface": np.where(ongoing, lives.surface, SURFACE_HOME).astype(np.int64),
         "query": np.where(ongoing & (query >= 0), query + 1, 0).astype(np.int64),
         "candidates": lives.candidate_features(cands),
@@ -135,8 +134,7 @@ class ShopperEnv(gym.Env):
             raise ValueError(f"shopper = {shopper}: must be in [0, {n0})")
         if self.lives is None or self.lives.seed != world_seed:
             self.lives = ShopperLives(self.cfg, world_seed, 1)
-        with one_blas_thread():
-            self.lives.start(np.array([0]), np.array([shopper]))
+        self.lives.start(np.array([0]), np.array([shopper]))
         self._over = False
         self._pending_end = self.lives.status[0] != ONGOING
         info = {"day": int(self.lives.day[0]), "shopper": shopper, "world_seed": world_seed}
@@ -151,8 +149,7 @@ class ShopperEnv(gym.Env):
             self._pending_end, self._over = False, True
             status = int(lives.status[0])
             return self._observe(), 0.0, status == TERMINATED, status == TRUNCATED, self._with_truth({"day": 0})
-        with one_blas_thread():
-            res = lives.step(np.asarray(action, np.int64).reshape(1, -1))
+        res = lives.step(np.asarray(action, np.int64).reshape(1, -1))
         status = int(res.status[0])
         self._over = status != ONGOING
         info: dict[str, Any] = {"day": int(res.day[0]), "visit_done": bool(res.done_visit[0])}

@@ -14,7 +14,8 @@ from basketgym.envs.replay import check_arguments
 from basketgym.envs.shopper import observation_space, observe, visit_reward
 from sim.config import ScenarioConfig, resolve_scenario
 from sim.lives import ONGOING, TERMINATED, TRUNCATED, ShopperLives
-from sim.threads import one_blas_thread
+
+PREFETCH = 256  # lives staged at a time for autoresets
 
 
 class ShopperVectorEnv(VectorEnv):
@@ -100,6 +101,7 @@ class ShopperVectorEnv(VectorEnv):
         self.observation_space = batch_space(self.single_observation_space, self.num_envs)
         self._first_id = 0
         self._episodes = 0
+        self._staged_upto = 0  # episodes below this have their lives staged in the engine
         self._autoreset = np.zeros(self.num_envs, bool)  # NEXT_STEP: reset these at the next step
         self._pending_end = np.zeros(self.num_envs, bool)  # lives over before their first slate
         self._ended = np.ones(self.num_envs, bool)  # DISABLED: ended and not yet reset
@@ -125,14 +127,18 @@ class ShopperVectorEnv(VectorEnv):
             self.lives = ShopperLives(self.cfg, world_seed, self.num_envs)
         n0 = self.cfg.population.shoppers
         first = options.get("shoppers")
-        self._first_id, self._episodes = world_seed, 0
-        if first is not None:
+        self._autoreset[:] = False
+        self._staged_upto = 0
+        if first is None:
+            self._first_id, self._episodes = world_seed, 0
+            self._start(np.arange(self.num_envs))
+        else:
             first = np.asarray(first, np.int64).reshape(-1)
             if first.shape != (self.num_envs,) or first.min() < 0 or first.max() >= n0:
                 raise ValueError(f"options['shoppers']: must be {self.num_envs} ids in [0, {n0})")
-            self._first_id, self._episodes = int(first.max()) + 1 - self.num_envs, 0
-        self._autoreset[:] = False
-        self._start(np.arange(self.num_envs), first)
+            self._start(np.arange(self.num_envs), first)
+            self._first_id, self._episodes = int(first.max()) + 1, 0
+            self._staged_upto = 0
         return observe(self.lives), self._info(np.zeros(self.num_envs, bool), None)
 
     def step(self, actions: np.ndarray) -> tuple[dict, np.ndarray, np.ndarray, np.ndarray, dict]:
@@ -141,11 +147,11 @@ class ShopperVectorEnv(VectorEnv):
             raise RuntimeError("ShopperVectorEnv: call reset() before step()")
         actions = np.asarray(actions, np.int64).reshape(self.num_envs, self.slate_size)
         restart = self._autoreset.copy()
-        if restart.any():
-            self._start(np.flatnonzero(restart))
         active = ~restart & ~self._pending_end & ~self._ended
-        with one_blas_thread():
-            res = self.lives.step(actions, active)
+        start = self._next_shoppers(np.flatnonzero(restart)) if restart.any() else None
+        res = self.lives.step(actions, active, start)
+        if start is not None:
+            self._started(start[0])
         rewards = visit_reward(self.reward_name, res.gtv, res.margin, res.ad_revenue).astype(np.float64)
         ended = self._pending_end & ~restart & ~self._ended
         status = np.where(ended, self.lives.status, res.status)
@@ -163,7 +169,7 @@ class ShopperVectorEnv(VectorEnv):
             info["final_obs"], info["_final_obs"] = obs, done.copy()
             self._start(np.flatnonzero(done))
             obs = observe(self.lives)
-        else:
+        elif self.autoreset_mode == AutoresetMode.DISABLED:
             self._ended |= done
         return obs, rewards, terminated, truncated, info
 
@@ -173,13 +179,23 @@ class ShopperVectorEnv(VectorEnv):
 
     # ---- helpers --------------------------------------------------------------------------
     def _start(self, slots: np.ndarray, ids: np.ndarray | None = None) -> None:
-        """Begin the next episodes in ``slots`` (lowest slot first): shoppers (first id + k) % population."""
-        if ids is None:
-            k = self._episodes + np.arange(len(slots))
-            ids = (self._first_id + k) % self.cfg.population.shoppers
+        """Begin the next episodes in ``slots`` (lowest slot first), or the lives of shoppers ``ids``."""
+        slots, ids = self._next_shoppers(slots) if ids is None else (slots, ids)
+        self.lives.start(slots, ids)
+        self._started(slots)
+
+    def _next_shoppers(self, slots: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The shoppers of the next episodes: episode k of the run lives shopper (first id + k) % population."""
+        k = self._episodes + np.arange(len(slots))
+        n0 = self.cfg.population.shoppers
+        if len(k) and k[-1] >= self._staged_upto:  # stage the next block of lives in one batch
+            ahead = k[0] + np.arange(PREFETCH)
+            self.lives.prefetch((self._first_id + ahead) % n0)
+            self._staged_upto = int(ahead[-1]) + 1
         self._episodes += len(slots)
-        with one_blas_thread():
-            self.lives.start(slots, ids)
+        return slots, (self._first_id + k) % n0
+
+    def _started(self, slots: np.ndarray) -> None:
         self._pending_end[slots] = self.lives.status[slots] != ONGOING
         self._ended[slots] = False
         self._autoreset[slots] = False
