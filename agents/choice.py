@@ -40,6 +40,6 @@ def decide(
     noisy = utility + shock
     clicked = examined & (noisy > click_threshold[:, None])
     best = np.where(clicked, noisy, -np.inf).argmax(axis=1)
-    best_val = np.take_along_axis(noisy, best[:, None], axis=1)[:, 0]
-    ok = clicked[np.arange(len(best)), best] & (best_val > buy_threshold)
+    rows = np.arange(len(best))
+    ok = clicked[rows, best] & (noisy[rows, best] > buy_threshold)
     return clicked, np.where(ok, best, -1)

@@ -123,6 +123,8 @@ class ShopperLives:
         self.status[:] = TERMINATED  # no life yet: ``start`` one
         self.cands = np.full((n, self.n_candidates), -1, np.int32)  # candidates of each slot's current slate
         self.cur_query = np.full(n, -1, np.int64)  # the searched aisle, -1 on the home feed
+        self._slot0 = np.zeros(1, np.int64)
+        self._bought_base = np.arange(n)[:, None] * (w.public.n_products + 1)
         self._staged: dict[int, int] = {}  # shopper id -> spare world row holding their fresh life
         self._shopper_obs = np.zeros((n, len(SHOPPER_FEATURES)), np.float32)
         self._earlier = np.tril(np.ones((self.slate_size, self.slate_size), bool), -1)[None]
@@ -173,6 +175,10 @@ class ShopperLives:
         autoreset): they take no action this step and show their first slate afterwards.
         """
         n = self.n
+        if n == 1 and start is None:  # one life (Shopper-v0): most steps just move to the next search
+            quick = self._next_search_of_one(actions, active)
+            if quick is not None:
+                return quick
         live = self.status == ONGOING if active is None else active & (self.status == ONGOING)
         fresh = np.zeros(0, np.int64)
         if start is not None and len(start[0]):
@@ -189,10 +195,6 @@ class ShopperLives:
             self.search_slates[search, self.cursor[search], :] = slates[~at_home, : self.k_search]
             self.cursor[search] += 1
             done = search[self.cursor[search] == self.n_search[search]]
-        if len(home):
-            with one_blas_thread():
-                no_search = self._home_feed(home, slates[at_home, : self.k_home])
-            done = np.sort(np.concatenate([done, no_search])) if len(done) else no_search
         result = StepResult(
             done_visit=np.zeros(n, bool),
             gtv=np.zeros(n),
@@ -203,9 +205,21 @@ class ShopperLives:
             status=self.status.copy(),
             purchases={},
         )
+        if len(home) or len(done) or len(fresh):
+            with one_blas_thread():  # entered once: each entry talks to every BLAS library loaded
+                self._visits_move_on(home, slates[at_home, : self.k_home], done, fresh, result)
+        self._refresh(np.concatenate([slots, fresh]) if len(fresh) else slots)
+        return result
+
+    def _visits_move_on(
+        self, home: np.ndarray, home_slates: np.ndarray, done: np.ndarray, fresh: np.ndarray, result: StepResult
+    ) -> None:
+        """Read the home slates, check out finished visits, move slots on to their next visit."""
+        if len(home):
+            no_search = self._home_feed(home, home_slates)
+            done = np.sort(np.concatenate([done, no_search])) if len(done) else no_search
         if len(done):
-            with one_blas_thread():
-                tables = self._checkout(done)
+            tables = self._checkout(done)
             s = tables["sessions"]
             result.done_visit[done] = True
             result.gtv[done], result.margin[done], result.ad_revenue[done] = s["gtv"], s["margin"], s["ad_revenue"]
@@ -213,12 +227,32 @@ class ShopperLives:
             result.purchases = tables["purchases"]
         moved = np.concatenate([done, fresh]) if len(fresh) else done  # to the next (or first) visit
         if len(moved):
-            with one_blas_thread():
-                self._next_visits(moved)
+            self._next_visits(moved)
             self._update_shopper_features(moved)
             result.status[done] = self.status[done]
-        self._refresh(np.concatenate([slots, fresh]) if len(fresh) else slots)
-        return result
+
+    def _next_search_of_one(self, actions: np.ndarray, active: np.ndarray | None) -> StepResult | None:
+        """``step`` for a single slot whose slate is a search but not the visit's last, in scalars.
+
+        The same bookkeeping as the general path (store the slate, advance the cursor, refresh the
+        candidates), without its dozens of tiny array calls; None when the case does not apply.
+        """
+        if (active is not None and not active[0]) or self.status[0] != ONGOING or self.surface[0] != SURFACE_SEARCH:
+            return None
+        cur = int(self.cursor[0]) + 1
+        if cur >= self.n_search[0]:
+            return None
+        slate = self.slates_from_actions(np.asarray(actions, np.int64).reshape(1, -1), self._slot0)
+        self.search_slates[0, cur - 1] = slate[0, : self.k_search]
+        self.cursor[0] = cur
+        q = self.i_aisle[0, self.search_col[0, cur]]
+        self.cur_query[0] = q
+        shelf = self.market.search_shelf[self.ep[0], q]
+        self.cands[0, : len(shelf)] = shelf
+        self.cands[0, len(shelf) :] = -1
+        zero = np.zeros(1)
+        return StepResult(np.zeros(1, bool), zero, zero.copy(), zero.copy(), np.zeros(1, np.int64),
+                          self.day.copy(), self.status.copy(), {})  # fmt: skip
 
     def slates_from_actions(self, actions: np.ndarray, slots: np.ndarray) -> np.ndarray:
         """(len(slots), K) item ids from candidate indices: bad or repeated picks dropped, the rest closed up."""
@@ -271,11 +305,13 @@ class ShopperLives:
         for padding; the bought flags are numbered slot * (P + 1) + item, column P always False.
         """
         p = self.world.public.n_products
-        ok = cands >= 0
-        idx = np.where(ok, self.ep[:, None] * p + cands, self._zero_row)
-        out = np.take(self._feature_rows, idx, axis=0)
-        flag = np.where(ok, np.arange(self.n)[:, None] * (p + 1) + cands, p)
-        out[..., -1] = np.take(self.bought.reshape(-1), flag)
+        pad = cands < 0
+        idx = self.ep[:, None] * p + cands
+        idx[pad] = self._zero_row
+        out = self._feature_rows.take(idx, axis=0)
+        flag = self._bought_base + cands
+        flag[pad] = p  # row 0, column P: always False
+        out[..., -1] = self.bought.reshape(-1).take(flag)
         return out
 
     def shopper_features(self) -> np.ndarray:

@@ -66,11 +66,16 @@ def stream_key(seed: int, purpose: int) -> np.uint64:
     return _mix(_mix(z))[0]
 
 
+# Arithmetic stays on arrays (never 0-d scalars), where uint64 overflow wraps silently as intended.
+
+
 def _cell(key: np.uint64, ids: np.ndarray, day: np.ndarray | int) -> np.ndarray:
     ids64 = np.atleast_1d(np.asarray(ids)).astype(np.uint64)
-    day64 = np.asarray(day).astype(np.uint64)
-    with np.errstate(over="ignore"):
-        return _mix(ids64 * _K_ID + day64 * _K_DAY + key)
+    day64 = np.atleast_1d(np.asarray(day)).astype(np.uint64)
+    z = ids64 * _K_ID
+    z += day64 * _K_DAY
+    z += key
+    return _mix(z)
 
 
 def words(seed: int, purpose: int, ids: np.ndarray, day: np.ndarray | int, counters: np.ndarray) -> np.ndarray:
@@ -79,10 +84,11 @@ def words(seed: int, purpose: int, ids: np.ndarray, day: np.ndarray | int, count
     ``ids`` and ``day`` have shape (N,) (or broadcast to it); ``counters`` has shape (N, K) or (K,).
     """
     cell = _cell(stream_key(seed, purpose), ids, day)
-    c = np.asarray(counters).astype(np.uint64)
-    with np.errstate(over="ignore"):
-        z = (c + np.uint64(1)) * _GOLDEN + cell[:, None]
-        return _mix(z)
+    z = np.asarray(counters).astype(np.uint64)
+    z += np.uint64(1)
+    z *= _GOLDEN
+    z = z + cell[:, None]
+    return _mix(z)
 
 
 def _to_unit(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -91,12 +97,26 @@ def _to_unit(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return hi, lo
 
 
+@lru_cache(maxsize=256)
+def _halves(n: int) -> np.ndarray:
+    """Columns of a (rows, 2 * half) uint32 view of the words, ordered as high halves then low halves."""
+    half = (n + 1) // 2
+    hi, lo = (1, 0) if np.little_endian else (0, 1)
+    return np.concatenate([2 * np.arange(half) + hi, 2 * np.arange(half) + lo])[:n]
+
+
 def uniform(seed: int, purpose: int, ids: np.ndarray, day: np.ndarray | int, n: int) -> np.ndarray:
-    """(len(ids), n) uniforms in (0, 1), one row per id; row values depend only on (id, day)."""
+    """(len(ids), n) uniforms in (0, 1), one row per id; row values depend only on (id, day).
+
+    Columns: the high 32 bits of words 0..half-1, then their low 32 bits (read through a uint32
+    view: the same values as shifting and masking, in a third of the array calls).
+    """
     half = (n + 1) // 2
     w = words(seed, purpose, ids, day, np.arange(half, dtype=np.uint64))
-    hi, lo = _to_unit(w)
-    return np.concatenate([hi, lo], axis=1)[:, :n]
+    u = w.view(np.uint32)[:, _halves(n)].astype(np.float64)
+    u += 0.5
+    u *= _INV32
+    return u
 
 
 def uniform_keyed(seed: int, purpose: int, ids: np.ndarray, day: np.ndarray | int, keys: np.ndarray) -> np.ndarray:

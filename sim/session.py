@@ -71,7 +71,7 @@ def form_intents(w: World, day: int | np.ndarray, v: np.ndarray, aisle_affinity:
     count = _poisson_inverse(u[:, 0], b.wants_per_visit, f)
     # sample `count` favourites without replacement, weight 1/(rank+1): the top keys of Gumbel + log w
     key = rng.gumbel_from_uniform(u[:, 1:]) - np.log(np.arange(1, f + 1))[None, :]
-    kth = np.take_along_axis(-np.sort(-key, axis=1), np.maximum(count - 1, 0)[:, None], axis=1)
+    kth = (-np.sort(-key, axis=1))[np.arange(n), np.maximum(count - 1, 0)][:, None]
     w_sess, w_col = np.nonzero((key >= kth) & (count > 0)[:, None])
     w_aisle = fav[w_sess, w_col].astype(np.int64)
     k = w.staple_index[w_aisle]
@@ -131,9 +131,7 @@ def _days(x: int | np.ndarray, n: int) -> np.ndarray:
 def _habit_for(w: World, shopper_rows: np.ndarray, items: np.ndarray) -> np.ndarray:
     """Current habit stock of each shopper for each item (rows must be refreshed to today)."""
     slot = slots.find(w.state.habit_item, shopper_rows, items)
-    stock = np.take_along_axis(
-        w.state.habit_stock[shopper_rows], np.maximum(slot, 0).reshape(len(shopper_rows), -1), axis=1
-    )
+    stock = w.state.habit_stock[shopper_rows[:, None], np.maximum(slot, 0).reshape(len(shopper_rows), -1)]
     return np.where(slot >= 0, stock.reshape(slot.shape), 0.0)
 
 
@@ -293,7 +291,7 @@ def home_feed(w: World, vs: Visits, cands: np.ndarray, resp: RankResponse) -> No
     valid = slate >= 0
     items = np.maximum(slate, 0)
     taste_dot = np.einsum("nkd,nd->nk", cat.latent[items], vs.taste)
-    item_aff = np.take_along_axis(vs.aisle_aff, pub.aisle[items].astype(np.int64), axis=1)
+    item_aff = vs.aisle_aff[np.arange(n)[:, None], pub.aisle[items]]
     util = choice.item_utility(
         taste_dot,
         cat.quality[items],
@@ -364,7 +362,7 @@ def search_feed(w: World, vs: Visits, rows: np.ndarray, cands: np.ndarray, resp:
     slate = resp.slate
     valid = slate >= 0
     items = np.maximum(slate, 0)
-    util = np.take_along_axis(full, pub.shelf_pos[items].astype(np.int64), axis=1)
+    util = full[np.arange(len(rows))[:, None], pub.shelf_pos[items]]
     shock = rng.gumbel_from_uniform(rng.uniform_keyed(w.seed, Purpose.UTILITY, sid, day, items))
     ukey = q[:, None] * 128 + np.arange(k)[None, :]
     u_exam = rng.uniform_keyed(w.seed, Purpose.EXAMINE_SEARCH, sid, day, ukey)

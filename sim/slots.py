@@ -17,10 +17,10 @@ def find(slot_items: np.ndarray, rows: np.ndarray, items: np.ndarray) -> np.ndar
     held = np.take(slot_items, rows, axis=0)  # (L, H)
     if items.ndim == 1:
         idx = (held == items[:, None]).argmax(axis=1)
-        hit = np.take_along_axis(held, idx[:, None], axis=1)[:, 0] == items
+        hit = held[np.arange(len(idx)), idx] == items
     else:
         idx = (held[:, None, :] == items[:, :, None]).argmax(axis=-1)  # (L, K)
-        hit = np.take_along_axis(held, idx, axis=1) == items
+        hit = held[np.arange(len(idx))[:, None], idx] == items
     return np.where(hit & (items >= 0), idx, -1)
 
 
@@ -47,7 +47,9 @@ def assign(
         new, nrows = new[order], nrows[order]
     first = np.flatnonzero(np.concatenate([[True], nrows[1:] != nrows[:-1]]))
     urows = nrows[first]
-    counts = np.diff(np.concatenate([first, [len(nrows)]]))
+    counts = np.empty_like(first)
+    counts[:-1] = first[1:] - first[:-1]
+    counts[-1] = len(nrows) - first[-1]
     k = np.arange(len(new)) - np.repeat(first, counts)  # rank of a new line within its row
     # eviction order per affected row: empty slots first, then lowest score; slots matched today are kept
     held = slot_items[urows]

@@ -14,7 +14,15 @@ from sim.config import ScenarioConfig, resolve_scenario
 from sim.lives import CANDIDATE_FEATURES, FEATURE_BOUND, ONGOING, SHOPPER_FEATURES, TERMINATED, TRUNCATED, ShopperLives
 from sim.protocol import SURFACE_HOME
 
-__all__ = ["CANDIDATE_FEATURES", "SHOPPER_FEATURES", "ShopperEnv", "observation_space", "observe", "visit_reward"]
+__all__ = [
+    "CANDIDATE_FEATURES",
+    "SHOPPER_FEATURES",
+    "ShopperEnv",
+    "observation_space",
+    "observe",
+    "observe_one",
+    "visit_reward",
+]
 
 
 def observation_space(lives: ShopperLives) -> spaces.Dict:
@@ -36,14 +44,27 @@ def observe(lives: ShopperLives) -> dict[str, np.ndarray]:
     """The observations of every slot, batched (N, ...): nothing but what the platform knows."""
     cands = lives.cands
     ongoing = lives.status == ONGOING
-    query = lives.query()
     return {
         "shopper": lives.shopper_features().copy(),
         "surface": np.where(ongoing, lives.surface, SURFACE_HOME).astype(np.int64),
-        "query": np.where(ongoing & (query >= 0), query + 1, 0).astype(np.int64),
+        "query": lives.query() + 1,  # -1 (home feed, or no life) becomes 0
         "candidates": lives.candidate_features(cands),
-        "candidate_mask": (cands >= 0).astype(np.int8),
+        "candidate_mask": (cands >= 0).view(np.int8),
         "candidate_ids": cands.astype(np.int64),
+    }
+
+
+def observe_one(lives: ShopperLives) -> dict[str, Any]:
+    """``observe`` for a single slot, unbatched (Shopper-v0): the same values, fewer array calls."""
+    cands = lives.cands
+    ongoing = lives.status[0] == ONGOING
+    return {
+        "shopper": lives.shopper_features()[0].copy(),
+        "surface": int(lives.surface[0]) if ongoing else SURFACE_HOME,
+        "query": int(lives.query()[0]) + 1,
+        "candidates": lives.candidate_features(cands)[0],
+        "candidate_mask": (cands[0] >= 0).view(np.int8),
+        "candidate_ids": cands[0].astype(np.int64),
     }
 
 
@@ -176,8 +197,7 @@ class ShopperEnv(gym.Env):
         self._over = True
 
     def _observe(self) -> dict:
-        obs = observe(self.lives)
-        return {k: (int(v[0]) if k in ("surface", "query") else v[0]) for k, v in obs.items()}
+        return observe_one(self.lives)
 
     def _with_truth(self, info: dict) -> dict:
         st = self.lives.world.state

@@ -216,9 +216,9 @@ class ShopperVectorEnv(VectorEnv):
             info.update(_gtv=visit_done, _margin=visit_done, _ad_revenue=visit_done)
             items = np.empty(n, object)
             done = np.flatnonzero(visit_done)
-            parts = np.split(res.purchases["item_id"], np.cumsum(res.lines[done])[:-1])  # lines come visit by visit
-            for slot, part in zip(done, parts, strict=True):
-                items[slot] = part
+            bought, ends = res.purchases["item_id"], np.cumsum(res.lines[done]).tolist()  # lines come visit by visit
+            for slot, lo, hi in zip(done.tolist(), [0, *ends[:-1]], ends, strict=True):
+                items[slot] = bought[lo:hi]
             info["items"], info["_items"] = items, visit_done
         st = lives.world.state
         # TRUTH, for analysis only: an agent must not use these to act
