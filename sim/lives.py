@@ -124,6 +124,9 @@ class ShopperLives:
         self.cands = np.full((n, self.n_candidates), -1, np.int32)  # candidates of each slot's current slate
         self.cur_query = np.full(n, -1, np.int64)  # the searched aisle, -1 on the home feed
         self._slot0 = np.zeros(1, np.int64)
+        f = len(CANDIDATE_FEATURES)
+        self._home_features = np.zeros((n, self.n_candidates, f), np.float32)
+        self._shelf_features = self._shelf_blocks()  # (E, A, C, F)
         self._bought_base = np.arange(n)[:, None] * (w.public.n_products + 1)
         self._staged: dict[int, int] = {}  # shopper id -> spare world row holding their fresh life
         self._shopper_obs = np.zeros((n, len(SHOPPER_FEATURES)), np.float32)
@@ -298,21 +301,35 @@ class ShopperLives:
         self.cur_query[search] = q
         self.cands[search, : self.market.search_shelf.shape[2]] = self.market.search_shelf[self.ep[search], q]
 
-    def candidate_features(self, cands: np.ndarray) -> np.ndarray:
-        """(N, C, F) public features of the candidates on each slot's day, and whether the shopper bought them.
+    def candidate_features(self) -> np.ndarray:
+        """(N, C, F) public features of each slot's candidates on its day, and whether the shopper bought them.
 
-        One flat gather each: feature rows are numbered epoch * P + item, with a final all-zero row
-        for padding; the bought flags are numbered slot * (P + 1) + item, column P always False.
+        Search rows copy their aisle's pre-built shelf block (E, A, C, F) for the day's epoch and add
+        the bought flags; home rows copy the block built when the visit started; rows without a
+        slate are zeros. Block copies instead of one gather per candidate.
         """
-        p = self.world.public.n_products
-        pad = cands < 0
-        idx = self.ep[:, None] * p + cands
-        idx[pad] = self._zero_row
-        out = self._feature_rows.take(idx, axis=0)
-        flag = self._bought_base + cands
-        flag[pad] = p  # row 0, column P: always False
-        out[..., -1] = self.bought.reshape(-1).take(flag)
+        if self.n == 1:  # one life: the same, in scalars
+            if self.status[0] != ONGOING:
+                return np.zeros_like(self._home_features)
+            if self.surface[0] == SURFACE_HOME:
+                return self._home_features.copy()
+            out = self._shelf_features[self.ep[0], self.cur_query[0]][None].copy()
+            out[0, :, -1] = self._bought_flags(self._slot0, self.cands)[0]
+            return out
+        on = self.status == ONGOING
+        home = np.flatnonzero(on & (self.surface == SURFACE_HOME))
+        search = np.flatnonzero(on & (self.surface == SURFACE_SEARCH))
+        out = np.zeros((self.n, self.n_candidates, len(CANDIDATE_FEATURES)), np.float32)
+        out[home] = self._home_features[home]
+        out[search] = self._shelf_features[self.ep[search], self.cur_query[search]]
+        out[search, :, -1] = self._bought_flags(search, self.cands[search])
         return out
+
+    def _bought_flags(self, slots: np.ndarray, cands: np.ndarray) -> np.ndarray:
+        """(n, C) whether each slot's shopper bought each candidate before (False for padding)."""
+        flag = self._bought_base[slots] + cands
+        flag[cands < 0] = self.world.public.n_products  # row 0, column P: always False
+        return self.bought.reshape(-1).take(flag)
 
     def shopper_features(self) -> np.ndarray:
         """(N, 6) what the platform's log says about each slot's shopper (see ``SHOPPER_FEATURES``).
@@ -414,7 +431,14 @@ class ShopperLives:
         j = np.minimum(np.searchsorted(keys, q), keys.size - 1)
         hr, hc = np.nonzero((hist >= 0) & (keys[j] == q))
         feat[hr, j[hr, hc] - hr * feat.shape[1]] = -1
-        self.home_cands[slots, : self.n_home] = np.concatenate([hist, feat], axis=1)
+        cands = np.concatenate([hist, feat], axis=1)
+        self.home_cands[slots, : self.n_home] = cands
+        # their features for the visit's home slate (prices of the day, what the shopper bought so far)
+        idx = self.ep[slots][:, None] * p + cands
+        idx[cands < 0] = self._zero_row
+        block = self._feature_rows.take(idx, axis=0)
+        block[..., -1] = self._bought_flags(slots, cands)
+        self._home_features[slots, : self.n_home] = block
 
     def _begin(self, slots: np.ndarray) -> Visits:
         return begin_visits(self.world, self.day[slots], slots, self.market, self.ep[slots], log=False)
@@ -499,6 +523,15 @@ class ShopperLives:
         # purchase lines come in visit order (the canonical log order): n_lines of each visit in turn
         self.bought[np.repeat(slots, s["n_lines"].astype(np.int64)), p["item_id"]] = True
         return tables
+
+    def _shelf_blocks(self) -> np.ndarray:
+        """(E, A, C, F) features of every aisle's search shelf in every epoch (unavailable items: zeros)."""
+        p, shelf = self.world.public.n_products, self.market.search_shelf  # (E, A, W)
+        idx = np.arange(self.market.epochs)[:, None, None] * p + shelf
+        idx[shelf < 0] = self._zero_row
+        out = np.zeros((*shelf.shape[:2], self.n_candidates, len(CANDIDATE_FEATURES)), np.float32)
+        out[:, :, : shelf.shape[2]] = self._feature_rows.take(idx, axis=0)
+        return out
 
     def _epoch_features(self) -> np.ndarray:
         pub = self.world.public

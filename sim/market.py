@@ -112,7 +112,8 @@ class MarketTimeline:
     def featured(self, days: np.ndarray) -> np.ndarray:
         """(n, K) the featured pool of each of ``days`` (sorted ids, -1 padded at the end)."""
         days = np.asarray(days, np.int64)
-        for day in np.unique(days[~self._featured_done[days]]).tolist():
+        missing = days[~self._featured_done[days]]
+        for day in np.unique(missing).tolist() if len(missing) else ():
             available = self.market.available[self.epoch_of_day[day]]
             pool = featured_pool(self.seed, self.public, available, self.home_featured, day)
             self._featured[day, : len(pool)] = pool

@@ -13,6 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Generator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -43,13 +44,19 @@ class Intents:
     buy: np.ndarray  # (M,) utility a clicked item must clear to be bought (outside option)
 
 
-def _poisson_inverse(u: np.ndarray, lam: float, cap: int) -> np.ndarray:
-    """Poisson(lam) draws by inverting the CDF on uniforms, capped at ``cap``."""
+@lru_cache(maxsize=64)
+def _poisson_cdf(lam: float, cap: int) -> np.ndarray:
+    """CDF of Poisson(lam) at 0..cap, with the tail folded into cap."""
     k = np.arange(cap + 1)
     logp = k * np.log(max(lam, 1e-12)) - lam - np.cumsum(np.log(np.maximum(k, 1)))
     cdf = np.cumsum(np.exp(logp))
     cdf[-1] = 1.0
-    return np.searchsorted(cdf, u).astype(np.int64)
+    return cdf
+
+
+def _poisson_inverse(u: np.ndarray, lam: float, cap: int) -> np.ndarray:
+    """Poisson(lam) draws by inverting the CDF on uniforms, capped at ``cap``."""
+    return np.searchsorted(_poisson_cdf(float(lam), int(cap)), u).astype(np.int64)
 
 
 def form_intents(w: World, day: int | np.ndarray, v: np.ndarray, aisle_affinity: np.ndarray) -> Intents:

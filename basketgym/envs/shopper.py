@@ -48,7 +48,7 @@ def observe(lives: ShopperLives) -> dict[str, np.ndarray]:
         "shopper": lives.shopper_features().copy(),
         "surface": np.where(ongoing, lives.surface, SURFACE_HOME).astype(np.int64),
         "query": lives.query() + 1,  # -1 (home feed, or no life) becomes 0
-        "candidates": lives.candidate_features(cands),
+        "candidates": lives.candidate_features(),
         "candidate_mask": (cands >= 0).view(np.int8),
         "candidate_ids": cands.astype(np.int64),
     }
@@ -62,7 +62,7 @@ def observe_one(lives: ShopperLives) -> dict[str, Any]:
         "shopper": lives.shopper_features()[0].copy(),
         "surface": int(lives.surface[0]) if ongoing else SURFACE_HOME,
         "query": int(lives.query()[0]) + 1,
-        "candidates": lives.candidate_features(cands)[0],
+        "candidates": lives.candidate_features()[0],
         "candidate_mask": (cands[0] >= 0).view(np.int8),
         "candidate_ids": cands[0].astype(np.int64),
     }
