@@ -446,11 +446,24 @@ class ShopperLives:
     def _home_feed(self, slots: np.ndarray, slates: np.ndarray) -> np.ndarray:
         """Read the home slates of ``slots``; returns the slots whose visit has no search left."""
         vs = self._begin(slots)
-        resp = RankResponse(slates, np.ones(slates.shape, np.float32), np.zeros(slates.shape, bool))
+        resp = self._response(slates)
         home_feed(self.world, vs, self.home_cands[slots, : self.n_home], resp)
         self._keep(slots, vs)
         self.surface[slots] = SURFACE_SEARCH
         return slots[self.n_search[slots] == 0]
+
+    def _response(self, slates: np.ndarray) -> RankResponse:
+        """The agent's slates as shown, with the marketplace's ad rule applied.
+
+        An ad-eligible item at one of the scenario's ad positions is a sponsored placement
+        (labelled, pays its bid per click), at most ``max_sponsored`` per slate.
+        """
+        mk, k = self.cfg.marketplace, slates.shape[1]
+        ad_slot = np.zeros(k, bool)
+        ad_slot[[p for p in mk.ad_positions if p < k]] = True
+        sponsored = ad_slot[None, :] & (slates >= 0) & self.world.public.ad_eligible[np.maximum(slates, 0)]
+        sponsored &= np.cumsum(sponsored, axis=1) <= mk.max_sponsored
+        return RankResponse(slates, np.ones(slates.shape, np.float32), sponsored)
 
     def _keep(self, slots: np.ndarray, vs: Visits) -> None:
         """Park an open visit in the slots' arrays: intents, open searches (by aisle), home purchases, counters."""
@@ -511,7 +524,7 @@ class ShopperLives:
             rows, ss, sj = rows[order], ss[order], sj[order]
             cands = self.market.search_shelf[self.ep[slots[ss]], it.aisle[rows]]
             slate = self.search_slates[slots[ss], sj]
-            resp = RankResponse(slate, np.ones(slate.shape, np.float32), np.zeros(slate.shape, bool))
+            resp = self._response(slate)
             search_feed(w, vs, rows, cands, resp)
         tables = checkout(w, vs)
         s, p = tables["sessions"], tables["purchases"]

@@ -89,7 +89,10 @@ class ShopperEnv(gym.Env):
     larger of the home pool and ``search_candidates``, K = the larger slate size). Rule for bad
     indices: an index of a padding candidate, or one already used earlier in the slate, is dropped
     and the rest close up (the slate gets shorter); only the first ``slate_size`` (search) or
-    ``home_slate_size`` (home feed) remaining picks are shown. The agent's slates carry no ads.
+    ``home_slate_size`` (home feed) remaining picks are shown. Ads follow the marketplace's rule:
+    an ad-eligible item placed at one of the scenario's ``ad_positions`` is shown as a sponsored
+    placement (labelled; pays its bid per click; an unclicked one annoys), at most
+    ``max_sponsored`` per slate.
 
     ## Observation Space
     ``Dict``: ``shopper`` (6 features from the platform's log of this shopper: days since last

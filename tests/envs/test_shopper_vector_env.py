@@ -9,6 +9,7 @@ import pytest
 from gymnasium.vector import AutoresetMode
 
 import basketgym  # noqa: F401  (registers the envs)
+from basketgym.envs.shopper import CANDIDATE_FEATURES
 from basketgym.envs.shopper_vector import ShopperVectorEnv
 from rankers import make_ranker
 from sim.config import load_scenario
@@ -171,3 +172,63 @@ def test_bad_arguments_are_named():
     env = ShopperVectorEnv(2, scenario="smoke")
     with pytest.raises(ValueError, match="options\\['shoppers'\\]"):
         env.reset(seed=0, options={"shoppers": [1]})
+
+
+F = {name: i for i, name in enumerate(CANDIDATE_FEATURES)}
+
+
+def _policy(kind, rng):
+    """Slates as candidate indices from the observation only (what an agent could do)."""
+
+    def act(obs, k):
+        f, ok = obs["candidates"], obs["candidate_mask"].astype(bool)
+        if kind == "random":
+            return rng.integers(0, ok.shape[1], (len(ok), k))
+        if kind == "buy_again":  # what the shopper bought before, then the cheaper items
+            score = f[..., F["bought_before"]] * 10 - f[..., F["log_price"]]
+        elif kind == "ads_only":  # the highest-bidding ad-eligible items, nothing else
+            score = np.where(f[..., F["ad_eligible"]] > 0, 10 + f[..., F["bid"]], -np.inf)
+        else:  # "irrelevant": never bought, most expensive first
+            score = -f[..., F["bought_before"]] * 10 + f[..., F["log_price"]]
+        score = np.where(ok, score, -np.inf)
+        order = np.argsort(-score, axis=1, kind="stable")[:, :k]
+        # slots with fewer eligible candidates than k repeat their first pick (repeats are dropped)
+        shown = np.take_along_axis(score, order, axis=1) > -np.inf
+        return np.where(shown, order, order[:, :1])
+
+    return act
+
+
+@pytest.fixture(scope="module")
+def lives():
+    """Episode returns and churn of the same 120 default-world shoppers under four slate policies."""
+    out = {}
+    shoppers = np.arange(0, 12000, 100)[:120] % 10000
+    for kind in ("buy_again", "random", "irrelevant", "ads_only"):
+        env = ShopperVectorEnv(len(shoppers), scenario="default", autoreset_mode="Disabled")
+        obs, _ = env.reset(seed=7, options={"shoppers": shoppers})
+        act, over = _policy(kind, np.random.default_rng(0)), np.zeros(len(shoppers), bool)
+        returns, churned = np.zeros(len(shoppers)), np.zeros(len(shoppers), bool)
+        while not over.all():
+            obs, reward, terminated, truncated, _ = env.step(act(obs, env.slate_size))
+            returns += reward
+            churned |= terminated
+            over |= terminated | truncated
+        out[kind] = (returns, churned)
+    return out
+
+
+def _paired_lower_bound(a, b):
+    """Lower end of a 95% interval for the mean paired difference (same shoppers, same draws)."""
+    d = a - b
+    return d.mean() - 1.96 * d.std(ddof=1) / np.sqrt(len(d))
+
+
+def test_buy_again_slates_beat_random_slates(lives):
+    assert _paired_lower_bound(lives["buy_again"][0], lives["random"][0]) > 0
+
+
+@pytest.mark.parametrize("bad", ["irrelevant", "ads_only"])
+def test_irrelevant_or_ads_only_slates_lose_value_through_churn(lives, bad):
+    assert _paired_lower_bound(lives["buy_again"][0], lives[bad][0]) > 0
+    assert lives[bad][1].mean() > lives["buy_again"][1].mean() + 0.1  # at least 10 points more churn
