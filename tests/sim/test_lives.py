@@ -88,7 +88,6 @@ def test_timeline_matches_the_live_catalog_of_a_world_day_by_day():
     assert len(epochs) >= 6  # every event boundary is its own epoch
 
 
-
 def test_ad_rule_sponsors_ad_eligible_items_at_ad_positions(lives):
     pub, mk = lives.world.public, lives.cfg.marketplace
     ads = np.flatnonzero(pub.ad_eligible)[:12]
