@@ -26,8 +26,15 @@ Ads (``ad_load``):
   positions. ``a = 0`` means no ads. A row gets fewer ads when it has fewer eligible candidates or
   is too short to hold a position.
 
-Deterministic: propensities are 1.0. Every request goes through the general path (no per-aisle
-tables), so a ``set_objective`` call takes effect on the next ``rank`` call.
+Exploration (``exploration`` = e in [0, 1]): slate-level epsilon-greedy. Each row, with
+probability e (a coin keyed by seed, shopper, day, surface and query), keeps its sponsored
+placements but fills its organic positions with a uniformly random order of the other placeable
+candidates. Propensities are exact: an organic placement of item i at position p has
+``(1 - e) * [the greedy slate has i at p] + e / m`` (m = the row's placeable candidates that are
+not sponsored); sponsored placements have 1.0. With e = 0 the ranker is deterministic (all 1.0).
+
+Every request goes through the general path (no per-aisle tables), so a ``set_objective`` call
+takes effect on the next ``rank`` call.
 """
 
 from __future__ import annotations
@@ -38,10 +45,12 @@ import numpy as np
 
 from rankers import ads, topk
 from rankers.base import AdPicks, ScoringRanker
-from rankers.baselines import BuyAgainRanker
+from rankers.baselines import BuyAgainRanker, RandomRanker
 from rankers.registry import register
+from sim import rng
 from sim.errors import RankerError
 from sim.protocol import RankRequest, RankResponse
+from sim.rng import Purpose
 
 _LOWEST = np.float32(np.finfo(np.float32).min)
 _NEG_INF = np.float32(-np.inf)
@@ -102,17 +111,24 @@ class ObjectiveRanker(BuyAgainRanker):
     #: answers depend on the shopper and on the objective: always the general path
     candidate_row_only = False
 
-    def __init__(self, relevance: float = 1.0, margin: float = 0.0, ad_load: float | None = None, **kwargs: float):
+    def __init__(
+        self,
+        relevance: float = 1.0,
+        margin: float = 0.0,
+        ad_load: float | None = None,
+        exploration: float = 0.0,
+        **kwargs: float,
+    ):
         super().__init__(**kwargs)
-        self.set_objective(relevance, margin, ad_load)
+        self.set_objective(relevance, margin, ad_load, exploration)
 
     @property
-    def objective(self) -> tuple[float, float, float | None]:
-        """The current (relevance, margin, ad_load)."""
-        return self._relevance, self._margin_weight, self._ad_load
+    def objective(self) -> tuple[float, float, float | None, float]:
+        """The current (relevance, margin, ad_load, exploration)."""
+        return self._relevance, self._margin_weight, self._ad_load, self._exploration
 
-    def set_objective(self, relevance: float, margin: float, ad_load: float | None) -> None:
-        """Set the weights and ad load used from the next ``rank`` call on; RankerError if invalid."""
+    def set_objective(self, relevance: float, margin: float, ad_load: float | None, exploration: float = 0.0) -> None:
+        """Set the weights, ad load and exploration used from the next ``rank`` call on; RankerError if invalid."""
         r = _weight("relevance", relevance)
         m = _weight("margin", margin)
         if r == 0 and m == 0:
@@ -125,11 +141,47 @@ class ObjectiveRanker(BuyAgainRanker):
                 a = math.nan
             if not 0.0 <= a <= 1.0:  # also refuses NaN
                 raise RankerError(f"ranker 'objective': ad_load = {ad_load!r}: must be None or in [0, 1]")
-        self._relevance, self._margin_weight, self._ad_load = r, m, a
+        e = _weight("exploration", exploration)
+        if e > 1:
+            raise RankerError(f"ranker 'objective': exploration = {exploration!r}: must be in [0, 1]")
+        self._relevance, self._margin_weight, self._ad_load, self._exploration = r, m, a, e
 
     def rank(self, request: RankRequest) -> RankResponse:
-        """Top-K of the weighted score with the sponsored placements of the ad load (general path)."""
-        return ScoringRanker.rank(self, request)
+        """Top-K of the weighted score with the ad load's sponsored placements, explored with probability e."""
+        greedy = ScoringRanker.rank(self, request)
+        if self._exploration == 0 or request.batch_size == 0 or request.slate_size == 0:
+            return greedy
+        try:
+            return self._explore(request, greedy)
+        finally:
+            self.forget_request()
+
+    def _explore(self, request: RankRequest, greedy: RankResponse) -> RankResponse:
+        """Slate-level epsilon-greedy over the organic positions; exact propensities (module docstring).
+
+        Only the explored rows (about e of them) are re-ranked; the others just get their propensities.
+        """
+        e, ids, day = self._exploration, request.shopper_ids, request.day
+        ok = self.placeable(request)
+        # m: placeable candidates that are not sponsored (sponsored items are placeable, and distinct)
+        m = np.add.reduce(ok, axis=1, dtype=np.int64) - np.add.reduce(greedy.sponsored, axis=1, dtype=np.int64)
+        counters = RandomRanker.counters(request)  # (surface, query) high, item id low
+        row_key = counters[:, :1] >> np.uint64(32)
+        x = np.flatnonzero(rng.uniform_keyed(self.seed, Purpose.EXPLORATION, ids, day, row_key)[:, 0] < e)
+        slate = greedy.slate.copy()
+        if len(x):
+            cands = request.candidates[x]
+            sp_items = np.where(greedy.sponsored[x], greedy.slate[x], -1)
+            is_ad = (cands[:, :, None] == sp_items[:, None, :]).any(axis=2) & (cands >= 0)
+            u = rng.uniform_keyed(self.seed, Purpose.EXPLORATION_ORDER, ids[x], day, counters[x])
+            order = np.argsort(np.where(ok[x] & ~is_ad, u, 2.0), axis=1, kind="stable")  # pool first, randomly
+            organic = (greedy.slate[x] >= 0) & ~greedy.sponsored[x]
+            j = np.cumsum(organic, axis=1) - 1  # rank of each organic position among the row's organic ones
+            r, p = np.nonzero(organic)
+            slate[x[r], p] = cands[r, order[r, j[r, p]]]
+        organic = (greedy.slate >= 0) & ~greedy.sponsored
+        prop = np.where(organic, (1 - e) * (slate == greedy.slate) + e / np.maximum(m, 1)[:, None], greedy.propensity)
+        return RankResponse(slate, prop.astype(np.float32), greedy.sponsored.copy())
 
     def relevance_signal(self, request: RankRequest) -> np.ndarray:
         """(B, C) ``r``: buy_again's order, rank-normalised to [0, 1] per row."""

@@ -47,6 +47,8 @@ class Purpose(IntEnum):
     EVENTS = 15
     RANKER = 16
     PANTRY_INIT = 17
+    EXPLORATION = 18
+    EXPLORATION_ORDER = 19
 
 
 def _mix(z: np.ndarray) -> np.ndarray:

@@ -16,6 +16,7 @@ from sim.config import ScenarioConfig, resolve_scenario
 from sim.threads import one_blas_thread
 from sim.world import World
 
+ACTION_NAMES = ("relevance", "margin", "ad_load", "exploration")
 OBS_HIGH = 100.0  # observations are O(1) by construction; clipped to a finite box
 OBSERVATION_NAMES = (
     "day_fraction",
@@ -38,13 +39,16 @@ class MarketplaceEnv(Replayable, gym.Env):
     The scenario's world (catalog, shoppers with tastes, pantries, habits, satisfaction and churn)
     runs one day per step. Every session of the day is ranked by the ``objective`` ranker, whose
     weights the agent sets: how much the slates follow relevance (the shopper's own history, then
-    popularity), how much they follow margin per unit, and how many sponsored placements they carry.
-    Myopic settings (margin and ads) pay today and cost retention later: the point of the env.
+    popularity), how much they follow margin per unit, how many sponsored placements they carry, and
+    how often a slate explores. Myopic settings (margin and ads) pay today and cost retention later:
+    the point of the env.
 
     ## Action Space
-    ``Box(0, 1, (3,), float32)``: ``[relevance, margin, ad_load]``. Relevance and margin are the
-    weights of the two normalised signals (both 0 is read as equal weights); ``ad_load`` is the
-    share of ``min(max_sponsored, slate_size)`` sponsored placements per slate.
+    ``Box(0, 1, (4,), float32)``: ``[relevance, margin, ad_load, exploration]``. Relevance and
+    margin are the weights of the two normalised signals (both 0 is read as equal weights);
+    ``ad_load`` is the share of ``min(max_sponsored, slate_size)`` sponsored placements per slate;
+    ``exploration`` is the probability that a slate's organic positions show a uniformly random
+    order of its candidates instead (slate-level epsilon-greedy, logged with exact propensities).
 
     ## Observation Space
     ``Box(0, 100, (10,), float32)``: what the platform observed on the day just simulated, in
@@ -92,7 +96,7 @@ class MarketplaceEnv(Replayable, gym.Env):
         cfg = resolve_scenario(scenario, days=days, shoppers=shoppers)
         self._init_args = {"scenario": cfg, "reward": reward, "render_mode": render_mode}
         self.cfg, self.reward_name, self.render_mode = cfg, reward, render_mode
-        self.action_space = spaces.Box(0.0, 1.0, shape=(3,), dtype=np.float32)
+        self.action_space = spaces.Box(0.0, 1.0, shape=(len(ACTION_NAMES),), dtype=np.float32)
         self.observation_space = spaces.Box(0.0, OBS_HIGH, shape=(len(OBSERVATION_NAMES),), dtype=np.float32)
         self.world: World | None = None
         self.calendar: Calendar | None = None
@@ -116,17 +120,20 @@ class MarketplaceEnv(Replayable, gym.Env):
         return self._obs.copy(), {"day": 0, "world_seed": world_seed}
 
     def step(self, action: np.ndarray) -> tuple[np.ndarray, float, bool, bool, dict]:
-        """Simulate one day under the objective ``[relevance, margin, ad_load]``."""
+        """Simulate one day under the objective ``[relevance, margin, ad_load, exploration]``."""
         if self.calendar is None or self.world is None:
             raise gym.error.ResetNeeded("call reset() before step()")
         if self.calendar.finished:
             raise gym.error.ResetNeeded("the episode reached its horizon: call reset()")
-        a = np.clip(np.asarray(action, np.float64).reshape(3), 0.0, 1.0)
+        a = np.asarray(action, np.float64)
+        if a.shape != (len(ACTION_NAMES),):
+            raise ValueError(f"action has shape {a.shape}: expected ({len(ACTION_NAMES)},) = {list(ACTION_NAMES)}")
+        a = np.clip(a, 0.0, 1.0)
         self._actions.append(a.astype(np.float32))
-        relevance, margin, ad_load = (float(x) for x in a)
+        relevance, margin, ad_load, exploration = (float(x) for x in a)
         if relevance + margin == 0.0:
             relevance = margin = 0.5
-        self.ranker.set_objective(relevance, margin, ad_load)
+        self.ranker.set_objective(relevance, margin, ad_load, exploration)
         with one_blas_thread():
             log = self.calendar.advance(1)
         day = self.calendar.days_done - 1

@@ -33,7 +33,7 @@ def test_same_seed_same_episode_and_observations_are_observable_aggregates():
         assert obs.shape == (len(OBSERVATION_NAMES),) and not obs.any() and info["world_seed"] == seed
         out = []
         for t in range(8):
-            obs, r, term, trunc, info = env.step(np.array([1.0, 0.2 * (t % 3), 0.5], np.float32))
+            obs, r, term, trunc, info = env.step(np.array([1.0, 0.2 * (t % 3), 0.5, 0.1 * (t % 2)], np.float32))
             out.append((obs.copy(), r, term, trunc))
         return out
 
@@ -57,10 +57,10 @@ def test_pickles_mid_episode_and_continues_identically():
     env = _make().unwrapped
     env.reset(seed=2)
     for _ in range(3):
-        env.step(np.array([1.0, 0.0, 0.3], np.float32))
+        env.step(np.array([1.0, 0.0, 0.3, 0.2], np.float32))
     clone = pickle.loads(pickle.dumps(env))
-    a = env.step(np.array([0.5, 0.5, 1.0], np.float32))
-    b = clone.step(np.array([0.5, 0.5, 1.0], np.float32))
+    a = env.step(np.array([0.5, 0.5, 1.0, 0.1], np.float32))
+    b = clone.step(np.array([0.5, 0.5, 1.0, 0.1], np.float32))
     assert np.array_equal(a[0], b[0]) and a[1] == b[1]
 
 
@@ -76,7 +76,7 @@ def test_the_myopic_objective_pays_now_and_costs_later():
         env.reset(seed=5)
         return np.array([env.step(np.array(action, np.float32))[1] for _ in range(180)])
 
-    myopic, relevant = episode([0.0, 1.0, 1.0]), episode([1.0, 0.0, 0.5])
+    myopic, relevant = episode([0.0, 1.0, 1.0, 0.0]), episode([1.0, 0.0, 0.5, 0.0])
     assert myopic[:7].sum() > 1.2 * relevant[:7].sum()
     assert myopic.sum() < 0.9 * relevant.sum()
 
@@ -84,3 +84,19 @@ def test_the_myopic_objective_pays_now_and_costs_later():
 def test_bad_arguments_are_rejected():
     with pytest.raises(ValueError, match="reward = 'profit'"):
         _make(reward="profit")
+
+
+def test_exploration_shows_random_organic_slates_and_costs_clicks():
+    """Same world, same days: exploring every slate lowers click-through (random order vs relevance)."""
+
+    def ctr(exploration):
+        env = _make(days=10)
+        env.reset(seed=3)
+        obs = [env.step(np.array([1.0, 0.0, 0.0, exploration], np.float32))[0] for _ in range(10)]
+        return np.mean([o[OBSERVATION_NAMES.index("click_through")] for o in obs])
+
+    assert ctr(1.0) < 0.8 * ctr(0.0)
+    env = _make()
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="expected \\(4,\\)"):
+        env.step(np.array([1.0, 0.0, 0.0], np.float32))

@@ -161,11 +161,11 @@ def test_ad_load_one_fills_the_documented_positions(catalog, ad_positions, max_s
 
 def test_changing_the_objective_changes_the_slates_and_back_restores_them(catalog):
     ranker = _fed(rankers.make_ranker("objective"), catalog)
-    assert ranker.objective == (1.0, 0.0, None)
+    assert ranker.objective == (1.0, 0.0, None, 0.0)
     for req in _requests(catalog):
         before = ranker.rank(req)
         ranker.set_objective(0.2, 1.0, 1.0)
-        assert ranker.objective == (0.2, 1.0, 1.0)
+        assert ranker.objective == (0.2, 1.0, 1.0, 0.0)
         after = ranker.rank(req)
         assert (before.slate != after.slate).any(axis=1).mean() > 0.5
         assert after.sponsored.sum() > before.sponsored.sum()
@@ -192,15 +192,17 @@ def test_blended_weights_move_between_the_extremes(catalog):
 @pytest.mark.parametrize(
     "objective",
     [(-1.0, 1.0, None), (1.0, -0.1, None), (0.0, 0.0, None), (np.nan, 1.0, None), (1.0, np.inf, None),
-     (1.0, 0.0, -0.1), (1.0, 0.0, 1.5), (1.0, 0.0, np.nan), ("a", 1.0, None)],
+     (1.0, 0.0, -0.1), (1.0, 0.0, 1.5), (1.0, 0.0, np.nan), ("a", 1.0, None),
+     (1.0, 0.0, None, -0.2), (1.0, 0.0, None, 1.01), (1.0, 0.0, None, np.nan)],
 )  # fmt: skip
 def test_invalid_objectives_raise(objective):
-    ranker = rankers.make_ranker("objective", relevance=2.0, margin=1.0, ad_load=0.5)
+    ranker = rankers.make_ranker("objective", relevance=2.0, margin=1.0, ad_load=0.5, exploration=0.1)
     with pytest.raises(RankerError, match=r"^ranker 'objective': [^\n]+$"):
         ranker.set_objective(*objective)
-    assert ranker.objective == (2.0, 1.0, 0.5)  # unchanged
+    assert ranker.objective == (2.0, 1.0, 0.5, 0.1)  # unchanged
     with pytest.raises(RankerError):
-        rankers.make_ranker("objective", relevance=objective[0], margin=objective[1], ad_load=objective[2])
+        names = ("relevance", "margin", "ad_load", "exploration")[: len(objective)]
+        rankers.make_ranker("objective", **dict(zip(names, objective, strict=True)))
 
 
 def test_registered_and_smoke_checked(catalog):
@@ -232,3 +234,35 @@ def test_a_short_world_runs():
     ranker = rankers.make_ranker("objective", relevance=0.5, margin=1.0, ad_load=1.0)
     result = World(load_scenario("smoke").replace(days=5), 1, ranker).run()
     assert result.slates["sponsored"].any()
+
+
+def test_exploration_propensities_are_exact_frequencies(catalog):
+    """Stated propensities match the empirical shares of each (position, item).
+
+    4,000 shoppers without history see one search row, so the greedy slate is the same for all.
+    The binomial sd of a share over 4,000 rows is at most 0.008; 5 sd over ~100 cells keeps a
+    false alarm below 1e-4.
+    """
+    ranker = ObjectiveRanker(relevance=1.0, margin=0.5, ad_load=0.5, exploration=0.3)
+    ranker.reset(catalog, seed=0)
+    base = search_request(catalog, np.random.default_rng(4), batch=1, day=DAY)
+    n = 4000
+    req = dataclasses.replace(
+        base,
+        shopper_ids=np.arange(n, dtype=np.int64),
+        query=np.repeat(base.query, n),
+        candidates=np.repeat(base.candidates, n, axis=0),
+    )
+    resp = ranker.rank(req)
+    check_response(req, resp, catalog)
+    greedy = ObjectiveRanker(relevance=1.0, margin=0.5, ad_load=0.5)
+    greedy.reset(catalog, seed=0)
+    g = greedy.rank(req)
+    assert (g.slate == g.slate[:1]).all() and (resp.sponsored == g.sponsored).all()
+    assert 0.25 < ((resp.slate != g.slate).any(axis=1)).mean() < 0.35  # rows explored, about e
+    for p in range(req.slate_size):
+        items, counts = np.unique(resp.slate[:, p], return_counts=True)
+        for item, count in zip(items, counts, strict=True):
+            stated = resp.propensity[resp.slate[:, p] == item, p]
+            assert np.ptp(stated) == 0  # the same placement has one propensity
+            assert abs(count / n - stated[0]) < 0.04
