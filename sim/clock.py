@@ -38,12 +38,6 @@ class Calendar:
     def _daily(self, world: World, progress: Callable[[int, int], None] | None) -> Generator:
         day = 0
         while day < self.days:
-            quiet = world.quiet_days(day, self.days)
-            if quiet:  # nobody shops and nobody needs to hear about it: jump (events still fire)
-                day += quiet
-                yield self.env.timeout(day - self.env.now)
-                self.days_done = day
-                continue
             yield self.env.timeout(day + SESSIONS_AT - self.env.now)
             day_log = world.step_day(day)
             yield self.env.timeout(day + END_OF_DAY_AT - self.env.now)

@@ -42,7 +42,6 @@ class AgentRanked:
     """The world's ranker when an agent answers every request: it never ranks, and holds no state."""
 
     name = "agent"
-    needs_quiet_days = False
 
     def reset(self, catalog: PublicCatalog, seed: int) -> None:
         """Nothing to prepare."""

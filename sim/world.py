@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,9 +19,9 @@ from sim.config import ScenarioConfig
 from sim.eventlog import PURCHASE_COLUMNS, SESSION_COLUMNS, SLATE_COLUMNS, LogBuffer
 from sim.events import MarketEvents
 from sim.market import Market, featured_pool
-from sim.protocol import SURFACE_HOME, Ranker, RankRequest, RankResponse
+from sim.protocol import SURFACE_HOME, Ranker, RankRequest
 from sim.rng import Purpose
-from sim.session import session_steps, simulate_chunk
+from sim.session import simulate_chunk
 from sim.threads import one_blas_thread
 
 N_FAVOURITES = 8
@@ -245,31 +245,15 @@ class World:
         """Append a batch of sessions to today's log."""
         self._day_logs["sessions"].append(t)
 
-    def begin_day(self, day: int) -> None:
-        """Open the day's log buffers (once per day: sessions run early by an env keep their logs)."""
-        if self.day != day or not self._day_logs:
-            self.day = day
-            self._day_logs = {
-                "slates": LogBuffer(SLATE_COLUMNS),
-                "purchases": LogBuffer(PURCHASE_COLUMNS),
-                "sessions": LogBuffer(SESSION_COLUMNS),
-            }
-
-    def run_sessions(self, day: int, rows: np.ndarray) -> Generator[RankRequest, RankResponse, None]:
-        """Run the sessions of ``rows`` on ``day`` ahead of the calendar, answering their requests.
-
-        For environments: call between ``day``'s events and its sessions (``Calendar.run_until(day
-        + 0.25)``); the calendar's ``step_day`` then finds them done and keeps their logs.
-        """
-        self.begin_day(day)
-        self.n_sessions += len(rows)
-        return session_steps(self, day, np.asarray(rows))
-
     def step_day(self, day: int) -> dict[str, dict[str, np.ndarray]]:
         """Simulate all sessions of ``day``; returns the day's logged tables."""
-        self.begin_day(day)
+        self.day = day
+        self._day_logs = {
+            "slates": LogBuffer(SLATE_COLUMNS),
+            "purchases": LogBuffer(PURCHASE_COLUMNS),
+            "sessions": LogBuffer(SESSION_COLUMNS),
+        }
         st = self.state
-        # visitors whose session an environment already ran today have moved their next visit on
         visitors = np.flatnonzero(st.next_visit[: st.size] == day)
         for s in range(0, len(visitors), self.chunk_size):
             simulate_chunk(self, day, visitors[s : s + self.chunk_size])
@@ -279,22 +263,6 @@ class World:
             if len(table["day"]) and (name != "slates" or self.keep_slates):
                 self._run_logs[name].append(table)
         return day_log
-
-    def quiet_days(self, day: int, days: int) -> int:
-        """How many days from ``day`` on can be skipped outright (0 in ordinary worlds).
-
-        Only a subset world (no arrivals) whose ranker declares ``needs_quiet_days = False`` skips
-        the days before its next visit: nothing happens on them but the calendar's events.
-        """
-        if self.subset is None or getattr(self.ranker, "needs_quiet_days", True):
-            return 0
-        if self.day == day and self._day_logs and self._day_logs["sessions"].parts["day"]:
-            return 0  # sessions ran early today (an environment): the day must be closed and logged
-        st = self.state
-        upcoming = st.next_visit[: st.size]
-        upcoming = upcoming[upcoming >= day]
-        next_visit = int(upcoming.min()) if len(upcoming) else days
-        return max(0, min(next_visit, days) - day)
 
     def end_day(self, day: int, day_log: dict[str, dict[str, np.ndarray]]) -> None:
         """After the day: the ranker ingests the logs, refits on cadence; new shoppers arrive."""

@@ -25,4 +25,4 @@ def test_environments_doc_training_example_runs(capsys):
     doc = README.parent / "docs" / "ENVIRONMENTS.md"
     (code,) = re.findall(r"```python\n(.*?)```", doc.read_text(), flags=re.S)
     exec(compile(code, "ENVIRONMENTS.md", "exec"), {})
-    assert "best objective [relevance, margin, ad_load]:" in capsys.readouterr().out
+    assert "best objective [relevance, margin, ad_load, exploration]:" in capsys.readouterr().out
