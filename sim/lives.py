@@ -126,6 +126,11 @@ class ShopperLives:
         f = len(CANDIDATE_FEATURES)
         self._home_features = np.zeros((n, self.n_candidates, f), np.float32)
         self._shelf_features = self._shelf_blocks()  # (E, A, C, F)
+        e, a = self._shelf_features.shape[:2]
+        self._shelf_blocks_flat = np.concatenate(  # (E * A + 1, C, F): block e * A + a, zero block last
+            [self._shelf_features.reshape(e * a, self.n_candidates, f), np.zeros((1, self.n_candidates, f), np.float32)]
+        )
+        self._zero_block = e * a
         self._bought_base = np.arange(n)[:, None] * (w.public.n_products + 1)
         self._staged: dict[int, int] = {}  # shopper id -> spare world row holding their fresh life
         self._shopper_obs = np.zeros((n, len(SHOPPER_FEATURES)), np.float32)
@@ -316,11 +321,14 @@ class ShopperLives:
             out[0, :, -1] = self._bought_flags(self._slot0, self.cands)[0]
             return out
         on = self.status == ONGOING
+        at_search = on & (self.surface == SURFACE_SEARCH)
         home = np.flatnonzero(on & (self.surface == SURFACE_HOME))
-        search = np.flatnonzero(on & (self.surface == SURFACE_SEARCH))
-        out = np.zeros((self.n, self.n_candidates, len(CANDIDATE_FEATURES)), np.float32)
+        search = np.flatnonzero(at_search)
+        # one gather builds the whole array: search rows take their (epoch, aisle) block, the others
+        # the all-zero block at the end; home rows are then overwritten with their visit's block
+        block = np.where(at_search, self.ep * self.world.n_aisles + self.cur_query, self._zero_block)
+        out = self._shelf_blocks_flat.take(block, axis=0)
         out[home] = self._home_features[home]
-        out[search] = self._shelf_features[self.ep[search], self.cur_query[search]]
         out[search, :, -1] = self._bought_flags(search, self.cands[search])
         return out
 
