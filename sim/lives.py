@@ -118,7 +118,9 @@ class ShopperLives:
         self.lines = np.zeros(n)
         self.spend = np.zeros(n)
         self.last_order = np.full(n, -1, np.int64)
-        self.bought = np.zeros((n, w.public.n_products + 1), bool)  # column P: padding, always False
+        # what each slot's shopper has bought, one bit per product (bit P: padding, always 0); bits
+        # rather than bytes keep the per-step lookups in cache
+        self._bought_bits = np.zeros((n, w.public.n_products // 8 + 1), np.uint8)
         self.status[:] = TERMINATED  # no life yet: ``start`` one
         self.cands = np.full((n, self.n_candidates), -1, np.int32)  # candidates of each slot's current slate
         self.cur_query = np.full(n, -1, np.int64)  # the searched aisle, -1 on the home feed
@@ -131,7 +133,6 @@ class ShopperLives:
             [self._shelf_features.reshape(e * a, self.n_candidates, f), np.zeros((1, self.n_candidates, f), np.float32)]
         )
         self._zero_block = e * a
-        self._bought_base = np.arange(n)[:, None] * (w.public.n_products + 1)
         self._staged: dict[int, int] = {}  # shopper id -> spare world row holding their fresh life
         self._shopper_obs = np.zeros((n, len(SHOPPER_FEATURES)), np.float32)
         self._earlier = np.tril(np.ones((self.slate_size, self.slate_size), bool), -1)[None]
@@ -167,7 +168,7 @@ class ShopperLives:
             self.world.reset_rows(slots[~staged], ids[~staged])
         self.orders[slots], self.lines[slots], self.spend[slots] = 0.0, 0.0, 0.0
         self.last_order[slots] = -1
-        self.bought[slots] = False
+        self._bought_bits[slots] = 0
         self.status[slots] = ONGOING
 
     def step(
@@ -334,9 +335,13 @@ class ShopperLives:
 
     def _bought_flags(self, slots: np.ndarray, cands: np.ndarray) -> np.ndarray:
         """(n, C) whether each slot's shopper bought each candidate before (False for padding)."""
-        flag = self._bought_base[slots] + cands
-        flag[cands < 0] = self.world.public.n_products  # row 0, column P: always False
-        return self.bought.reshape(-1).take(flag)
+        item = np.where(cands >= 0, cands, self.world.public.n_products)
+        byte = self._bought_bits[slots[:, None], item >> 3]
+        return (byte >> (item & 7).astype(np.uint8)) & np.uint8(1)
+
+    def bought_before(self, slot: int, items: np.ndarray) -> np.ndarray:
+        """Whether slot ``slot``'s shopper has bought each of ``items`` (ids >= 0)."""
+        return self._bought_flags(np.array([slot]), np.asarray(items)[None, :])[0].astype(bool)
 
     def shopper_features(self) -> np.ndarray:
         """(N, 6) what the platform's log says about each slot's shopper (see ``SHOPPER_FEATURES``).
@@ -541,7 +546,9 @@ class ShopperLives:
         self.spend[slots] += s["gtv"]
         self.last_order[slots] = np.where(has, self.day[slots], self.last_order[slots])
         # purchase lines come in visit order (the canonical log order): n_lines of each visit in turn
-        self.bought[np.repeat(slots, s["n_lines"].astype(np.int64)), p["item_id"]] = True
+        item = p["item_id"].astype(np.int64)
+        rows = np.repeat(slots, s["n_lines"].astype(np.int64))
+        np.bitwise_or.at(self._bought_bits, (rows, item >> 3), (1 << (item & 7)).astype(np.uint8))
         return tables
 
     def _shelf_blocks(self) -> np.ndarray:

@@ -63,7 +63,7 @@ def test_candidate_features_are_the_public_features_of_the_day(lives):
         ok = cands >= 0
         assert np.allclose(feats[slot, ok, :-1], expect[cands[ok]])
         assert (feats[slot, ~ok] == 0).all()
-        assert np.array_equal(feats[slot, ok, -1], lives.bought[slot, cands[ok]])
+        assert np.array_equal(feats[slot, ok, -1], lives.bought_before(slot, cands[ok]))
         assert tl.market.available[e, cands[ok]].all()  # only items on sale that day are offered
         surfaces.add(int(lives.surface[slot]))
     assert surfaces == {SURFACE_HOME, SURFACE_SEARCH}
