@@ -41,8 +41,12 @@ class _Progress:
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
-    from eval.report import format_summary_table, summary_tables
-    from eval.runner import run_scenario
+    import shutil
+    import tempfile
+
+    from eval.analysis import analyze_run
+    from eval.report import format_analysis, format_summary_table, summary_tables
+    from eval.runner import grid, run_scenario
     from rankers import make_ranker
     from sim.config import resolve_scenario
 
@@ -51,16 +55,22 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for name in rankers or cfg.rankers.names:
         make_ranker(name)  # unknown names fail here, before any output
     n_seeds = args.seeds or cfg.run.seeds
-    n_tasks = n_seeds * len(rankers or cfg.rankers.names)
+    n_tasks = len(grid(cfg, list(rankers or cfg.rankers.names), n_seeds))
     print(
         f"basketgym run: scenario '{cfg.name}' — {cfg.population.shoppers:,} shoppers, "
         f"{cfg.catalog.products:,} products, {cfg.days} days, {n_seeds} seed(s)",
         file=sys.stderr,
     )
-    result = run_scenario(
-        cfg, rankers, n_seeds, args.out, write=not args.no_write, overwrite=args.overwrite,
-        jobs=args.jobs, progress=_Progress(n_tasks), command="basketgym " + shlex.join(sys.argv[1:]),
-    )  # fmt: skip
+    scratch = tempfile.mkdtemp(prefix="basketgym-") if args.no_write else None  # analysed, then removed
+    try:
+        result = run_scenario(
+            cfg, rankers, n_seeds, args.out if scratch is None else f"{scratch}/run", overwrite=args.overwrite,
+            jobs=args.jobs, progress=_Progress(n_tasks), command="basketgym " + shlex.join(sys.argv[1:]),
+        )  # fmt: skip
+        analysis = analyze_run(result.run_dir, write=scratch is None)
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
     print(f"\n{cfg.name}: {cfg.days} days, {n_seeds} seed(s), mean ± half-width of the 95% interval across seeds")
     for title, columns in summary_tables(cfg.run.horizons):
         print(f"\n{title}")
@@ -69,8 +79,19 @@ def _cmd_run(args: argparse.Namespace) -> int:
     if facts:
         sps = sum(r.facts["sessions"] for r in facts) / max(sum(r.facts["wall_seconds"] for r in facts), 1e-9)
         print(f"\nsimulated {sum(r.facts['sessions'] for r in facts):,.0f} sessions at {sps:,.0f} sessions/s")
-    if result.run_dir is not None:
-        print(f"results: {result.run_dir}/ (summary.json, results/, logs/)")
+    print("\n" + format_analysis(analysis))
+    if scratch is None:
+        print(f"results: {result.run_dir}/ (summary.json, analysis.json, plots/, results/, logs/)")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from eval.analysis import analyze_run
+    from eval.report import format_analysis
+
+    analysis = analyze_run(args.run_dir)
+    print(format_analysis(analysis))
+    print(f"rewritten: {args.run_dir}/analysis.json and plots/")
     return 0
 
 
@@ -122,6 +143,10 @@ def build_parser() -> argparse.ArgumentParser:
         help="write outcomes and summaries but not the event log (~30 MB a world)",
     )
     r.set_defaults(func=_cmd_run)
+
+    rep = sub.add_parser("report", help="recompute a finished run's report, tables and plots from its saved results")
+    rep.add_argument("run_dir", help="a run directory written by 'basketgym run'")
+    rep.set_defaults(func=_cmd_report)
 
     v = sub.add_parser("validate", help="measure a scenario's realism against public grocery facts")
     v.add_argument("scenario")

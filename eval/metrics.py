@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from eval.outcomes import active_days, last_active_day
+from eval.outcomes import active_days, last_active_day, reorder_flags
 from eval.tables import Table, columns
 
 SOURCE_ORGANIC = 2  # sim.eventlog.SOURCE_ORGANIC; eval reads the logs, not the world's modules
@@ -40,6 +40,11 @@ def metric_names(horizons: Sequence[int]) -> list[str]:
         "organic_share",
         "sponsored_share",
         "churn_rate",
+        "habit_index",
+        "coverage_shown",
+        "coverage_bought",
+        "diversity_shown",
+        "diversity_bought",
     ]
     for h in horizons:
         names += [f"retention_{h}d", f"contribution_{h}d", f"ltv_{h}d", f"observable_{h}d"]
@@ -57,12 +62,33 @@ def _mean_observed(col: pd.Series) -> float:
     return float(values[seen].mean()) if seen.any() else math.nan
 
 
+def effective_share(counts: np.ndarray) -> float:
+    """exp(entropy) of a count distribution over the catalog, as a share of the catalog (1: uniform)."""
+    c = np.asarray(counts, np.float64)
+    total = c.sum()
+    if total <= 0 or len(c) == 0:
+        return math.nan
+    p = c[c > 0] / total
+    return float(np.exp(-(p * np.log(p)).sum()) / len(c))
+
+
+def habit_index(purchases: Table, staple: np.ndarray) -> float:
+    """Share of orders that repeat a staple: at least one line re-orders an item of a staple aisle."""
+    p = columns(purchases, "purchases", ("session_id", "item_id"))
+    if len(p["session_id"]) == 0:
+        return math.nan
+    repeat = reorder_flags(purchases) & np.asarray(staple)[p["item_id"].astype(np.int64)]
+    orders = np.unique(p["session_id"])
+    return len(np.unique(p["session_id"][repeat])) / len(orders)
+
+
 def summarize(
     outcomes: pd.DataFrame,
     purchases: Table,
     sessions: Table,
     days: int,
     horizons: Sequence[int],
+    items: Mapping[str, np.ndarray] | None = None,
 ) -> dict[str, float]:
     """Headline metrics of one world from its ``shopper_outcomes`` table and event log.
 
@@ -73,7 +99,10 @@ def summarize(
     lines / lines, ``organic_share`` and ``sponsored_share`` of lines, ``churn_rate`` share of
     shoppers churned by the end. Per horizon ``h``: ``retention_{h}d`` share retained, and
     ``contribution_{h}d`` / ``ltv_{h}d`` means per shopper, all over the ``observable_{h}d``
-    shoppers whose window fits in the run.
+    shoppers whose window fits in the run. With ``items`` (``WorldResult.items``): ``habit_index``
+    (share of orders repeating a staple), ``coverage_shown`` / ``coverage_bought`` (share of the
+    catalog shown / bought at least once) and ``diversity_shown`` / ``diversity_bought`` (exp of
+    the entropy of exposures / purchases over products, as a share of the catalog).
     """
     p = columns(purchases, "purchases", ("source", "sponsored"))
     s = columns(sessions, "sessions", ("n_slates",))
@@ -97,6 +126,14 @@ def summarize(
     m["organic_share"] = _ratio(np.count_nonzero(p["source"] == SOURCE_ORGANIC), len(p["source"]))
     m["sponsored_share"] = _ratio(np.count_nonzero(p["sponsored"]), len(p["sponsored"]))
     m["churn_rate"] = _ratio(np.count_nonzero(outcomes["churn_day"].to_numpy() >= 0), n)
+    items = items or {}
+    m["habit_index"] = habit_index(purchases, items["staple"]) if "staple" in items else math.nan
+    for what in ("shown", "bought"):
+        counts = items.get(what)
+        m[f"coverage_{what}"] = float(np.mean(counts > 0)) if counts is not None and len(counts) else math.nan
+    for what in ("shown", "bought"):
+        counts = items.get(what)
+        m[f"diversity_{what}"] = effective_share(counts) if counts is not None else math.nan
     for h in horizons:
         m[f"retention_{h}d"] = _mean_observed(outcomes[f"retained_{h}d"])
         m[f"contribution_{h}d"] = _mean_observed(outcomes[f"contribution_{h}d"])

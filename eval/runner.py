@@ -1,7 +1,10 @@
-"""Run a scenario: every (ranker, seed) world, its metrics, and the run directory.
+"""Run a scenario: every world of its grid, their metrics, and the run directory.
 
-Each (ranker, seed) pair is an independent task, so the grid can run serially or on a process
-pool (and later on Ray) with identical results: the task only depends on (scenario, ranker, seed).
+The grid: one world per (ranker, seed) — the control ranker's included, it is every ranker's twin
+—, the surface ablations of ``evaluation.attribution``, and the A/B test of ``experiment`` (its
+traffic-split world and its switch-everyone twin). Each world is an independent task that only
+depends on (scenario, task), so the grid can run serially or on a process pool (and later on Ray)
+with identical results. ``eval.analysis`` turns the raw files into the report.
 """
 
 from __future__ import annotations
@@ -25,22 +28,63 @@ from eval.rundir import (
     package_version,
     task_dir,
 )
+from eval.timeline import cohort_cumulative, window_metrics
 from rankers import make_ranker
+from rankers.composite import ABLATIONS, SurfaceAblation, TrafficSplit
 from sim.config import ScenarioConfig, to_toml
 from sim.eventlog import TABLES, to_arrow, write_parquet_atomic
 from sim.files import write_text_atomic
+from sim.protocol import Ranker
 from sim.world import World, WorldResult
 
 Progress = Callable[[str, int, int, int, int], None]  # (ranker, seed, task index, day, days)
 
 
+WORLD, ABLATION, EXPERIMENT, SWITCH = "world", "ablation", "experiment", "switch"
+
+
 @dataclass(frozen=True)
 class Task:
-    """One world of the grid."""
+    """One world of the grid: a ranker's own world, a surface ablation, or an experiment world."""
 
     index: int
-    ranker: str
+    ranker: str  # the ranker evaluated (the policy of an ablation, the treatment of an experiment)
     seed: int
+    kind: str = WORLD
+    variant: str = ""  # the ablated surface
+
+    @property
+    def label(self) -> str:
+        """Results directory name: ``buy_again``, ``buy_again~no_search``, ``ab~buy_again``, ``switch~buy_again``."""
+        return {
+            WORLD: self.ranker,
+            ABLATION: f"{self.ranker}~no_{self.variant}",
+            EXPERIMENT: f"ab~{self.ranker}",
+            SWITCH: f"switch~{self.ranker}",
+        }[self.kind]
+
+
+def task_ranker(cfg: ScenarioConfig, task: Task) -> Ranker:
+    """The ranker that serves a task's world."""
+    if task.kind == WORLD:
+        return make_ranker(task.ranker)
+    control = make_ranker(cfg.rankers.control)
+    if task.kind == ABLATION:
+        return SurfaceAblation(make_ranker(task.ranker), control, task.variant)
+    ex = cfg.experiment
+    share = ex.share if task.kind == EXPERIMENT else 1.0
+    return TrafficSplit(control, make_ranker(task.ranker), share, ex.start_day, task.seed)
+
+
+def grid(cfg: ScenarioConfig, rankers: list[str], n_seeds: int) -> list[Task]:
+    """Every task of a run, worlds first (seed-major, so a seed's twins finish close together)."""
+    names = list(dict.fromkeys([*rankers, cfg.rankers.control]))
+    seeds = [cfg.seed + s for s in range(n_seeds)]
+    specs = [(WORLD, r, "") for r in names]
+    specs += [(ABLATION, r, a) for r in cfg.evaluation.attribution for a in ABLATIONS]
+    if cfg.experiment.treatment:
+        specs += [(EXPERIMENT, cfg.experiment.treatment, ""), (SWITCH, cfg.experiment.treatment, "")]
+    return [Task(i, r, seed, kind, v) for i, (seed, (kind, r, v)) in enumerate((s, x) for s in seeds for x in specs)]
 
 
 @dataclass
@@ -72,7 +116,7 @@ def evaluate_world(cfg: ScenarioConfig, result: WorldResult) -> tuple[pd.DataFra
         cfg.run.horizons,
         cfg.run.discount_rate,
     )
-    summary = metrics.summarize(outcomes, result.purchases, result.sessions, cfg.days, cfg.run.horizons)
+    summary = metrics.summarize(outcomes, result.purchases, result.sessions, cfg.days, cfg.run.horizons, result.items)
     return outcomes, summary
 
 
@@ -83,25 +127,42 @@ def simulate(
     return World(cfg, seed, make_ranker(ranker), ranker).run(progress)
 
 
+def _frame(df: pd.DataFrame) -> pa.Table:
+    return pa.Table.from_pandas(df, preserve_index=False)
+
+
 def run_task(cfg: ScenarioConfig, task: Task, root: Path | None, progress: Progress | None = None) -> TaskResult:
-    """Simulate one (ranker, seed) world, evaluate it and write its files under ``root``."""
+    """Simulate one world of the grid, evaluate it and write its files under ``root``.
+
+    Files (``results/<label>/seed=<seed>/``): outcomes (one row per shopper), cumulative (the
+    day-0 shoppers' margin and LTV by week), latency (every ranker call), window (per-shopper
+    experiment days, when the scenario has an experiment) and summary.json; the event log under
+    ``logs/`` for worlds.
+    """
 
     def tick(day: int, days: int) -> None:
         if progress is not None:
-            progress(task.ranker, task.seed, task.index, day, days)
+            progress(task.label, task.seed, task.index, day, days)
 
-    result = simulate(cfg, task.ranker, task.seed, tick)
+    result = World(cfg, task.seed, task_ranker(cfg, task), task.label).run(tick)
     outcomes, summary = evaluate_world(cfg, result)
     if root is not None:
-        rdir = task_dir(root, "results", task.ranker, task.seed)
-        write_parquet_atomic(pa.Table.from_pandas(outcomes, preserve_index=False), rdir / "outcomes.parquet")
+        rdir = task_dir(root, "results", task.label, task.seed)
+        write_parquet_atomic(_frame(outcomes), rdir / "outcomes.parquet")
+        cumulative = cohort_cumulative(result.sessions, result.shoppers, cfg.days, cfg.run.discount_rate)
+        write_parquet_atomic(_frame(cumulative), rdir / "cumulative.parquet")
         write_parquet_atomic(pa.table(result.latency), rdir / "latency.parquet")
+        ex = cfg.experiment
+        if ex.treatment:
+            window = window_metrics(result.sessions, result.shoppers, ex.metric, ex.start_day, ex.days)
+            write_parquet_atomic(_frame(window), rdir / "window.parquet")
         write_json(
-            {"ranker": task.ranker, "seed": task.seed, "metrics": summary, "facts": result.facts},
+            {"ranker": task.ranker, "label": task.label, "kind": task.kind, "seed": task.seed, "metrics": summary,
+             "facts": result.facts},
             rdir / "summary.json",
-        )
-        if cfg.run.event_log == "full":
-            ldir = task_dir(root, "logs", task.ranker, task.seed)
+        )  # fmt: skip
+        if cfg.run.event_log == "full" and task.kind == WORLD:
+            ldir = task_dir(root, "logs", task.label, task.seed)
             for name, columns in TABLES.items():
                 table = getattr(result, name)
                 write_parquet_atomic(to_arrow(table, columns, {"ranker": task.ranker}), ldir / f"{name}.parquet")
@@ -127,10 +188,10 @@ def run_scenario(
     shoppers meeting the same luck.
     """
     names = list(rankers or cfg.rankers.names)
-    for name in [*names, cfg.rankers.control]:
+    for name in [*names, cfg.rankers.control, *cfg.evaluation.attribution, *filter(None, [cfg.experiment.treatment])]:
         make_ranker(name)  # fail fast on unknown names, before any simulation
     n_seeds = int(seeds or cfg.run.seeds)
-    tasks = [Task(i, name, cfg.seed + s) for i, (s, name) in enumerate((s, n) for s in range(n_seeds) for n in names)]
+    tasks = grid(cfg, names, n_seeds)
     final = partial = None
     started = time.time()
     if write:
@@ -142,7 +203,9 @@ def run_scenario(
             "command": command,
             "scenario": cfg.name,
             "rankers": names,
+            "control": cfg.rankers.control,
             "seeds": [cfg.seed + s for s in range(n_seeds)],
+            "tasks": [{"label": t.label, "kind": t.kind, "ranker": t.ranker, "seed": t.seed} for t in tasks],
             "started_unix": started,
             "status": "running",
         }
@@ -162,7 +225,8 @@ def run_scenario(
                     progress(r.task.ranker, r.task.seed, r.task.index, cfg.days, cfg.days)
     done.sort(key=lambda r: r.task.index)
 
-    per_seed = pd.DataFrame([{"ranker": r.task.ranker, "seed": r.task.seed, **r.summary} for r in done])
+    worlds = [r for r in done if r.task.kind == WORLD and r.task.ranker in names]
+    per_seed = pd.DataFrame([{"ranker": r.task.ranker, "seed": r.task.seed, **r.summary} for r in worlds])
     if write:
         assert final is not None and partial is not None
         write_json(
@@ -170,7 +234,7 @@ def run_scenario(
                 "scenario": cfg.name,
                 "rankers": {name: across_seeds_dict(per_seed, name) for name in names},
                 "per_seed": per_seed.to_dict(orient="records"),
-                "facts": [{"ranker": r.task.ranker, "seed": r.task.seed, **r.facts} for r in done],
+                "facts": [{"label": r.task.label, "seed": r.task.seed, **r.facts} for r in done],
             },
             partial / "summary.json",
         )

@@ -73,6 +73,29 @@ class RunConfig:
 
 
 @dataclass(frozen=True)
+class EvaluationConfig:
+    """How a run is judged beyond the per-ranker tables: intervals and surface attribution."""
+
+    bootstrap: int = spec(1000, lo=0, hi=100_000, doc="bootstrap resamples for intervals over shoppers (0: none)")
+    attribution: tuple[str, ...] = spec(
+        (), doc="rankers whose incremental GTV over the control is split by surface (3 extra worlds per seed each)"
+    )
+
+
+@dataclass(frozen=True)
+class ExperimentConfig:
+    """A simulated A/B test inside one world: shoppers randomised between the control and a treatment."""
+
+    treatment: str = spec("", doc="ranker tested against rankers.control ('' runs no experiment)")
+    start_day: int = spec(60, lo=1, hi=100_000, doc="first day of the experiment (everyone sees the control before)")
+    days: int = spec(28, lo=1, hi=100_000, doc="duration in days (looked at daily by the sequential test)")
+    share: float = spec(0.5, lo=0.01, hi=0.99, doc="share of shoppers assigned to the treatment")
+    metric: str = spec(
+        "margin", choices=("margin", "contribution", "gtv", "orders"), doc="per-shopper outcome over the experiment"
+    )
+
+
+@dataclass(frozen=True)
 class EventConfig:
     """One scheduled change to the marketplace (promotion, price change, stock-out, launch)."""
 
@@ -103,6 +126,8 @@ class ScenarioConfig:
     marketplace: MarketplaceConfig = field(default_factory=MarketplaceConfig)
     rankers: RankersConfig = field(default_factory=RankersConfig)
     run: RunConfig = field(default_factory=RunConfig)
+    evaluation: EvaluationConfig = field(default_factory=EvaluationConfig)
+    experiment: ExperimentConfig = field(default_factory=ExperimentConfig)
     events: tuple[EventConfig, ...] = ()
 
     def replace(self, **changes: Any) -> ScenarioConfig:
@@ -213,6 +238,13 @@ def _cross_checks(cfg: ScenarioConfig) -> None:
         raise ScenarioError(f"catalog.aisles = {cat.aisles}: must be <= catalog.products ({cat.products})")
     if not cfg.rankers.names:
         raise ScenarioError("rankers.names = []: name at least one ranker")
+    ex = cfg.experiment
+    if ex.treatment and ex.start_day + ex.days > cfg.days:
+        raise ScenarioError(
+            f"experiment.days = {ex.days}: start_day + days must be <= days ({cfg.days}); start_day is {ex.start_day}"
+        )
+    if ex.treatment and ex.treatment == cfg.rankers.control:
+        raise ScenarioError(f"experiment.treatment = {ex.treatment!r}: must differ from rankers.control")
     for i, ev in enumerate(cfg.events):
         for key, n in (("aisle", cat.aisles), ("department", cat.departments), ("brand", cat.brands)):
             v = getattr(ev, key)

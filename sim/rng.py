@@ -49,6 +49,7 @@ class Purpose(IntEnum):
     PANTRY_INIT = 17
     EXPLORATION = 18
     EXPLORATION_ORDER = 19
+    ASSIGNMENT = 20
 
 
 def _mix(z: np.ndarray) -> np.ndarray:

@@ -42,6 +42,8 @@ class WorldResult:
     shoppers: dict[str, np.ndarray]
     latency: dict[str, np.ndarray]
     facts: dict[str, float] = field(default_factory=dict)
+    # per product: public ``staple`` flag, times ``shown`` in any slate and ``bought`` (order lines)
+    items: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 class World:
@@ -124,6 +126,8 @@ class World:
             "sessions": LogBuffer(SESSION_COLUMNS),
         }
         self.n_sessions = 0
+        self.shown = np.zeros(self.public.n_products, np.int64)  # exposure per product, for coverage
+        self.bought = np.zeros(self.public.n_products, np.int64)
         # truth diagnostics summed over sessions: count, relevance, needs met, irrelevant ads, score
         self.experience = np.zeros(5)
         self.ranker.reset(self.public, self.seed)
@@ -259,6 +263,10 @@ class World:
             simulate_chunk(self, day, visitors[s : s + self.chunk_size])
         self.n_sessions += len(visitors)
         day_log = {name: buf.concat() for name, buf in self._day_logs.items()}
+        n = self.public.n_products
+        shown = day_log["slates"]["slate"].ravel()
+        self.shown += np.bincount(shown[shown >= 0], minlength=n)[:n]
+        self.bought += np.bincount(day_log["purchases"]["item_id"], minlength=n)[:n]
         for name, table in day_log.items():
             if len(table["day"]) and (name != "slates" or self.keep_slates):
                 self._run_logs[name].append(table)
@@ -295,10 +303,12 @@ class World:
         """
         st = self.state
         lat = np.array(self.latency, dtype=np.float64).reshape(-1, 4)
+        items = {"staple": self.public.staple.copy(), "shown": self.shown.copy(), "bought": self.bought.copy()}
         return WorldResult(
             ranker=self.ranker_name,
             seed=self.seed,
             days=self.cfg.days,
+            items=items,
             slates=self._run_logs["slates"].concat(),
             purchases=self._run_logs["purchases"].concat(),
             sessions=self._run_logs["sessions"].concat(),

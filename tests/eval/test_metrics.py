@@ -121,3 +121,25 @@ def test_shoppers_arriving_after_the_last_day_do_not_count(world, days):
     o = shopper_outcomes(world["purchases"], world["sessions"], sh, days, (7,), 0.0)
     m = summarize(o, world["purchases"], world["sessions"], days, (7,))
     assert (m["shoppers"], m["orders_per_shopper"], m["churn_rate"]) == (3.0, 2.0, 1 / 3)
+
+
+def test_habit_index_coverage_and_diversity(world, days):
+    """Habit index, coverage and diversity on the hand-made world.
+
+    Staples: item 10 only. Orders (sessions with lines): 6; those re-ordering item 10: shopper 0 on
+    day 3 and shopper 2 on day 19 (shopper 0's day-10 re-order is item 11, not a staple): 2 / 6.
+    """
+    o = shopper_outcomes(world["purchases"], world["sessions"], world["shoppers"], days, HORIZONS, 0.0)
+    n = 20
+    staple = np.zeros(n, bool)
+    staple[10] = True
+    shown, bought = np.zeros(n, np.int64), np.zeros(n, np.int64)
+    shown[[10, 11, 12, 3]] = [5, 3, 2, 1]
+    bought[[10, 11, 12]] = [6, 2, 1]
+    m = summarize(o, world["purchases"], world["sessions"], days, HORIZONS, {"staple": staple, "shown": shown,
+                                                                            "bought": bought})  # fmt: skip
+    assert m["habit_index"] == pytest.approx(2 / 6)
+    assert m["coverage_shown"] == pytest.approx(4 / 20) and m["coverage_bought"] == pytest.approx(3 / 20)
+    p = np.array([6, 2, 1]) / 9
+    assert m["diversity_bought"] == pytest.approx(np.exp(-(p * np.log(p)).sum()) / 20)
+    assert math.isnan(summarize(o, world["purchases"], world["sessions"], days, HORIZONS)["habit_index"])

@@ -1,0 +1,116 @@
+"""Intervals for per-shopper means: bootstrap over shoppers, over seeds and shoppers, and t-intervals across seeds.
+
+A run has S seeds (independent worlds) of n shoppers each. The quantity reported is the mean over
+seeds of each seed's per-shopper mean. Two bootstrap intervals answer two questions:
+
+- **over shoppers**: how much the figure would move with other shoppers in the same worlds
+  (resample shoppers within each seed, seeds fixed);
+- **over seeds and shoppers**: how much it would move in other worlds as well (resample seeds,
+  then shoppers within each drawn seed): the interval to compare rankers by.
+
+Resampling is exact multinomial resampling, drawn from a seeded generator, so intervals are
+reproducible bit for bit. Values may be NaN (a horizon not observable for a shopper): a
+replicate's mean is over the observed values it drew.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import stats
+
+CONFIDENCE = 0.95
+BLOCK = 250  # replicates drawn at a time (bounds the (replicates x shoppers) count matrix)
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A mean with a two-sided interval."""
+
+    mean: float
+    low: float
+    high: float
+
+    @property
+    def half_width(self) -> float:
+        """Half the interval's width."""
+        return (self.high - self.low) / 2
+
+
+def _replicates(values: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """(n_boot, M) bootstrap replicates of the column means of ``values`` (n, M), NaNs skipped."""
+    n, m = values.shape
+    seen = ~np.isnan(values)
+    filled = np.where(seen, values, 0.0)
+    weight_of_seen = seen.astype(np.float64)
+    out = np.empty((n_boot, m))
+    for lo in range(0, n_boot, BLOCK):
+        b = min(BLOCK, n_boot - lo)
+        draws = rng.integers(0, n, (b, n)) + (np.arange(b) * n)[:, None]  # n draws with replacement per replicate
+        counts = np.bincount(draws.ravel(), minlength=b * n).reshape(b, n).astype(np.float64)
+        total = counts @ filled
+        used = counts @ weight_of_seen
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out[lo : lo + b] = total / used
+    return out
+
+
+def seed_means(per_seed: list[np.ndarray]) -> np.ndarray:
+    """(S, M) per-seed column means over observed values (NaN where a seed observed none)."""
+    out = []
+    for v in per_seed:
+        seen = ~np.isnan(v)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            out.append(np.where(seen, v, 0.0).sum(axis=0) / seen.sum(axis=0))
+    return np.array(out)
+
+
+def bootstrap(
+    per_seed: list[np.ndarray], n_boot: int, seed: int, *, over_seeds: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(mean, low, high), each (M,): the mean over seeds of per-seed means and its percentile interval.
+
+    ``per_seed``: one (n_s, M) array of per-shopper values per seed. ``over_seeds`` False resamples
+    shoppers only; True resamples seeds too (hierarchical). ``n_boot`` = 0 gives NaN bounds.
+    """
+    means = seed_means(per_seed)
+    mean = _nan_mean(means)
+    m = means.shape[1]
+    if n_boot <= 0 or not per_seed:
+        return mean, np.full(m, np.nan), np.full(m, np.nan)
+    rng = np.random.default_rng([seed, 0xB007, int(over_seeds)])
+    reps = np.stack([_replicates(v, n_boot, rng) for v in per_seed])  # (S, B, M)
+    s = len(per_seed)
+    if over_seeds:
+        pick = rng.integers(0, s, (n_boot, s))  # seeds drawn for each replicate
+        reps = reps[pick, np.arange(n_boot)[:, None]]  # (B, S, M)
+        boot = reps.mean(axis=1)
+    else:
+        boot = reps.mean(axis=0)
+    tail = (1 - CONFIDENCE) / 2 * 100
+    low, high = np.full(m, np.nan), np.full(m, np.nan)
+    ok = np.isfinite(boot).all(axis=0)  # a column with an unobservable replicate has no interval
+    if ok.any():
+        low[ok], high[ok] = np.percentile(boot[:, ok], [tail, 100 - tail], axis=0)
+    return mean, low, high
+
+
+def _nan_mean(values: np.ndarray) -> np.ndarray:
+    """Column means over finite values; NaN (without a warning) where a column has none."""
+    seen = np.isfinite(values)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(seen, values, 0.0).sum(axis=0) / seen.sum(axis=0)
+
+
+def t_interval(values: np.ndarray) -> Interval:
+    """Mean and 95% t-interval of independent values (e.g. one per seed); NaN bounds with fewer than two."""
+    v = np.asarray(values, np.float64)
+    v = v[~np.isnan(v)]
+    if len(v) == 0:
+        return Interval(np.nan, np.nan, np.nan)
+    mean = float(v.mean())
+    if len(v) < 2:
+        return Interval(mean, np.nan, np.nan)
+    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, len(v) - 1)) * float(v.std(ddof=1)) / np.sqrt(len(v))
+    return Interval(mean, mean - half, mean + half)
