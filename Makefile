@@ -6,6 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints/cpu.txt | cksum | cut -d' ' -f1)
 SCENARIO ?= scenarios/default.toml
 ARGS ?=
+JOBS ?= 2
 
 .PHONY: run test lint bench clean
 
@@ -17,7 +18,7 @@ $(STAMP):
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(BIN)/basketgym run $(SCENARIO) $(ARGS)
+	$(BIN)/basketgym run $(SCENARIO) --jobs $(JOBS) $(ARGS)
 
 test: $(STAMP)
 	$(BIN)/ruff check .

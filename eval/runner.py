@@ -76,13 +76,18 @@ def task_ranker(cfg: ScenarioConfig, task: Task) -> Ranker:
     return TrafficSplit(control, make_ranker(task.ranker), share, ex.start_day, task.seed)
 
 
-def grid(cfg: ScenarioConfig, rankers: list[str], n_seeds: int) -> list[Task]:
-    """Every task of a run, worlds first (seed-major, so a seed's twins finish close together)."""
-    names = list(dict.fromkeys([*rankers, cfg.rankers.control]))
+def grid(cfg: ScenarioConfig, rankers: list[str], n_seeds: int, *, twins: bool = True) -> list[Task]:
+    """Every task of a run, seed-major (a seed's twins finish close together).
+
+    ``twins`` False: only the rankers' own worlds (no control twin, ablations or experiment; for
+    runs that are not written, hence not analysed).
+    """
+    names = list(dict.fromkeys([*rankers, cfg.rankers.control])) if twins else list(rankers)
     seeds = [cfg.seed + s for s in range(n_seeds)]
     specs = [(WORLD, r, "") for r in names]
-    specs += [(ABLATION, r, a) for r in cfg.evaluation.attribution for a in ABLATIONS]
-    if cfg.experiment.treatment:
+    if twins:
+        specs += [(ABLATION, r, a) for r in cfg.evaluation.attribution for a in ABLATIONS]
+    if twins and cfg.experiment.treatment:
         specs += [(EXPERIMENT, cfg.experiment.treatment, ""), (SWITCH, cfg.experiment.treatment, "")]
     return [Task(i, r, seed, kind, v) for i, (seed, (kind, r, v)) in enumerate((s, x) for s in seeds for x in specs)]
 
@@ -185,13 +190,14 @@ def run_scenario(
 
     ``seeds`` worlds per ranker use seeds ``cfg.seed, cfg.seed + 1, ...``; worlds with the same
     seed share all random shocks (common random numbers), so rankers are compared on the same
-    shoppers meeting the same luck.
+    shoppers meeting the same luck. A written run also simulates the twins the report needs (see
+    ``grid``); ``write=False`` simulates only the named rankers' worlds.
     """
     names = list(rankers or cfg.rankers.names)
     for name in [*names, cfg.rankers.control, *cfg.evaluation.attribution, *filter(None, [cfg.experiment.treatment])]:
         make_ranker(name)  # fail fast on unknown names, before any simulation
     n_seeds = int(seeds or cfg.run.seeds)
-    tasks = grid(cfg, names, n_seeds)
+    tasks = grid(cfg, names, n_seeds, twins=write)
     final = partial = None
     started = time.time()
     if write:
@@ -222,7 +228,7 @@ def run_scenario(
                 r = fut.result()
                 done.append(r)
                 if progress is not None:
-                    progress(r.task.ranker, r.task.seed, r.task.index, cfg.days, cfg.days)
+                    progress(r.task.label, r.task.seed, r.task.index, cfg.days, cfg.days)
     done.sort(key=lambda r: r.task.index)
 
     worlds = [r for r in done if r.task.kind == WORLD and r.task.ranker in names]

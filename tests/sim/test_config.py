@@ -100,3 +100,15 @@ def test_scenario_reference_doc_is_in_sync():
 
     doc = Path(__file__).resolve().parents[2] / "docs" / "SCENARIOS.md"
     assert doc.read_text() == schema_markdown(), "regenerate: python -m sim.config > docs/SCENARIOS.md"
+
+
+def test_evaluation_and_experiment_sections():
+    msg = _err({"days": 60, "experiment": {"treatment": "buy_again", "start_day": 50, "days": 28}})
+    assert "experiment.days = 28: start_day + days must be <= days (60); start_day is 50" in msg
+    assert "experiment.treatment = 'popularity': must differ from rankers.control" in _err(
+        {"experiment": {"treatment": "popularity"}}
+    )
+    assert "experiment.metric = 'clicks': must be one of" in _err({"experiment": {"metric": "clicks"}})
+    assert "did you mean 'bootstrap'?" in _err({"evaluation": {"bootstraps": 10}})
+    cfg = scenario_from_dict({"evaluation": {"attribution": ["buy_again"]}})
+    assert cfg.evaluation.attribution == ("buy_again",) and cfg.experiment.treatment == ""
