@@ -75,6 +75,8 @@ def summary_tables(horizons: Sequence[int]) -> list[tuple[str, tuple[Column, ...
         Column("orders", "orders_per_shopper", decimal),
         Column("basket", "basket_size", decimal),
         Column("reorder", "reorder_rate", percent),
+        Column("habit", "habit_index", percent),
+        Column("catalog bought", "coverage_bought", percent),
         *(Column(f"retained {h}d", f"retention_{h}d", percent) for h in hs if h >= 30 or h == hs[-1]),
     )
     return [
@@ -83,7 +85,11 @@ def summary_tables(horizons: Sequence[int]) -> list[tuple[str, tuple[Column, ...
             f" LTV {hs[-1]}d: the same over {hs[-1]} days, discounted)",
             value,
         ),
-        ("behaviour (orders and retention per shopper; reorder: share of lines bought before)", behaviour),
+        (
+            "behaviour (per shopper; reorder: share of lines bought before; habit: share of orders re-buying a"
+            " staple; catalog bought: share of products bought at least once)",
+            behaviour,
+        ),
     ]
 
 
