@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 
 import numpy as np
 
 from rankers import ads, own_first, shelf
 from rankers.base import BaseRanker, ScoringRanker
+from rankers.exploration import row_counters, uniform_prefix
 from rankers.registry import register
 from sim import rng
 from sim.catalog import PublicCatalog
@@ -95,7 +97,8 @@ class RandomRanker(BaseRanker):
         cols, is_ad = ads.assemble(organic.astype(np.int64), n_ok, ad_cols, positions, k)
         n_organic = n_ok - is_ad.sum(axis=1)
         propensity = np.where(is_ad, 1.0, 1.0 / np.maximum(n_organic, 1)[:, None])
-        return self.response(request, cols, is_ad, propensity)
+        resp = self.response(request, cols, is_ad, propensity)
+        return dataclasses.replace(resp, prefix_propensity=uniform_prefix(resp.slate >= 0, resp.sponsored, n_organic))
 
     def random_ads(self, request: RankRequest, n_ok: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
         """Ad columns (B, n) (-1 none; None when no row has one) and the positions they go to.
@@ -130,9 +133,7 @@ class RandomRanker(BaseRanker):
     @staticmethod
     def counters(request: RankRequest) -> np.ndarray:
         """(B, C) uint64 counters of the random words: (surface, query) in the high half, the item id low."""
-        surface_query = (np.asarray(request.query, np.int64) + 1) | (int(request.surface) << 24)
-        high = surface_query.astype(np.uint64)[:, None] << np.uint64(32)
-        return high | np.maximum(request.candidates, 0).astype(np.uint64)
+        return row_counters(request)
 
     def random_keys(self, request: RankRequest, tails: np.ndarray, counters: np.ndarray | None = None) -> np.ndarray:
         """(B, C) uint64 sort keys: random bits per (row, item) above the ``key_tails``."""

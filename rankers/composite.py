@@ -12,7 +12,7 @@ import numpy as np
 
 from sim import rng
 from sim.catalog import PublicCatalog
-from sim.protocol import SURFACE_HOME, SURFACE_SEARCH, Ranker, RankRequest, RankResponse
+from sim.protocol import SURFACE_HOME, SURFACE_SEARCH, Ranker, RankRequest, RankResponse, prefix_propensities
 from sim.rng import Purpose
 
 SURFACES = {"home": SURFACE_HOME, "search": SURFACE_SEARCH}
@@ -37,10 +37,12 @@ def _merge(request: RankRequest, parts: list[tuple[np.ndarray, RankResponse]]) -
     b, k = request.batch_size, request.slate_size
     slate = np.full((b, k), -1, np.int32)
     prop = np.zeros((b, k), np.float32)
+    prefix = np.zeros((b, k), np.float32)
     sponsored = np.zeros((b, k), bool)
     for rows, resp in parts:
         slate[rows], prop[rows], sponsored[rows] = resp.slate, resp.propensity, resp.sponsored
-    return RankResponse(slate, prop, sponsored)
+        prefix[rows] = prefix_propensities(resp)
+    return RankResponse(slate, prop, sponsored, prefix)
 
 
 class _Pair:

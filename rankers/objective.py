@@ -45,12 +45,11 @@ import numpy as np
 
 from rankers import ads, topk
 from rankers.base import AdPicks, ScoringRanker
-from rankers.baselines import BuyAgainRanker, RandomRanker
+from rankers.baselines import BuyAgainRanker
+from rankers.exploration import explore
 from rankers.registry import register
-from sim import rng
 from sim.errors import RankerError
 from sim.protocol import RankRequest, RankResponse
-from sim.rng import Purpose
 
 _LOWEST = np.float32(np.finfo(np.float32).min)
 _NEG_INF = np.float32(-np.inf)
@@ -157,31 +156,8 @@ class ObjectiveRanker(BuyAgainRanker):
             self.forget_request()
 
     def _explore(self, request: RankRequest, greedy: RankResponse) -> RankResponse:
-        """Slate-level epsilon-greedy over the organic positions; exact propensities (module docstring).
-
-        Only the explored rows (about e of them) are re-ranked; the others just get their propensities.
-        """
-        e, ids, day = self._exploration, request.shopper_ids, request.day
-        ok = self.placeable(request)
-        # m: placeable candidates that are not sponsored (sponsored items are placeable, and distinct)
-        m = np.add.reduce(ok, axis=1, dtype=np.int64) - np.add.reduce(greedy.sponsored, axis=1, dtype=np.int64)
-        counters = RandomRanker.counters(request)  # (surface, query) high, item id low
-        row_key = counters[:, :1] >> np.uint64(32)
-        x = np.flatnonzero(rng.uniform_keyed(self.seed, Purpose.EXPLORATION, ids, day, row_key)[:, 0] < e)
-        slate = greedy.slate.copy()
-        if len(x):
-            cands = request.candidates[x]
-            sp_items = np.where(greedy.sponsored[x], greedy.slate[x], -1)
-            is_ad = (cands[:, :, None] == sp_items[:, None, :]).any(axis=2) & (cands >= 0)
-            u = rng.uniform_keyed(self.seed, Purpose.EXPLORATION_ORDER, ids[x], day, counters[x])
-            order = np.argsort(np.where(ok[x] & ~is_ad, u, 2.0), axis=1, kind="stable")  # pool first, randomly
-            organic = (greedy.slate[x] >= 0) & ~greedy.sponsored[x]
-            j = np.cumsum(organic, axis=1) - 1  # rank of each organic position among the row's organic ones
-            r, p = np.nonzero(organic)
-            slate[x[r], p] = cands[r, order[r, j[r, p]]]
-        organic = (greedy.slate >= 0) & ~greedy.sponsored
-        prop = np.where(organic, (1 - e) * (slate == greedy.slate) + e / np.maximum(m, 1)[:, None], greedy.propensity)
-        return RankResponse(slate, prop.astype(np.float32), greedy.sponsored.copy())
+        """Slate-level epsilon-greedy over the organic positions (``rankers.exploration``)."""
+        return explore(request, greedy, self._exploration, self.seed, self.placeable(request))
 
     def relevance_signal(self, request: RankRequest) -> np.ndarray:
         """(B, C) ``r``: buy_again's order, rank-normalised to [0, 1] per row."""

@@ -26,7 +26,7 @@ from typing import TypeVar
 import numpy as np
 
 from sim.catalog import PublicCatalog
-from sim.protocol import SURFACE_SEARCH, RankRequest, RankResponse
+from sim.protocol import SURFACE_SEARCH, RankRequest, RankResponse, prefix_propensities
 
 T = TypeVar("T")
 
@@ -158,6 +158,7 @@ def gather(table: RankResponse, rows: np.ndarray) -> RankResponse:
         slate=np.take(table.slate, at, axis=0),
         propensity=np.take(table.propensity, at, axis=0),
         sponsored=np.take(table.sponsored, at, axis=0),
+        prefix_propensity=None if table.prefix_propensity is None else np.take(table.prefix_propensity, at, axis=0),
     )
 
 
@@ -178,11 +179,14 @@ def answer(
     on, off = np.flatnonzero(hit), np.flatnonzero(~hit)
     parts = ((on, shelf_rows(take_rows(request, on))), (off, other_rows(take_rows(request, off))))
     b, k = request.batch_size, request.slate_size
-    out = RankResponse(np.empty((b, k), np.int32), np.empty((b, k), np.float32), np.empty((b, k), bool))
+    out = RankResponse(
+        np.empty((b, k), np.int32), np.empty((b, k), np.float32), np.empty((b, k), bool), np.empty((b, k), np.float32)
+    )
     for rows, part in parts:
         out.slate[rows] = part.slate
         out.propensity[rows] = part.propensity
         out.sponsored[rows] = part.sponsored
+        out.prefix_propensity[rows] = prefix_propensities(part)
     return out
 
 

@@ -35,6 +35,8 @@ SLATE_COLUMNS: dict[str, tuple[str, str]] = {
     "n_candidates": ("int16", "size of the retrieval set the ranker chose from"),
     "slate": ("int32[K]", "item ids by position, -1 where the slate is shorter"),
     "propensity": ("float32[K]", "probability the ranker placed this item at this position"),
+    "prefix_propensity": ("float32[K]", "probability the ranker placed exactly these items at positions 0..p"),
+    "slate_propensity": ("float32", "probability the ranker showed exactly this slate (the last prefix)"),
     "sponsored": ("bool[K]", "placement is a sponsored (paid) slot"),
     "clicked": ("bool[K]", "the shopper clicked the item"),
     "purchased": ("bool[K]", "the shopper bought the item from this placement"),

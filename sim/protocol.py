@@ -44,11 +44,26 @@ class RankRequest:
 
 @dataclass(frozen=True)
 class RankResponse:
-    """Slates for a request: item ids (-1 where fewer valid candidates), propensities, ad flags."""
+    """Slates for a request: item ids (-1 where fewer valid candidates), propensities, ad flags.
+
+    ``propensity[b, p]``: probability that the policy put this item at position p (the marginal
+    that position-based estimators need). ``prefix_propensity[b, p]``: probability that positions
+    0..p are exactly these items (cascade estimators); at the last placed position it is the
+    probability of the whole slate (standard slate IPS). None means a deterministic policy: 1.0
+    wherever an item is placed (``prefix_propensities`` fills it in).
+    """
 
     slate: np.ndarray  # (B, K) int32
     propensity: np.ndarray  # (B, K) float32 in (0, 1]; 1.0 for deterministic policies
     sponsored: np.ndarray  # (B, K) bool
+    prefix_propensity: np.ndarray | None = None  # (B, K) float32, non-increasing along placed positions
+
+
+def prefix_propensities(response: RankResponse) -> np.ndarray:
+    """(B, K) prefix propensities of a response: its own, or 1.0 where placed for a deterministic one."""
+    if response.prefix_propensity is not None:
+        return response.prefix_propensity
+    return (response.slate >= 0).astype(np.float32)
 
 
 @runtime_checkable

@@ -22,7 +22,7 @@ from agents import choice, habit, pantry, satisfaction, visits
 from agents.state import NEVER
 from sim import rng, slots
 from sim.eventlog import SOURCE_HOME, SOURCE_ORGANIC, SOURCE_SEARCH
-from sim.protocol import SURFACE_HOME, SURFACE_SEARCH, RankRequest, RankResponse
+from sim.protocol import SURFACE_HOME, SURFACE_SEARCH, RankRequest, RankResponse, prefix_propensities
 from sim.rng import Purpose
 from sim.validate import check_response
 
@@ -163,6 +163,10 @@ def _slate_log(
 ) -> dict[str, np.ndarray]:
     k_log = w.log_slate_width
     b, k = resp.slate.shape
+    prefix = prefix_propensities(resp)
+    placed = resp.slate >= 0
+    # the whole slate's probability: the last (smallest) prefix; 0 for an empty slate
+    slate_prop = np.where(placed.any(axis=1), np.where(placed, prefix, np.inf).min(axis=1), 0.0).astype(np.float32)
 
     def pad(a: np.ndarray, fill: object) -> np.ndarray:
         if k == k_log:
@@ -180,6 +184,8 @@ def _slate_log(
         "n_candidates": n_cand.astype(np.int16),
         "slate": pad(resp.slate.astype(np.int32), -1),
         "propensity": pad(resp.propensity.astype(np.float32), 0.0),
+        "prefix_propensity": pad(prefix.astype(np.float32), 0.0),
+        "slate_propensity": slate_prop,
         "sponsored": pad(resp.sponsored.astype(bool), False),
         "clicked": pad(clicked, False),
         "purchased": pad(purchased, False),

@@ -16,8 +16,8 @@ from sim.protocol import SURFACE_SEARCH, Ranker, RankRequest
 NAMES = rankers.available()
 
 
-def test_the_baselines_and_the_objective_ranker_are_registered():
-    assert NAMES == ["buy_again", "margin_greedy", "objective", "popularity", "random"]
+def test_the_baselines_the_objective_ranker_and_the_logging_wrapper_are_registered():
+    assert NAMES == ["buy_again", "epsilon_greedy", "margin_greedy", "objective", "popularity", "random"]
 
 
 @pytest.mark.parametrize("name", NAMES)
