@@ -12,6 +12,7 @@ import shlex
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 
 from sim.errors import BasketgymError
 
@@ -95,6 +96,48 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _logging_policy(args: argparse.Namespace) -> tuple[str, float]:
+    from rankers import make_ranker
+
+    make_ranker(args.policy if hasattr(args, "policy") else args.logging)  # unknown names: one line
+    if not 0.0 <= args.explore <= 1.0:
+        raise BasketgymError(f"--explore = {args.explore}: must be in [0, 1]")
+    return (args.policy if hasattr(args, "policy") else args.logging), args.explore
+
+
+def _cmd_logs(args: argparse.Namespace) -> int:
+    from basketgym import __version__
+    from eval.bandit_logs import bandit_log_arrow, collect
+    from rankers import make_ranker
+    from rankers.exploration import EpsilonGreedy
+    from sim.config import resolve_scenario
+    from sim.eventlog import write_parquet_atomic
+
+    cfg = resolve_scenario(args.scenario, days=args.days)
+    base, eps = _logging_policy(args)
+    targets = {t: make_ranker(t) for t in (args.target or [])}
+    name = f"{base}+eps{eps:g}"
+    log = collect(cfg, EpsilonGreedy(base, eps), targets, args.seed if args.seed is not None else cfg.seed, name)
+    write_parquet_atomic(bandit_log_arrow(log, __version__), Path(args.out))
+    n = len(log.table["day"])
+    print(f"{args.out}: {n:,} logged slates of '{name}' over {cfg.days} days (schema: docs/OFF_POLICY.md)")
+    return 0
+
+
+def _cmd_ope(args: argparse.Namespace) -> int:
+    from eval.offpolicy import evaluate
+    from eval.report import format_ope
+    from rankers import make_ranker
+    from sim.config import resolve_scenario
+
+    cfg = resolve_scenario(args.scenario, days=args.days)
+    base, eps = _logging_policy(args)
+    make_ranker(args.target)
+    report = evaluate(cfg, base, eps, args.target, args.seed if args.seed is not None else cfg.seed)
+    print(format_ope(report))
+    return 0
+
+
 def _cmd_validate(args: argparse.Namespace) -> int:
     from eval.calibration import calibration_facts, format_facts
     from eval.runner import simulate
@@ -147,6 +190,25 @@ def build_parser() -> argparse.ArgumentParser:
     rep = sub.add_parser("report", help="recompute a finished run's report, tables and plots from its saved results")
     rep.add_argument("run_dir", help="a run directory written by 'basketgym run'")
     rep.set_defaults(func=_cmd_report)
+
+    lg = sub.add_parser("logs", help="log a scenario under an exploring policy with exact propensities (Parquet)")
+    lg.add_argument("scenario")
+    lg.add_argument("--policy", required=True, help="deterministic ranker the logging policy explores around")
+    lg.add_argument("--explore", type=float, default=0.1, help="epsilon: probability a slate is explored")
+    lg.add_argument("--target", action="append", help="rankers whose shadow slates are logged too (repeatable)")
+    lg.add_argument("--out", required=True, help="Parquet file to write (atomically)")
+    lg.add_argument("--seed", type=int)
+    lg.add_argument("--days", type=int)
+    lg.set_defaults(func=_cmd_logs)
+
+    op = sub.add_parser("ope", help="off-policy estimates of a target from logs, next to its true value")
+    op.add_argument("scenario")
+    op.add_argument("--logging", required=True, help="deterministic ranker the logging policy explores around")
+    op.add_argument("--explore", type=float, default=0.3, help="epsilon of the logging policy")
+    op.add_argument("--target", required=True, help="ranker to evaluate")
+    op.add_argument("--seed", type=int)
+    op.add_argument("--days", type=int)
+    op.set_defaults(func=_cmd_ope)
 
     v = sub.add_parser("validate", help="measure a scenario's realism against public grocery facts")
     v.add_argument("scenario")

@@ -50,6 +50,7 @@ class Purpose(IntEnum):
     EXPLORATION = 18
     EXPLORATION_ORDER = 19
     ASSIGNMENT = 20
+    CROSS_FIT = 21
 
 
 def _mix(z: np.ndarray) -> np.ndarray:

@@ -1,0 +1,181 @@
+"""Logged bandit feedback: a logging policy's slates, exact propensities and outcomes; targets' shadow slates.
+
+``collect`` runs one world served by a stochastic logging policy (``rankers.exploration``). Every
+request is also answered, in shadow, by the target policies under evaluation: they see the same
+request on the same day with the same catalog, ingest the same logs, but are never shown — so
+their slates are exactly what they would have done in each logged context (point in time). The
+world's slate log is joined to the recorded requests on (visit, surface, query), which are unique.
+
+The table (``bandit_log_table``) is the export of ``basketgym logs``; its schema is
+``BANDIT_COLUMNS`` (docs/OFF_POLICY.md).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.catalog import PublicCatalog
+from sim.config import ScenarioConfig
+from sim.eventlog import SOURCE_HOME, SOURCE_SEARCH
+from sim.protocol import SURFACE_HOME, Ranker, RankRequest, RankResponse, prefix_propensities
+from sim.world import World
+
+BANDIT_COLUMNS: dict[str, tuple[str, str]] = {
+    "session_id": ("int64", "visit: (day << 32) | shopper_id"),
+    "shopper_id": ("int32", "shopper"),
+    "day": ("int32", "simulation day"),
+    "surface": ("int8", "0 home feed, 1 search"),
+    "query": ("int16", "search: the aisle the query names; home: -1"),
+    "candidates": ("int32[C]", "the retrieval set the policy chose from, -1 padded"),
+    "slate": ("int32[K]", "item shown at each position (the action), -1 past the slate's end"),
+    "sponsored": ("bool[K]", "sponsored placement"),
+    "propensity": ("float32[K]", "logging probability of this item at this position"),
+    "prefix_propensity": ("float32[K]", "logging probability of exactly these items at positions 0..p"),
+    "slate_propensity": ("float32", "logging probability of the whole slate"),
+    "clicked": ("bool[K]", "clicked at this position"),
+    "purchased": ("bool[K]", "bought from this position (kept through checkout)"),
+    "revenue": ("float32", "GTV of the lines bought from this slate"),
+    "margin": ("float32", "margin of the lines bought from this slate"),
+    "ad_revenue": ("float32", "cost-per-click revenue of this slate"),
+}
+
+
+@dataclass
+class _Calls:
+    """Requests seen and answers given, batch by batch."""
+
+    rows: list[dict[str, np.ndarray]] = field(default_factory=list)
+
+
+class ShadowRecorder:
+    """Serves ``logging``'s slates; records every request with its answer and the ``targets``' shadow answers."""
+
+    def __init__(self, logging: Ranker, targets: dict[str, Ranker], name: str | None = None):
+        self.logging, self.targets = logging, dict(targets)
+        self.name = name or getattr(logging, "name", "logging")
+        self.calls = _Calls()
+
+    def reset(self, catalog: PublicCatalog, seed: int) -> None:
+        """Reset the logging policy and every target."""
+        self.logging.reset(catalog, seed)
+        for t in self.targets.values():
+            t.reset(catalog, seed)
+
+    def rank(self, request: RankRequest) -> RankResponse:
+        """The logging policy's slates (served); the targets answer in shadow."""
+        resp = self.logging.rank(request)
+        b = request.batch_size
+        rec = {
+            "day": np.full(b, request.day, np.int32),
+            "surface": np.full(b, request.surface, np.int8),
+            "shopper_id": np.asarray(request.shopper_ids, np.int64),
+            "query": np.asarray(request.query, np.int16),
+            "candidates": np.asarray(request.candidates, np.int32),
+            "prefix_propensity": prefix_propensities(resp).astype(np.float32),
+        }
+        for name, target in self.targets.items():
+            shadow = target.rank(request)
+            rec[f"target:{name}"] = shadow.slate.astype(np.int32)
+        self.calls.rows.append(rec)
+        return resp
+
+    def update(self, day_log: dict) -> None:
+        """Everyone ingests the day's logs (the targets learn from the logging policy's traffic)."""
+        self.logging.update(day_log)
+        for t in self.targets.values():
+            t.update(day_log)
+
+    def fit(self, day: int) -> None:
+        """Everyone refits on cadence."""
+        self.logging.fit(day)
+        for t in self.targets.values():
+            t.fit(day)
+
+
+@dataclass
+class BanditLog:
+    """A logging run: the joined table (``BANDIT_COLUMNS``) and each target's shadow slates, row-aligned."""
+
+    table: dict[str, np.ndarray]
+    targets: dict[str, np.ndarray]  # name -> (n, K) slates
+    policy: str
+    seed: int
+
+
+def _pad(arrays: list[np.ndarray], fill: int) -> np.ndarray:
+    width = max((a.shape[1] for a in arrays), default=0)
+    out = np.full((sum(len(a) for a in arrays), width), fill, arrays[0].dtype if arrays else np.int32)
+    at = 0
+    for a in arrays:
+        out[at : at + len(a), : a.shape[1]] = a
+        at += len(a)
+    return out
+
+
+def collect(cfg: ScenarioConfig, logging: Ranker, targets: dict[str, Ranker], seed: int, policy: str) -> BanditLog:
+    """Run ``cfg`` for ``seed`` under ``logging`` with ``targets`` in shadow; join requests and outcomes."""
+    recorder = ShadowRecorder(logging, targets, policy)
+    result = World(cfg, seed, recorder, policy, keep_slates=True).run()
+    calls = recorder.calls.rows
+    rec = {c: np.concatenate([r[c] for r in calls]) for c in ("day", "surface", "shopper_id", "query")}
+    rec["session_id"] = (rec["day"].astype(np.int64) << 32) | rec["shopper_id"]
+    cands = _pad([r["candidates"] for r in calls], -1)
+    prefix = _pad([r["prefix_propensity"] for r in calls], 0)
+    shadows = {name: _pad([r[f"target:{name}"] for r in calls], -1) for name in targets}
+    keys = pd.DataFrame({"session_id": rec["session_id"], "surface": rec["surface"], "query": rec["query"]})
+    keys["rec_row"] = np.arange(len(keys))
+    s = result.slates
+    logged = pd.DataFrame({"session_id": s["session_id"], "surface": s["surface"], "query": s["query"]})
+    logged["log_row"] = np.arange(len(logged))
+    joined = logged.merge(keys, on=["session_id", "surface", "query"], how="left", validate="one_to_one")
+    if joined["rec_row"].isna().any():
+        raise RuntimeError("bandit log: a logged slate has no recorded request (not one policy's world?)")
+    rr = joined["rec_row"].to_numpy(np.int64)
+    table = {c: np.asarray(s[c]) for c in ("session_id", "shopper_id", "day", "surface", "query")}
+    table["candidates"] = cands[rr]
+    for c in ("slate", "sponsored", "propensity", "clicked", "purchased"):
+        table[c] = np.asarray(s[c])
+    width = table["slate"].shape[1]
+    table["prefix_propensity"] = _fit_width(prefix[rr], width, 0.0)
+    table["slate_propensity"] = np.asarray(s["slate_propensity"], np.float32)
+    revenue, margin = _slate_money(result.purchases, table)
+    table["revenue"], table["margin"] = revenue, margin
+    table["ad_revenue"] = np.asarray(s["ad_revenue"], np.float32)
+    return BanditLog(table, {n: _fit_width(v[rr], width, -1) for n, v in shadows.items()}, policy, seed)
+
+
+def _fit_width(a: np.ndarray, width: int, fill: float) -> np.ndarray:
+    if a.shape[1] == width:
+        return a
+    out = np.full((len(a), width), fill, a.dtype)
+    k = min(width, a.shape[1])
+    out[:, :k] = a[:, :k]
+    return out
+
+
+def _slate_money(purchases: dict[str, np.ndarray], table: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """GTV and margin of the lines bought from each slate: home lines by visit, search lines by visit and aisle."""
+    p = pd.DataFrame({c: purchases[c] for c in ("session_id", "source", "aisle", "price", "margin")})
+    p = p[p["source"].isin([SOURCE_HOME, SOURCE_SEARCH])]
+    p = p.assign(surface=np.where(p["source"] == SOURCE_HOME, SURFACE_HOME, 1).astype(np.int8),
+                 query=np.where(p["source"] == SOURCE_HOME, -1, p["aisle"]).astype(np.int16))  # fmt: skip
+    money = p.groupby(["session_id", "surface", "query"], sort=False)[["price", "margin"]].sum()
+    keys = pd.MultiIndex.from_arrays([table["session_id"], table["surface"], table["query"]])
+    got = money.reindex(keys).fillna(0.0)
+    return got["price"].to_numpy(np.float32), got["margin"].to_numpy(np.float32)
+
+
+def bandit_log_arrow(log: BanditLog, version: str) -> Any:
+    """The export of ``basketgym logs``: ``BANDIT_COLUMNS``, each target's shadow slate, the logging policy."""
+    from sim.eventlog import to_arrow
+
+    columns = dict(BANDIT_COLUMNS)
+    table = dict(log.table)
+    for name, slates in log.targets.items():
+        columns[f"target_{name}"] = ("int32[K]", f"the slate target '{name}' would have shown (shadow)")
+        table[f"target_{name}"] = slates
+    return to_arrow(table, columns, {"logging_policy": log.policy, "logging_version": version})

@@ -1,0 +1,382 @@
+"""Off-policy evaluation: IPS, SNIPS, DM, DR, SNDR and Switch-DR for single slots, and IPS estimators for slates.
+
+Pure functions on numpy arrays of logged rounds. A round's importance weight is ``w = target_prob / pscore``: the
+target policy's probability of the logged action over the logging policy's. Estimators that are means of per-round
+terms return those terms (the estimate is their mean); self-normalised estimators return the estimate. The
+``evaluate_*`` functions report every estimator with a percentile bootstrap interval over rounds (slates); all
+estimators share the same resamples, drawn from ``numpy.random.default_rng(seed)``, so intervals are reproducible, and
+self-normalised estimators re-normalise inside every resample. A resample in which a self-normalised estimator is
+undefined (zero total weight) makes that estimator's interval NaN; a zero total weight in the data makes its value NaN.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+_CELLS = 2_000_000  # bootstrap count-matrix cells drawn at a time (bounds memory for long logs)
+
+
+@dataclass(frozen=True)
+class OPEResult:
+    """An estimate of a target policy's value with a bootstrap interval."""
+
+    estimator: str
+    value: float
+    ci_low: float
+    ci_high: float
+    n: int
+
+    def covers(self, truth: float) -> bool:
+        """Whether ``truth`` lies in the closed interval ``[ci_low, ci_high]`` (False when the interval is NaN)."""
+        return bool(self.ci_low <= truth <= self.ci_high)
+
+
+# ---- input checks and shared helpers -------------------------------------------------------------------------------
+
+
+def _array(x: np.ndarray, name: str, ndim: int, n: int | None = None) -> np.ndarray:
+    a = np.asarray(x, dtype=np.float64)
+    if a.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-dimensional, got shape {a.shape}")
+    if n is not None and a.shape[0] != n:
+        raise ValueError(f"{name} has {a.shape[0]} rows, expected {n}")
+    if not np.isfinite(a).all():
+        raise ValueError(f"{name} has non-finite values")
+    return a
+
+
+def _weights(pscore: np.ndarray, target_prob: np.ndarray, n: int) -> np.ndarray:
+    """Importance weights of single-slot rounds, checking that every logged action had a positive propensity."""
+    p = _array(pscore, "pscore", 1, n)
+    t = _array(target_prob, "target_prob", 1, n)
+    if (p <= 0).any():
+        raise ValueError("pscore must be positive: a logged action had probability > 0 under the logging policy")
+    if (t < 0).any():
+        raise ValueError("target_prob must be non-negative")
+    return t / p
+
+
+def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
+    """``num / den`` elementwise, NaN (without a warning) where ``den`` is 0."""
+    num, den = np.broadcast_arrays(np.asarray(num, np.float64), np.asarray(den, np.float64))
+    out = np.full(num.shape, np.nan)
+    np.divide(num, den, out=out, where=den != 0)
+    return out
+
+
+def _check_bootstrap(n_boot: int, alpha: float) -> None:
+    if n_boot < 0:
+        raise ValueError(f"n_boot must be non-negative, got {n_boot}")
+    if not 0.0 < alpha < 1.0:
+        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
+
+
+def _resampled_sums(columns: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
+    """(n_boot, M) column sums of ``columns`` (n, M) over ``n_boot`` resamples of its n rows with replacement."""
+    n, m = columns.shape
+    out = np.empty((n_boot, m))
+    block = max(1, min(n_boot, _CELLS // n))
+    for lo in range(0, n_boot, block):
+        b = min(block, n_boot - lo)
+        draws = rng.integers(0, n, (b, n)) + (np.arange(b) * n)[:, None]  # n row draws per resample
+        counts = np.bincount(draws.ravel(), minlength=b * n).reshape(b, n).astype(np.float64)
+        out[lo : lo + b] = counts @ columns
+    return out
+
+
+Statistic = Callable[[np.ndarray], np.ndarray]  # (B, M) column sums of B samples of n rows -> (B,) estimates
+
+
+def _results(
+    columns: np.ndarray,
+    statistics: list[tuple[str, Statistic]],
+    *,
+    n_boot: int,
+    seed: int,
+    alpha: float,
+) -> list[OPEResult]:
+    """Each statistic's value on the full sample and its percentile interval over shared bootstrap resamples."""
+    n = columns.shape[0]
+    full = columns.sum(axis=0)[None, :]
+    boot = _resampled_sums(columns, n_boot, np.random.default_rng(seed))
+    out = []
+    for name, stat in statistics:
+        value = float(stat(full)[0])
+        reps = stat(boot)
+        if n_boot > 0 and np.isfinite(reps).all():
+            low, high = np.percentile(reps, [50 * alpha, 100 - 50 * alpha])
+        else:
+            low, high = np.nan, np.nan
+        out.append(OPEResult(name, value, float(low), float(high), n))
+    return out
+
+
+# ---- single-slot (contextual bandit) estimators ---------------------------------------------------------------------
+
+
+def ips(reward: np.ndarray, pscore: np.ndarray, target_prob: np.ndarray, clip: float | None = None) -> np.ndarray:
+    """Per-round IPS terms w*r with w = target_prob / pscore, optionally clipped at ``clip``.
+
+    The estimate is the terms' mean. Clipping (``min(w, clip)``) trades a downward bias for lower variance.
+    """
+    r = _array(reward, "reward", 1)
+    w = _weights(pscore, target_prob, r.size)
+    if clip is not None:
+        if clip <= 0:
+            raise ValueError(f"clip must be positive, got {clip}")
+        w = np.minimum(w, clip)
+    return w * r
+
+
+def snips(reward: np.ndarray, pscore: np.ndarray, target_prob: np.ndarray) -> float:
+    """Self-normalised IPS: sum(w r) / sum(w); NaN (without a warning) when every weight is 0."""
+    r = _array(reward, "reward", 1)
+    w = _weights(pscore, target_prob, r.size)
+    return float(_ratio(np.sum(w * r), np.sum(w)))
+
+
+def dm(q_hat_target: np.ndarray) -> np.ndarray:
+    """Per-round direct-method terms: the reward model's expected value under the target policy at each context."""
+    return _array(q_hat_target, "q_hat_target", 1).copy()
+
+
+def dr(
+    reward: np.ndarray,
+    pscore: np.ndarray,
+    target_prob: np.ndarray,
+    q_hat_logged: np.ndarray,
+    q_hat_target: np.ndarray,
+    clip: float | None = None,
+) -> np.ndarray:
+    """Per-round doubly robust terms ``q_hat_target + w (r - q_hat_logged)``, w optionally clipped at ``clip``.
+
+    Unbiased when the propensities are right, whatever the reward model; the model only moves the variance.
+    """
+    r = _array(reward, "reward", 1)
+    w = _weights(pscore, target_prob, r.size)
+    if clip is not None:
+        if clip <= 0:
+            raise ValueError(f"clip must be positive, got {clip}")
+        w = np.minimum(w, clip)
+    q_l = _array(q_hat_logged, "q_hat_logged", 1, r.size)
+    q_t = _array(q_hat_target, "q_hat_target", 1, r.size)
+    return q_t + w * (r - q_l)
+
+
+def sndr(
+    reward: np.ndarray,
+    pscore: np.ndarray,
+    target_prob: np.ndarray,
+    q_hat_logged: np.ndarray,
+    q_hat_target: np.ndarray,
+) -> float:
+    """Self-normalised DR: mean(q_hat_target) + sum(w (r - q_hat_logged)) / sum(w); NaN when every weight is 0."""
+    r = _array(reward, "reward", 1)
+    w = _weights(pscore, target_prob, r.size)
+    q_l = _array(q_hat_logged, "q_hat_logged", 1, r.size)
+    q_t = _array(q_hat_target, "q_hat_target", 1, r.size)
+    return float(np.mean(q_t) + _ratio(np.sum(w * (r - q_l)), np.sum(w)))
+
+
+def switch_dr(
+    reward: np.ndarray,
+    pscore: np.ndarray,
+    target_prob: np.ndarray,
+    q_hat_logged: np.ndarray,
+    q_hat_target: np.ndarray,
+    tau: float,
+) -> np.ndarray:
+    """Switch-DR (Wang et al. 2017): DR terms where w <= tau, DM terms where w > tau.
+
+    Per-round terms ``q_hat_target + 1[w <= tau] w (r - q_hat_logged)``: rounds whose weight would blow up the
+    variance fall back on the reward model.
+    """
+    r = _array(reward, "reward", 1)
+    w = _weights(pscore, target_prob, r.size)
+    q_l = _array(q_hat_logged, "q_hat_logged", 1, r.size)
+    q_t = _array(q_hat_target, "q_hat_target", 1, r.size)
+    return q_t + np.where(w <= tau, w * (r - q_l), 0.0)
+
+
+def evaluate_single(
+    reward: np.ndarray,
+    pscore: np.ndarray,
+    target_prob: np.ndarray,
+    q_hat_logged: np.ndarray,
+    q_hat_target: np.ndarray,
+    *,
+    clip: float | None = None,
+    tau: float | None = None,
+    n_boot: int = 1000,
+    seed: int = 0,
+    alpha: float = 0.05,
+) -> list[OPEResult]:
+    """Every single-slot estimator with a percentile bootstrap interval over rounds.
+
+    Results come in this order, named ``ips``, ``ips_clipped`` (only with ``clip``), ``snips``, ``dm``, ``dr`` (not
+    clipped), ``sndr`` and ``switch_dr``. Switch-DR's ``tau`` defaults to the 95th percentile of the (unclipped)
+    weights of the whole log and is held fixed across resamples. All estimators share the same ``n_boot`` resamples
+    of the n rounds, drawn from ``numpy.random.default_rng(seed)`` (reproducible); self-normalised estimators
+    re-normalise inside every resample. Intervals are two-sided at level ``1 - alpha``; ``n_boot`` = 0 gives NaN
+    bounds.
+    """
+    _check_bootstrap(n_boot, alpha)
+    r = _array(reward, "reward", 1)
+    n = r.size
+    if n == 0:
+        raise ValueError("no logged rounds")
+    w = _weights(pscore, target_prob, n)
+    q_l = _array(q_hat_logged, "q_hat_logged", 1, n)
+    q_t = _array(q_hat_target, "q_hat_target", 1, n)
+    if tau is None:
+        tau = float(np.percentile(w, 95))
+    cols = {
+        "wr": w * r,
+        "w": w,
+        "dm": q_t,
+        "dr": q_t + w * (r - q_l),
+        "w_res": w * (r - q_l),
+        "switch_dr": q_t + np.where(w <= tau, w * (r - q_l), 0.0),
+    }
+    if clip is not None:
+        cols["ips_clipped"] = ips(r, pscore, target_prob, clip=clip)
+    j = {name: i for i, name in enumerate(cols)}
+
+    def mean_of(col: str) -> Statistic:
+        return lambda s: s[:, j[col]] / n
+
+    statistics: list[tuple[str, Statistic]] = [("ips", mean_of("wr"))]
+    if clip is not None:
+        statistics.append(("ips_clipped", mean_of("ips_clipped")))
+    statistics += [
+        ("snips", lambda s: _ratio(s[:, j["wr"]], s[:, j["w"]])),
+        ("dm", mean_of("dm")),
+        ("dr", mean_of("dr")),
+        ("sndr", lambda s: s[:, j["dm"]] / n + _ratio(s[:, j["w_res"]], s[:, j["w"]])),
+        ("switch_dr", mean_of("switch_dr")),
+    ]
+    columns = np.column_stack(list(cols.values()))
+    return _results(columns, statistics, n_boot=n_boot, seed=seed, alpha=alpha)
+
+
+# ---- slate estimators ----------------------------------------------------------------------------------------------
+
+
+def _position_weights(target: np.ndarray, pscore: np.ndarray, names: tuple[str, str]) -> tuple[np.ndarray, np.ndarray]:
+    """(n, K) weights ``target / pscore`` (0 where pscore is 0: past the slate's end) and the (n, K) valid mask."""
+    p = _array(pscore, names[1], 2)
+    t = _array(target, names[0], 2)
+    if t.shape != p.shape:
+        raise ValueError(f"{names[0]} has shape {t.shape}, {names[1]} has shape {p.shape}")
+    if (p < 0).any() or (t < 0).any():
+        raise ValueError(f"{names[0]} and {names[1]} must be non-negative")
+    valid = p > 0
+    w = np.zeros(p.shape)
+    np.divide(t, p, out=w, where=valid)
+    return w, valid
+
+
+def _slate_rewards(reward: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    r = _array(reward, "reward", 2)
+    if r.shape != shape:
+        raise ValueError(f"reward has shape {r.shape}, expected {shape}")
+    return r
+
+
+def slate_standard_ips(reward: np.ndarray, slate_pscore: np.ndarray, slate_target: np.ndarray) -> np.ndarray:
+    """Per-slate standard IPS terms ``(slate_target / slate_pscore) * sum_k r_k``: unbiased under any click model."""
+    r = _array(reward, "reward", 2)
+    p = _array(slate_pscore, "slate_pscore", 1, r.shape[0])
+    t = _array(slate_target, "slate_target", 1, r.shape[0])
+    if (p <= 0).any():
+        raise ValueError("slate_pscore must be positive: a logged slate had probability > 0 under the logging policy")
+    if (t < 0).any():
+        raise ValueError("slate_target must be non-negative")
+    return t / p * r.sum(axis=1)
+
+
+def slate_independent_ips(reward: np.ndarray, position_pscore: np.ndarray, position_target: np.ndarray) -> np.ndarray:
+    """Per-slate independent IPS terms sum_k (target_k / pscore_k) r_k (Li et al. 2018, "PI").
+
+    ``position_*`` are the probabilities of the logged item at position k. Unbiased when the reward of a position
+    depends only on the item there (position-based click models), biased otherwise. Positions with pscore 0 (past the
+    slate's end) are ignored.
+    """
+    w, valid = _position_weights(position_target, position_pscore, ("position_target", "position_pscore"))
+    r = _slate_rewards(reward, w.shape)
+    return np.where(valid, w * r, 0.0).sum(axis=1)
+
+
+def slate_cascade_ips(reward: np.ndarray, prefix_pscore: np.ndarray, prefix_target: np.ndarray) -> np.ndarray:
+    """Per-slate cascade IPS terms sum_k (prefix_target_k / prefix_pscore_k) r_k (McInerney et al. 2020, "RIPS").
+
+    ``prefix_*`` are the probabilities of the logged items at positions 0..k. Unbiased when a position's reward
+    depends only on the items at positions 0..k (cascade models), biased when it depends on items below. Positions
+    with pscore 0 (past the slate's end) are ignored.
+    """
+    w, valid = _position_weights(prefix_target, prefix_pscore, ("prefix_target", "prefix_pscore"))
+    r = _slate_rewards(reward, w.shape)
+    return np.where(valid, w * r, 0.0).sum(axis=1)
+
+
+def _per_position_snips(num: np.ndarray, den: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    """(B,) sum over positions of ``num / den`` ((B, K) sums): 0 for a position no slate reaches, NaN if unweighted."""
+    return np.where(seen > 0, _ratio(num, den), 0.0).sum(axis=1)
+
+
+def evaluate_slate(
+    reward: np.ndarray,
+    slate_pscore: np.ndarray,
+    slate_target: np.ndarray,
+    position_pscore: np.ndarray,
+    position_target: np.ndarray,
+    prefix_pscore: np.ndarray,
+    prefix_target: np.ndarray,
+    *,
+    n_boot: int = 1000,
+    seed: int = 0,
+    alpha: float = 0.05,
+) -> list[OPEResult]:
+    """Standard, independent and cascade slate IPS and their self-normalised forms, with percentile bootstrap intervals.
+
+    Self-normalised standard IPS is sum_i w_i R_i / sum_i w_i (R the slate's reward); independent and cascade IPS
+    normalise per position, sum_k (sum_i w_ik r_ik / sum_i w_ik). All estimators share the same ``n_boot`` resamples
+    of the n slates, drawn from ``numpy.random.default_rng(seed)``, and self-normalised ones re-normalise in every
+    resample.
+
+    Results come in this order, named ``standard_ips``, ``independent_ips``, ``cascade_ips``, ``standard_snips``,
+    ``independent_snips``, ``cascade_snips``. Per-position normalisation runs over the slates that reach position k
+    (pscore > 0); a position no (resampled) slate reaches adds 0, one reached only by slates of weight 0 makes the
+    estimate NaN. Intervals are two-sided at level ``1 - alpha``; ``n_boot`` = 0 gives NaN bounds.
+    """
+    _check_bootstrap(n_boot, alpha)
+    r = _array(reward, "reward", 2)
+    n, k = r.shape
+    if n == 0:
+        raise ValueError("no logged slates")
+    standard = slate_standard_ips(r, slate_pscore, slate_target)
+    w_s = _array(slate_target, "slate_target", 1, n) / _array(slate_pscore, "slate_pscore", 1, n)
+    w_i, v_i = _position_weights(position_target, position_pscore, ("position_target", "position_pscore"))
+    w_c, v_c = _position_weights(prefix_target, prefix_pscore, ("prefix_target", "prefix_pscore"))
+    for name, w in (("position", w_i), ("prefix", w_c)):
+        if w.shape != r.shape:
+            raise ValueError(f"{name} arrays have shape {w.shape}, reward has shape {r.shape}")
+    # columns: 0 standard terms, 1 slate weight, then K-wide blocks of terms, weights and reach per estimator
+    blocks = [standard[:, None], w_s[:, None]]
+    blocks += [np.where(v_i, w_i * r, 0.0), w_i, v_i.astype(np.float64)]
+    blocks += [np.where(v_c, w_c * r, 0.0), w_c, v_c.astype(np.float64)]
+    columns = np.concatenate(blocks, axis=1)
+    ind = [slice(2 + i * k, 2 + (i + 1) * k) for i in range(3)]
+    cas = [slice(2 + (3 + i) * k, 2 + (4 + i) * k) for i in range(3)]
+    statistics: list[tuple[str, Statistic]] = [
+        ("standard_ips", lambda s: s[:, 0] / n),
+        ("independent_ips", lambda s: s[:, ind[0]].sum(axis=1) / n),
+        ("cascade_ips", lambda s: s[:, cas[0]].sum(axis=1) / n),
+        ("standard_snips", lambda s: _ratio(s[:, 0], s[:, 1])),
+        ("independent_snips", lambda s: _per_position_snips(s[:, ind[0]], s[:, ind[1]], s[:, ind[2]])),
+        ("cascade_snips", lambda s: _per_position_snips(s[:, cas[0]], s[:, cas[1]], s[:, cas[2]])),
+    ]
+    return _results(columns, statistics, n_boot=n_boot, seed=seed, alpha=alpha)
