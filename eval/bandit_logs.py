@@ -38,6 +38,7 @@ BANDIT_COLUMNS: dict[str, tuple[str, str]] = {
     "slate_propensity": ("float32", "logging probability of the whole slate"),
     "clicked": ("bool[K]", "clicked at this position"),
     "purchased": ("bool[K]", "bought from this position (kept through checkout)"),
+    "carted": ("bool[K]", "chosen (added to the cart) from this position, before the budget trimmed the cart"),
     "revenue": ("float32", "GTV of the lines bought from this slate"),
     "margin": ("float32", "margin of the lines bought from this slate"),
     "ad_revenue": ("float32", "cost-per-click revenue of this slate"),
@@ -58,6 +59,28 @@ class ShadowRecorder:
         self.logging, self.targets = logging, dict(targets)
         self.name = name or getattr(logging, "name", "logging")
         self.calls = _Calls()
+        self.outcomes = _Calls()  # counterfactual choices, recorded by the world's sessions
+        self._pending: dict[str, np.ndarray] = {}
+        self.counterfactuals = self  # the world asks its ranker for this observer (``World.shadow``)
+
+    def pending(self) -> dict[str, np.ndarray]:
+        """The targets' slates for the request just answered (the session evaluates them in shadow)."""
+        return self._pending
+
+    def record(
+        self,
+        session_id: np.ndarray,
+        surface: int,
+        query: np.ndarray,
+        shown: tuple[np.ndarray, np.ndarray],
+        alt: dict[str, tuple[np.ndarray, np.ndarray]],
+    ) -> None:
+        """Clicks and choices (before the budget) of the shown slate and of each target's, same state and draws."""
+        rec = {"session_id": session_id, "surface": np.full(len(session_id), surface, np.int8),
+               "query": np.asarray(query, np.int16), "clicked": shown[0], "carted": shown[1]}  # fmt: skip
+        for n, (clicked, carted) in alt.items():
+            rec[f"clicked:{n}"], rec[f"carted:{n}"] = clicked, carted
+        self.outcomes.rows.append(rec)
 
     def reset(self, catalog: PublicCatalog, seed: int) -> None:
         """Reset the logging policy and every target."""
@@ -77,9 +100,11 @@ class ShadowRecorder:
             "candidates": np.asarray(request.candidates, np.int32),
             "prefix_propensity": prefix_propensities(resp).astype(np.float32),
         }
+        self._pending = {}
         for name, target in self.targets.items():
             shadow = target.rank(request)
             rec[f"target:{name}"] = shadow.slate.astype(np.int32)
+            self._pending[name] = shadow.slate
         self.calls.rows.append(rec)
         return resp
 
@@ -98,12 +123,21 @@ class ShadowRecorder:
 
 @dataclass
 class BanditLog:
-    """A logging run: the joined table (``BANDIT_COLUMNS``) and each target's shadow slates, row-aligned."""
+    """A logging run: the joined table (``BANDIT_COLUMNS``), each target's shadow slates, and the truth.
+
+    ``carted`` (n, K): what the shopper chose from the shown slate, before the budget (observable:
+    add-to-cart events; also ``table["carted"]``). ``target_carted[name]``
+    (n, K): TRUTH — what the same shopper, in the same state and with the same random draws,
+    would have chosen from the target's slate. Only ``eval/`` reads it, to grade estimators.
+    """
 
     table: dict[str, np.ndarray]
     targets: dict[str, np.ndarray]  # name -> (n, K) slates
     policy: str
     seed: int
+    carted: np.ndarray
+    target_carted: dict[str, np.ndarray]
+    target_clicked: dict[str, np.ndarray]  # TRUTH: the target slate's clicks, same state and draws
 
 
 def _pad(arrays: list[np.ndarray], fill: int) -> np.ndarray:
@@ -145,7 +179,21 @@ def collect(cfg: ScenarioConfig, logging: Ranker, targets: dict[str, Ranker], se
     revenue, margin = _slate_money(result.purchases, table)
     table["revenue"], table["margin"] = revenue, margin
     table["ad_revenue"] = np.asarray(s["ad_revenue"], np.float32)
-    return BanditLog(table, {n: _fit_width(v[rr], width, -1) for n, v in shadows.items()}, policy, seed)
+    cf = recorder.outcomes.rows
+    ckeys = pd.DataFrame({c: np.concatenate([r[c] for r in cf]) for c in ("session_id", "surface", "query")})
+    ckeys["cf_row"] = np.arange(len(ckeys))
+    cj = logged.merge(ckeys, on=["session_id", "surface", "query"], how="left", validate="one_to_one")
+    cr = cj["cf_row"].to_numpy(np.int64)
+    carted = _fit_width(_pad([r["carted"] for r in cf], False), width, False)[cr]
+
+    def truth_of(col: str) -> np.ndarray:
+        return _fit_width(_pad([r[col] for r in cf], False), width, False)[cr]
+
+    table["carted"] = carted
+    return BanditLog(
+        table, {n: _fit_width(v[rr], width, -1) for n, v in shadows.items()}, policy, seed, carted,
+        {n: truth_of(f"carted:{n}") for n in targets}, {n: truth_of(f"clicked:{n}") for n in targets},
+    )  # fmt: skip
 
 
 def _fit_width(a: np.ndarray, width: int, fill: float) -> np.ndarray:

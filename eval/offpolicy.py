@@ -2,11 +2,16 @@
 
 ``evaluate`` logs a world under a stochastic logging policy with the target in shadow
 (``eval.bandit_logs``), runs every estimator (``eval.ope``), and runs the target on-policy in a
-twin world (same seed, common random numbers) for the truth. Two settings:
+twin world (same seed, common random numbers). The truth is exact: every logged context is also
+evaluated, in shadow, with the target's slate — same shopper state, same random draws, nothing
+applied (``BanditLog.target_carted``) — so an estimator's target is known shopper by shopper.
+The twin world adds the *deployed* value, where the target also changes which contexts occur
+(searches depend on what the home feed sold; tomorrow on today). Two settings:
 
-- **top slot**: the action is the item at position 0, the reward a purchase from it; estimators
+- **top slot**: the action is the item at position 0, the reward a click on it (which depends on
+  that item alone: a choice would depend on the rest of the slate); estimators
   IPS, SNIPS, DM, DR, SNDR, Switch-DR with a cross-fitted tabular reward model;
-- **slate**: the action is the whole slate, the reward the purchases from it; standard,
+- **slate**: the action is the whole slate, the reward the items chosen from it; standard,
   independent (position-based) and cascade IPS and their self-normalised forms.
 
 It also reports what session-level OPE cannot see: the target's long-horizon (LTV) effect over
@@ -15,6 +20,7 @@ the logging policy's base ranker, from the twin worlds.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
@@ -42,10 +48,12 @@ class OPEReport:
     n_slates: int
     top_slot: list[ope.OPEResult]
     slate: list[ope.OPEResult]
-    truth_top_slot: float
+    truth_top_slot: float  # counterfactual: the target's slates in the logged contexts, same state and draws
     truth_slate: float
     logging_value_top_slot: float
     logging_value_slate: float
+    deployed_top_slot: float  # the target on-policy in a twin world (its own contexts)
+    deployed_slate: float
     ltv_effect: float  # target minus logging base, per shopper, longest horizon (twin worlds)
     ltv_horizon: int
 
@@ -63,7 +71,7 @@ def _cell_means(
 
 
 def reward_model(log: BanditLog, target_top: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """Cross-fitted (two folds by visit) predictions of a top-slot purchase for the logged and the target item.
+    """Cross-fitted (two folds by visit) predictions of a top-slot click for the logged and the target item.
 
     A cell is (surface, query, item), shrunk towards the item's mean, itself shrunk to the global
     mean; a row's prediction never uses its own fold.
@@ -71,7 +79,7 @@ def reward_model(log: BanditLog, target_top: np.ndarray, seed: int) -> tuple[np.
     t = log.table
     item = t["slate"][:, 0].astype(np.int64)
     ctx = (t["surface"].astype(np.int64) << 20) | (t["query"].astype(np.int64) + 1)
-    r = t["purchased"][:, 0].astype(np.float64)
+    r = t["clicked"][:, 0].astype(np.float64)
     fold = rng.uniform(seed, Purpose.CROSS_FIT, t["session_id"] % (2**31), 0, 1)[:, 0] < 0.5
     q_logged, q_target = np.zeros(len(r)), np.zeros(len(r))
     for f in (False, True):
@@ -96,38 +104,44 @@ def _target_probabilities(log: BanditLog, target: str) -> dict[str, np.ndarray]:
     }
 
 
-def _truth(cfg: ScenarioConfig, ranker_name: str, seed: int) -> tuple[float, float, float]:
-    """On-policy top-slot purchase rate, purchases per slate, and LTV per shopper of a ranker's twin world."""
+def _deployed(cfg: ScenarioConfig, ranker_name: str, seed: int) -> tuple[float, float, float, int]:
+    """A ranker's twin world on-policy: top-slot click rate, purchases per slate, LTV per shopper and its horizon."""
     res = World(cfg, seed, make_ranker(ranker_name), ranker_name, keep_slates=True).run()
     bought = np.asarray(res.slates["purchased"])
+    top_clicks = np.asarray(res.slates["clicked"])[:, 0]
     outcomes, _ = evaluate_world(cfg, res)
-    h = max(cfg.run.horizons)
-    return float(bought[:, 0].mean()), float(bought.sum(axis=1).mean()), float(outcomes[f"ltv_{h}d"].mean())
+    fits = [h for h in cfg.run.horizons if h <= cfg.days]
+    h = max(fits) if fits else cfg.days
+    ltv = outcomes[f"ltv_{h}d"].mean() if fits else outcomes["contribution"].mean()
+    return float(top_clicks.mean()), float(bought.sum(axis=1).mean()), float(ltv), h
 
 
 def evaluate(
     cfg: ScenarioConfig, logging_base: str, epsilon: float, target: str, seed: int, n_boot: int = 1000
 ) -> OPEReport:
     """Log ``cfg`` under epsilon-greedy(``logging_base``) with ``target`` in shadow; estimate; compare with truth."""
+    # exploration randomises organic positions only: without sponsored slots every target slate has support
+    cfg = cfg.replace(marketplace=dataclasses.replace(cfg.marketplace, max_sponsored=0))
     policy = f"{logging_base}+eps{epsilon:g}"
     log = collect(cfg, EpsilonGreedy(logging_base, epsilon), {target: make_ranker(target)}, seed, policy)
     t = log.table
     probs = _target_probabilities(log, target)
     q_logged, q_target = reward_model(log, log.targets[target][:, 0], seed)
+    reward = t["carted"].astype(np.float64)
+    clicked = t["clicked"][:, 0].astype(np.float64)
     top = ope.evaluate_single(
-        t["purchased"][:, 0].astype(np.float64), t["propensity"][:, 0].astype(np.float64), probs["position"][:, 0],
-        q_logged, q_target, n_boot=n_boot, seed=seed,
+        clicked, t["propensity"][:, 0].astype(np.float64), probs["position"][:, 0], q_logged, q_target,
+        n_boot=n_boot, seed=seed,
     )  # fmt: skip
     slate = ope.evaluate_slate(
-        t["purchased"].astype(np.float64), t["slate_propensity"].astype(np.float64), probs["slate"],
-        t["propensity"].astype(np.float64), probs["position"], t["prefix_propensity"].astype(np.float64),
-        probs["prefix"], n_boot=n_boot, seed=seed,
+        reward, t["slate_propensity"].astype(np.float64), probs["slate"], t["propensity"].astype(np.float64),
+        probs["position"], t["prefix_propensity"].astype(np.float64), probs["prefix"], n_boot=n_boot, seed=seed,
     )  # fmt: skip
-    top_true, slate_true, ltv_target = _truth(cfg, target, seed)
-    _, _, ltv_base = _truth(cfg, logging_base, seed)
-    purchased = t["purchased"]
-    h = max(cfg.run.horizons)
+    truth = log.target_carted[target]
+    deployed_top, deployed_slate, ltv_target, h = _deployed(cfg, target, seed)
+    _, _, ltv_base, _ = _deployed(cfg, logging_base, seed)
     return OPEReport(
-        policy, target, seed, len(purchased), top, slate, top_true, slate_true,
-        float(purchased[:, 0].mean()), float(purchased.sum(axis=1).mean()), ltv_target - ltv_base, h,
+        policy, target, seed, len(reward), top, slate, float(log.target_clicked[target][:, 0].mean()),
+        float(truth.sum(axis=1).mean()), float(clicked.mean()), float(reward.sum(axis=1).mean()), deployed_top,
+        deployed_slate, ltv_target - ltv_base, h,
     )  # fmt: skip

@@ -317,7 +317,7 @@ def format_analysis(a: Any) -> str:
 def format_ope(r: Any) -> str:
     """An ``eval.offpolicy.OPEReport`` as text: every estimator against the truth."""
 
-    def block(title: str, results: Sequence[Any], truth: float, logged: float) -> list[str]:
+    def block(title: str, results: Sequence[Any], truth: float, logged: float, deployed: float) -> list[str]:
         rows = []
         for e in results:
             rel = (e.value - truth) / truth if truth else math.nan
@@ -325,15 +325,16 @@ def format_ope(r: Any) -> str:
             rows.append([e.estimator, f"{e.value:.4f} [{e.ci_low:.4f}, {e.ci_high:.4f}]", f"{rel:+.1%}", covers])
         return [
             "",
-            f"{title}: truth {truth:.4f} (the target on-policy in a twin world); the logging policy's own {logged:.4f}",
+            f"{title}: truth {truth:.4f} (the target's slates in the logged contexts, same draws); logging policy"
+            f" {logged:.4f}; target deployed in a twin world {deployed:.4f}",
             text_table(["estimator", "estimate [95% CI]", "rel. error", "covers truth"], rows),
         ]
 
     out = [f"off-policy evaluation of '{r.target}' from {r.n_slates:,} slates logged by '{r.logging}' (seed {r.seed})"]
-    out += block("top slot (action: the item at position 0; reward: a purchase from it)", r.top_slot,
-                 r.truth_top_slot, r.logging_value_top_slot)  # fmt: skip
-    out += block("slate (action: the whole slate; reward: purchases from it)", r.slate, r.truth_slate,
-                 r.logging_value_slate)  # fmt: skip
+    out += block("top slot (action: the item at position 0; reward: a click on it)", r.top_slot,
+                 r.truth_top_slot, r.logging_value_top_slot, r.deployed_top_slot)  # fmt: skip
+    out += block("slate (action: the whole slate; reward: items chosen from it)", r.slate, r.truth_slate,
+                 r.logging_value_slate, r.deployed_slate)  # fmt: skip
     out += [
         "",
         f"what session-level OPE cannot see: '{r.target}' changes LTV over {r.ltv_horizon} days by "

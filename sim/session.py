@@ -11,7 +11,7 @@ the next trip. All arrays are over the chunk's sessions or intents, never per sh
 from __future__ import annotations
 
 import time
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING
@@ -294,13 +294,12 @@ def session_steps(w: World, day: int, v: np.ndarray) -> Generator[RankRequest, R
         w.log_slates(tables["slates"])
 
 
-def home_feed(w: World, vs: Visits, cands: np.ndarray, resp: RankResponse) -> None:
-    """The shoppers read their home-feed slates: clicks, purchases that meet intents, impulse buys."""
+def _home_choice(w: World, vs: Visits, slate: np.ndarray) -> tuple[np.ndarray, ...]:
+    """How the visitors read home slates ``slate`` (n, K): (examined, clicked, purchased, intent served)."""
     b, cat, pub = w.cfg.behaviour, w.catalog, w.public
     v, ids, day, it, n = vs.v, vs.ids, vs.day, vs.it, len(vs.v)
     m = len(it.session)
-    kh = resp.slate.shape[1]
-    slate = resp.slate
+    kh = slate.shape[1]
     valid = slate >= 0
     items = np.maximum(slate, 0)
     taste_dot = np.einsum("nkd,nd->nk", cat.latent[items], vs.taste)
@@ -335,6 +334,36 @@ def home_feed(w: World, vs: Visits, cands: np.ndarray, resp: RankResponse) -> No
     keep = noisy[r, c] >= best[intent[r, c]]
     purchased = want & ~match
     purchased[r[keep], c[keep]] = True
+    return examined, clicked, purchased, intent
+
+
+Outcome = tuple[np.ndarray, np.ndarray]  # (clicked, carted) of a batch of slates
+
+
+def _shadow(w: World, vs: Visits, surface: int, query: np.ndarray, rows: np.ndarray, shown: Outcome,
+            choose: Callable[[np.ndarray], Outcome]) -> None:  # fmt: skip
+    """Counterfactual outcomes for an observer (``w.shadow``): what the shadow targets' slates would have done.
+
+    Same shopper state, same random draws, nothing applied. ``shown``: (clicked, carted) of the
+    shown slate (carted: chosen, before the budget); ``choose(slate)``: the same for another slate.
+    """
+    sid = vs.ids[rows]
+    day = _at(vs.day, rows)
+    w.shadow.record(
+        (np.asarray(day, np.int64) << 32) | sid.astype(np.int64), surface, query, shown,
+        {name: choose(slate) for name, slate in w.shadow.pending().items()},
+    )  # fmt: skip
+
+
+def home_feed(w: World, vs: Visits, cands: np.ndarray, resp: RankResponse) -> None:
+    """The shoppers read their home-feed slates: clicks, purchases that meet intents, impulse buys."""
+    ids, day, it, n = vs.ids, vs.day, vs.it, len(vs.v)
+    m = len(it.session)
+    slate = resp.slate
+    examined, clicked, purchased, intent = _home_choice(w, vs, slate)
+    if w.shadow is not None:
+        _shadow(w, vs, SURFACE_HOME, np.full(n, -1), np.arange(n), (clicked, purchased),
+                lambda alt: _home_choice(w, vs, alt)[1:3])  # fmt: skip
     pr, pc = np.nonzero(purchased)
     p_int = intent[pr, pc]
     vs.resolved[p_int[p_int >= 0]] = True
@@ -360,19 +389,16 @@ def open_searches(vs: Visits) -> np.ndarray:
     return rows[_stable_order(vs.it.aisle[rows])]
 
 
-def search_feed(w: World, vs: Visits, rows: np.ndarray, cands: np.ndarray, resp: RankResponse) -> None:
-    """The searches of intents ``rows`` (from ``open_searches``): read each slate, buy, or find it anyway."""
+def _search_choice(
+    w: World, vs: Visits, rows: np.ndarray, full: np.ndarray, slate: np.ndarray
+) -> tuple[np.ndarray, ...]:
+    """How the searches of intents ``rows`` read slates ``slate`` (R, K): (examined, clicked, bought position or -1)."""
     b, pub, it = w.cfg.behaviour, w.public, vs.it
-    m = len(it.session)
     q = it.aisle[rows]
     sess = it.session[rows]
-    shopper = vs.v[sess]  # state rows
-    sid = vs.ids[sess]  # shopper ids
+    sid = vs.ids[sess]
     day = _at(vs.day, sess)
-    k = resp.slate.shape[1]
-    full = _shelf_utility(w, vs.market, _at(vs.ep, sess), shopper, q, vs.alpha[sess], vs.taste[sess])
-    full = np.where(cands >= 0, full, -np.inf)
-    slate = resp.slate
+    k = slate.shape[1]
     valid = slate >= 0
     items = np.maximum(slate, 0)
     util = full[np.arange(len(rows))[:, None], pub.shelf_pos[items]]
@@ -383,6 +409,38 @@ def search_feed(w: World, vs: Visits, rows: np.ndarray, cands: np.ndarray, resp:
     examined = valid & (u_exam < p)
     util = np.where(valid, util, -np.inf)
     clicked, bought = choice.decide(util, shock, examined, it.affinity[rows] + b.click_threshold, it.buy[rows])
+    return examined, clicked, bought
+
+
+def _bought_mask(bought: np.ndarray, k: int) -> np.ndarray:
+    out = np.zeros((len(bought), k), bool)
+    hit = bought >= 0
+    out[np.flatnonzero(hit), bought[hit]] = True
+    return out
+
+
+def search_feed(w: World, vs: Visits, rows: np.ndarray, cands: np.ndarray, resp: RankResponse) -> None:
+    """The searches of intents ``rows`` (from ``open_searches``): read each slate, buy, or find it anyway."""
+    b, it = w.cfg.behaviour, vs.it
+    m = len(it.session)
+    q = it.aisle[rows]
+    sess = it.session[rows]
+    shopper = vs.v[sess]  # state rows
+    sid = vs.ids[sess]  # shopper ids
+    day = _at(vs.day, sess)
+    full = _shelf_utility(w, vs.market, _at(vs.ep, sess), shopper, q, vs.alpha[sess], vs.taste[sess])
+    full = np.where(cands >= 0, full, -np.inf)
+    slate = resp.slate
+    valid = slate >= 0
+    examined, clicked, bought = _search_choice(w, vs, rows, full, slate)
+    if w.shadow is not None:
+        k = slate.shape[1]
+
+        def choose(alt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            _, alt_clicked, alt_bought = _search_choice(w, vs, rows, full, alt)
+            return alt_clicked, _bought_mask(alt_bought, k)
+
+        _shadow(w, vs, SURFACE_SEARCH, q, sess, (clicked, _bought_mask(bought, k)), choose)
     hit = bought >= 0
     purchased = np.zeros_like(valid)
     purchased[np.flatnonzero(hit), bought[hit]] = True

@@ -126,6 +126,8 @@ class World:
             "sessions": LogBuffer(SESSION_COLUMNS),
         }
         self.n_sessions = 0
+        # an observer of counterfactual outcomes (eval.bandit_logs.ShadowRecorder), or None
+        self.shadow = getattr(ranker, "counterfactuals", None)
         self.shown = np.zeros(self.public.n_products, np.int64)  # exposure per product, for coverage
         self.bought = np.zeros(self.public.n_products, np.int64)
         # truth diagnostics summed over sessions: count, relevance, needs met, irrelevant ads, score
