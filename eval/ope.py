@@ -217,11 +217,11 @@ def evaluate_single(
     """Every single-slot estimator with a percentile bootstrap interval over rounds.
 
     Results come in this order, named ``ips``, ``ips_clipped`` (only with ``clip``), ``snips``, ``dm``, ``dr`` (not
-    clipped), ``sndr`` and ``switch_dr``. Switch-DR's ``tau`` defaults to the 95th percentile of the (unclipped)
-    weights of the whole log and is held fixed across resamples. All estimators share the same ``n_boot`` resamples
-    of the n rounds, drawn from ``numpy.random.default_rng(seed)`` (reproducible); self-normalised estimators
-    re-normalise inside every resample. Intervals are two-sided at level ``1 - alpha``; ``n_boot`` = 0 gives NaN
-    bounds.
+    clipped), ``sndr`` and ``switch_dr``. Switch-DR's ``tau`` defaults to the 95th percentile of the positive
+    (unclipped) weights of the whole log and is held fixed across resamples. All estimators share the same
+    ``n_boot`` resamples of the n rounds, drawn from ``numpy.random.default_rng(seed)`` (reproducible);
+    self-normalised estimators re-normalise inside every resample. Intervals are two-sided at level
+    ``1 - alpha``; ``n_boot`` = 0 gives NaN bounds.
     """
     _check_bootstrap(n_boot, alpha)
     r = _array(reward, "reward", 1)
@@ -231,8 +231,9 @@ def evaluate_single(
     w = _weights(pscore, target_prob, n)
     q_l = _array(q_hat_logged, "q_hat_logged", 1, n)
     q_t = _array(q_hat_target, "q_hat_target", 1, n)
-    if tau is None:
-        tau = float(np.percentile(w, 95))
+    if tau is None:  # the 95th percentile of the rounds the target can take (w > 0): zero weights never blow up
+        positive = w[w > 0]
+        tau = float(np.percentile(positive, 95)) if len(positive) else 0.0
     cols = {
         "wr": w * r,
         "w": w,

@@ -1,0 +1,107 @@
+"""Off-policy evaluation in the simulator, graded against each logged context's exact counterfactual.
+
+Logs: the smoke world for 15 days without sponsored slots, logged by epsilon-greedy(popularity,
+0.3), with ``margin_greedy`` (far from the logger: it ranks by margin, not demand) in shadow. For
+every logged slate the world also evaluates the target's slate with the same shopper state and
+the same random draws, so each seed's truth is exact and the estimators' errors are measurable.
+"""
+
+import dataclasses
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from basketgym.cli import main
+from eval import ope
+from eval.bandit_logs import BANDIT_COLUMNS, bandit_log_arrow, collect
+from eval.offpolicy import _target_probabilities, reward_model
+from rankers import make_ranker
+from rankers.exploration import EpsilonGreedy
+from sim.config import load_scenario
+
+SEEDS = range(30)
+
+
+@pytest.fixture(scope="module")
+def cfg():
+    base = load_scenario("smoke").replace(days=15)
+    return base.replace(marketplace=dataclasses.replace(base.marketplace, max_sponsored=0))
+
+
+def _log(cfg, seed, target="margin_greedy"):
+    return collect(cfg, EpsilonGreedy("popularity", 0.3), {target: make_ranker(target)}, seed, "popularity+eps0.3")
+
+
+@pytest.fixture(scope="module")
+def errors(cfg):
+    """Per seed: each estimator's error against that seed's exact truth."""
+    out = {k: [] for k in ("ips", "snips", "dr", "independent_ips", "truth")}
+    for seed in SEEDS:
+        log = _log(cfg, seed)
+        t, p = log.table, _target_probabilities(log, "margin_greedy")
+        q_logged, q_target = reward_model(log, log.targets["margin_greedy"][:, 0], seed)
+        click, ps = t["clicked"][:, 0].astype(float), t["propensity"][:, 0].astype(float)
+        truth = log.target_clicked["margin_greedy"][:, 0].mean()
+        out["truth"].append(truth)
+        out["ips"].append(ope.ips(click, ps, p["position"][:, 0]).mean() - truth)
+        out["snips"].append(ope.snips(click, ps, p["position"][:, 0]) - truth)
+        out["dr"].append(ope.dr(click, ps, p["position"][:, 0], q_logged, q_target).mean() - truth)
+        carted = t["carted"].astype(float)
+        slate_truth = log.target_carted["margin_greedy"].sum(axis=1).mean()
+        pi = ope.slate_independent_ips(carted, t["propensity"].astype(float), p["position"]).mean()
+        out["independent_ips"].append(pi - slate_truth)
+    return {k: np.array(v) for k, v in out.items()}
+
+
+def test_ips_is_unbiased_against_the_exact_counterfactual(errors):
+    e = errors["ips"]
+    se = e.std(ddof=1) / np.sqrt(len(e))
+    assert abs(e.mean()) < 3 * se  # measured: +0.0014 with se 0.0119 over 30 seeds
+
+
+def test_snips_and_dr_beat_ips_on_rmse_for_a_far_target(errors):
+    rmse = {k: np.sqrt((errors[k] ** 2).mean()) for k in ("ips", "snips", "dr")}
+    assert rmse["snips"] < rmse["ips"] and rmse["dr"] < rmse["ips"]  # measured 0.051, 0.054 vs 0.064
+
+
+def test_position_based_ips_is_biased_where_choices_depend_on_the_whole_slate(errors):
+    """Shoppers buy the best item they clicked in a slate: not a position-based model, so PI IPS is biased."""
+    e = errors["independent_ips"]
+    assert abs(e.mean()) > 3 * e.std(ddof=1) / np.sqrt(len(e))  # measured -0.076, se 0.012
+
+
+def test_shadow_outcomes_agree_with_the_log_where_the_target_showed_the_same_slate(cfg):
+    log = _log(cfg, 3, "popularity")  # the logger's own base: same slate whenever it did not explore
+    same = (log.targets["popularity"] == log.table["slate"]).all(axis=1)
+    assert 0.6 < same.mean() < 0.8  # about 1 - epsilon
+    assert np.array_equal(log.target_carted["popularity"][same], log.carted[same])
+    assert np.array_equal(log.target_clicked["popularity"][same], log.table["clicked"][same])
+    t = log.table
+    assert np.all(~t["purchased"] | t["carted"])  # bought implies chosen (the budget only removes)
+    assert np.array_equal(t["revenue"] > 0, t["purchased"].any(axis=1))
+    placed = t["slate"] >= 0
+    assert np.all((t["propensity"][placed] > 0) & (t["propensity"][placed] <= 1))
+    assert np.allclose(t["slate_propensity"], np.where(placed, t["prefix_propensity"], np.inf).min(axis=1))
+
+
+def test_logs_export_has_the_documented_schema(cfg, tmp_path):
+    log = _log(cfg, 1)
+    path = tmp_path / "log.parquet"
+    pq.write_table(bandit_log_arrow(log, "0.1.0"), path)
+    table = pq.read_table(path)
+    assert [*BANDIT_COLUMNS, "target_margin_greedy", "logging_policy", "logging_version"] == table.column_names
+    assert table.num_rows == len(log.table["day"]) and set(table.column("logging_policy").to_pylist()) == {
+        "popularity+eps0.3"
+    }
+
+
+def test_logs_and_ope_commands(tmp_path, capsys):
+    out = tmp_path / "logs.parquet"
+    assert main(["logs", "smoke", "--policy", "popularity", "--explore", "0.2", "--target", "buy_again",
+                 "--days", "6", "--out", str(out)]) == 0  # fmt: skip
+    assert pq.read_table(out).num_rows > 500
+    assert main(["ope", "smoke", "--logging", "popularity", "--target", "buy_again", "--days", "8"]) == 0
+    text = capsys.readouterr().out
+    assert "top slot" in text and "standard_ips" in text and "covers truth" in text
+    assert main(["logs", "smoke", "--policy", "popularity", "--explore", "1.5", "--out", str(out)]) == 2
