@@ -102,22 +102,24 @@ def _logging_policy(args: argparse.Namespace) -> tuple[str, float]:
     make_ranker(args.policy if hasattr(args, "policy") else args.logging)  # unknown names: one line
     if not 0.0 <= args.explore <= 1.0:
         raise BasketgymError(f"--explore = {args.explore}: must be in [0, 1]")
+    if args.temperature is not None and not args.temperature > 0:
+        raise BasketgymError(f"--temperature = {args.temperature}: must be > 0")
     return (args.policy if hasattr(args, "policy") else args.logging), args.explore
 
 
 def _cmd_logs(args: argparse.Namespace) -> int:
     from basketgym import __version__
     from eval.bandit_logs import bandit_log_arrow, collect
+    from eval.offpolicy import logging_policy
     from rankers import make_ranker
-    from rankers.exploration import EpsilonGreedy
     from sim.config import resolve_scenario
     from sim.eventlog import write_parquet_atomic
 
     cfg = resolve_scenario(args.scenario, days=args.days)
     base, eps = _logging_policy(args)
     targets = {t: make_ranker(t) for t in (args.target or [])}
-    name = f"{base}+eps{eps:g}"
-    log = collect(cfg, EpsilonGreedy(base, eps), targets, args.seed if args.seed is not None else cfg.seed, name)
+    logger, name = logging_policy(base, eps, args.temperature)
+    log = collect(cfg, logger, targets, args.seed if args.seed is not None else cfg.seed, name)
     write_parquet_atomic(bandit_log_arrow(log, __version__), Path(args.out))
     n = len(log.table["day"])
     print(f"{args.out}: {n:,} logged slates of '{name}' over {cfg.days} days (schema: docs/OFF_POLICY.md)")
@@ -133,7 +135,8 @@ def _cmd_ope(args: argparse.Namespace) -> int:
     cfg = resolve_scenario(args.scenario, days=args.days)
     base, eps = _logging_policy(args)
     make_ranker(args.target)
-    report = evaluate(cfg, base, eps, args.target, args.seed if args.seed is not None else cfg.seed)
+    seed = args.seed if args.seed is not None else cfg.seed
+    report = evaluate(cfg, base, eps, args.target, seed, temperature=args.temperature)
     print(format_ope(report))
     return 0
 
@@ -195,6 +198,7 @@ def build_parser() -> argparse.ArgumentParser:
     lg.add_argument("scenario")
     lg.add_argument("--policy", required=True, help="deterministic ranker the logging policy explores around")
     lg.add_argument("--explore", type=float, default=0.1, help="epsilon: probability a slate is explored")
+    lg.add_argument("--temperature", type=float, help="log Plackett-Luce over the policy's scores instead")
     lg.add_argument("--target", action="append", help="rankers whose shadow slates are logged too (repeatable)")
     lg.add_argument("--out", required=True, help="Parquet file to write (atomically)")
     lg.add_argument("--seed", type=int)
@@ -205,6 +209,7 @@ def build_parser() -> argparse.ArgumentParser:
     op.add_argument("scenario")
     op.add_argument("--logging", required=True, help="deterministic ranker the logging policy explores around")
     op.add_argument("--explore", type=float, default=0.3, help="epsilon of the logging policy")
+    op.add_argument("--temperature", type=float, help="log Plackett-Luce over the logging ranker's scores instead")
     op.add_argument("--target", required=True, help="ranker to evaluate")
     op.add_argument("--seed", type=int)
     op.add_argument("--days", type=int)

@@ -29,9 +29,10 @@ from eval import ope
 from eval.bandit_logs import BanditLog, collect
 from eval.runner import evaluate_world
 from rankers import make_ranker
-from rankers.exploration import EpsilonGreedy
+from rankers.exploration import EpsilonGreedy, PlackettLuce
 from sim import rng
 from sim.config import ScenarioConfig
+from sim.protocol import Ranker
 from sim.rng import Purpose
 from sim.world import World
 
@@ -116,14 +117,27 @@ def _deployed(cfg: ScenarioConfig, ranker_name: str, seed: int) -> tuple[float, 
     return float(top_clicks.mean()), float(bought.sum(axis=1).mean()), float(ltv), h
 
 
+def logging_policy(base: str, epsilon: float, temperature: float | None = None) -> tuple[Ranker, str]:
+    """Epsilon-greedy over ``base``, or Plackett–Luce over its scores when ``temperature`` is given; and its name."""
+    if temperature is not None:
+        return PlackettLuce(base, temperature), f"{base}+pl{temperature:g}"
+    return EpsilonGreedy(base, epsilon), f"{base}+eps{epsilon:g}"
+
+
 def evaluate(
-    cfg: ScenarioConfig, logging_base: str, epsilon: float, target: str, seed: int, n_boot: int = 1000
+    cfg: ScenarioConfig,
+    logging_base: str,
+    epsilon: float,
+    target: str,
+    seed: int,
+    n_boot: int = 1000,
+    temperature: float | None = None,
 ) -> OPEReport:
-    """Log ``cfg`` under epsilon-greedy(``logging_base``) with ``target`` in shadow; estimate; compare with truth."""
+    """Log ``cfg`` under ``logging_policy`` with ``target`` in shadow; estimate; compare with the truth."""
     # exploration randomises organic positions only: without sponsored slots every target slate has support
     cfg = cfg.replace(marketplace=dataclasses.replace(cfg.marketplace, max_sponsored=0))
-    policy = f"{logging_base}+eps{epsilon:g}"
-    log = collect(cfg, EpsilonGreedy(logging_base, epsilon), {target: make_ranker(target)}, seed, policy)
+    logger, policy = logging_policy(logging_base, epsilon, temperature)
+    log = collect(cfg, logger, {target: make_ranker(target)}, seed, policy)
     t = log.table
     probs = _target_probabilities(log, target)
     q_logged, q_target = reward_model(log, log.targets[target][:, 0], seed)

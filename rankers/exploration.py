@@ -1,4 +1,4 @@
-"""Exploration with exact propensities: slate-level epsilon-greedy over any ranker.
+"""Exploration with exact propensities: slate-level epsilon-greedy over any ranker, Plackett–Luce over its scores.
 
 With probability epsilon (a coin per request row, keyed by seed, shopper, day, surface and query)
 a row keeps the base ranker's sponsored placements and fills its organic positions with a
@@ -119,3 +119,120 @@ class EpsilonGreedy:
     def fit(self, day: int) -> None:
         """The base refits."""
         self.base.fit(day)
+
+
+# Plackett–Luce position marginals: P(item i has exactly r pool items above it) is an integral over
+# item i's Gumbel perturbation; with t = exp(-g) it is  int_0^inf e^-t PB_r(t) dt, where PB_r is the
+# Poisson-binomial probability that r others exceed, each with q_j(t) = 1 - exp(-t w_j / w_i).
+# A uniform grid in s = log t makes the integrand smooth and decaying at both ends, where the
+# trapezoid rule converges spectrally: errors below 1e-9 against enumeration (tested).
+_S = np.linspace(-28.0, 5.0, 133)
+_T = np.exp(_S)
+_W = np.exp(-_T) * _T * (_S[1] - _S[0])
+_W[[0, -1]] *= 0.5
+
+
+def rank_marginals(z_item: np.ndarray, z_pool: np.ndarray, rank: np.ndarray) -> np.ndarray:
+    """(R,) probability that an item with logit ``z_item`` is at ``rank`` in a Plackett–Luce draw over ``z_pool``.
+
+    ``z_pool`` (R, n): the logits of the other candidates of the row (-inf: absent). Cost O(n x
+    rank x 133) per row.
+    """
+    r_rows = len(z_item)
+    kmax = int(rank.max()) + 1 if r_rows else 1
+    ratio = np.exp(z_pool - z_item[:, None])
+    dist = np.zeros((r_rows, kmax, len(_T)))
+    dist[:, 0, :] = 1.0
+    for j in range(z_pool.shape[1]):
+        q = -np.expm1(-_T[None, :] * ratio[:, j : j + 1])  # (R, Q): other j ranks above
+        dist[:, 1:, :] = dist[:, 1:, :] * (1 - q[:, None, :]) + dist[:, :-1, :] * q[:, None, :]
+        dist[:, 0, :] *= 1 - q
+    return dist[np.arange(r_rows), rank, :] @ _W
+
+
+@register("plackett_luce")
+class PlackettLuce:
+    """A logging policy: organic positions drawn without replacement from softmax(score / temperature).
+
+    ``base``: a scoring ranker or its name (its ``score`` gives the logits; its own answer fixes the
+    sponsored placements and the slate length, as in epsilon-greedy). Candidates the base scores
+    -inf but may place get a logit 20 below the row's lowest, so every slate keeps support. The
+    draw is keyed like every other (seed, shopper, day, surface, query, item). Propensities, exact:
+    the slate and each prefix as products of softmax steps over the candidates left; each item at
+    its position by ``rank_marginals`` (numerical integration, ~1e-9). Logging cost grows with
+    candidates x positions (about 1.5 ms a slate of 10 from 48).
+    """
+
+    def __init__(self, base: Ranker | str = "popularity", temperature: float = 1.0, name: str | None = None):
+        if not float(temperature) > 0:
+            raise RankerError(f"ranker 'plackett_luce': temperature = {temperature!r}: must be > 0")
+        base = make_ranker(base) if isinstance(base, str) else base
+        if not hasattr(base, "score"):
+            name_of = getattr(base, "name", base)
+            raise RankerError(f"ranker 'plackett_luce': base '{name_of}' has no score to sample from")
+        self.base, self.temperature = base, float(temperature)
+        if name is not None:
+            self.name = name
+        self.seed = 0
+        self._catalog: PublicCatalog | None = None
+
+    def reset(self, catalog: PublicCatalog, seed: int) -> None:
+        """Reset the base."""
+        self.base.reset(catalog, seed)
+        self.seed, self._catalog = int(seed), catalog
+
+    def update(self, day_log: dict) -> None:
+        """The base ingests the day's logs."""
+        self.base.update(day_log)
+
+    def fit(self, day: int) -> None:
+        """The base refits."""
+        self.base.fit(day)
+
+    def rank(self, request: RankRequest) -> RankResponse:
+        """Sampled organic slates with their exact slate, prefix and position propensities."""
+        if self._catalog is None:
+            raise RankerError(f"ranker '{self.name}': call reset(catalog, seed) first")
+        greedy = self.base.rank(request)
+        if request.batch_size == 0 or request.slate_size == 0:
+            return greedy
+        scores = np.asarray(self.base.score(request), np.float64)
+        self.base.forget_request()
+        cands = request.candidates
+        index = candidate_index(cands, self._catalog.n_products)
+        ok, _ = placeable(cands, index, self._catalog.available)
+        sp_items = np.where(greedy.sponsored, greedy.slate, -1)
+        is_ad = (cands[:, :, None] == sp_items[:, None, :]).any(axis=2) & (cands >= 0)
+        pool = ok & ~is_ad
+        z = scores / self.temperature
+        finite = np.isfinite(z) & pool
+        low = np.where(finite, z, np.inf).min(axis=1, keepdims=True)
+        z = np.where(finite, z, np.where(np.isfinite(low), low, 0.0) - 20.0)  # placeable but unscored: tiny weight
+        top = np.where(pool, z, -np.inf).max(axis=1, keepdims=True)
+        z = np.where(pool, z - np.where(np.isfinite(top), top, 0.0), -np.inf)  # logits relative to the row's best
+        g = rng.gumbel_from_uniform(
+            rng.uniform_keyed(self.seed, Purpose.PLACKETT_LUCE, request.shopper_ids, request.day, row_counters(request))
+        )
+        order = np.argsort(-np.where(pool, z + g, -np.inf), axis=1, kind="stable")
+        organic = (greedy.slate >= 0) & ~greedy.sponsored
+        j = np.cumsum(organic, axis=1) - 1  # draw index of each organic position
+        slate = greedy.slate.copy()
+        prop = greedy.propensity.astype(np.float64).copy()
+        step = np.ones(slate.shape)
+        w = np.where(pool, np.exp(z), 0.0)
+        remaining = w.sum(axis=1)
+        drawn_before = np.zeros(len(slate))
+        for p in range(slate.shape[1]):
+            r = np.flatnonzero(organic[:, p])
+            if not len(r):
+                continue
+            col = order[r, j[r, p]]
+            slate[r, p] = cands[r, col]
+            w_pick = w[r, col]
+            step[r, p] = w_pick / (remaining[r] - drawn_before[r])
+            drawn_before[r] += w_pick
+            others = np.where(np.arange(cands.shape[1])[None, :] == col[:, None], -np.inf, z[r])
+            prop[r, p] = rank_marginals(z[r, col], others, j[r, p])
+        placed = slate >= 0
+        prefix = np.where(placed, np.cumprod(step, axis=1), 0.0)
+        return RankResponse(slate, prop.astype(np.float32), greedy.sponsored.copy(), prefix.astype(np.float32))

@@ -51,6 +51,7 @@ class Purpose(IntEnum):
     EXPLORATION_ORDER = 19
     ASSIGNMENT = 20
     CROSS_FIT = 21
+    PLACKETT_LUCE = 22
 
 
 def _mix(z: np.ndarray) -> np.ndarray:

@@ -17,7 +17,7 @@ from eval import ope
 from eval.bandit_logs import BANDIT_COLUMNS, bandit_log_arrow, collect
 from eval.offpolicy import _target_probabilities, reward_model
 from rankers import make_ranker
-from rankers.exploration import EpsilonGreedy
+from rankers.exploration import EpsilonGreedy, PlackettLuce
 from sim.config import load_scenario
 
 SEEDS = range(30)
@@ -105,3 +105,21 @@ def test_logs_and_ope_commands(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "top slot" in text and "standard_ips" in text and "covers truth" in text
     assert main(["logs", "smoke", "--policy", "popularity", "--explore", "1.5", "--out", str(out)]) == 2
+
+
+def test_ips_is_unbiased_under_plackett_luce_logging(cfg):
+    """Plackett–Luce(popularity, T = 0.3) logging, 8 days, 12 seeds: the top slot's IPS against exact truth.
+
+    Its position propensities come from the numerical integral (rankers.exploration.rank_marginals);
+    a wrong marginal would bias IPS. Measured: +0.025 with se 0.025.
+    """
+    short = cfg.replace(days=8)
+    errs = []
+    for seed in range(12):
+        log = collect(short, PlackettLuce("popularity", 0.3), {"margin_greedy": make_ranker("margin_greedy")}, seed,
+                      "popularity+pl0.3")  # fmt: skip
+        t, p = log.table, _target_probabilities(log, "margin_greedy")
+        est = ope.ips(t["clicked"][:, 0].astype(float), t["propensity"][:, 0].astype(float), p["position"][:, 0])
+        errs.append(est.mean() - log.target_clicked["margin_greedy"][:, 0].mean())
+    e = np.array(errs)
+    assert abs(e.mean()) < 3 * e.std(ddof=1) / np.sqrt(len(e))

@@ -16,8 +16,10 @@ from sim.protocol import SURFACE_SEARCH, Ranker, RankRequest
 NAMES = rankers.available()
 
 
-def test_the_baselines_the_objective_ranker_and_the_logging_wrapper_are_registered():
-    assert NAMES == ["buy_again", "epsilon_greedy", "margin_greedy", "objective", "popularity", "random"]
+def test_the_baselines_the_objective_ranker_and_the_logging_policies_are_registered():
+    assert NAMES == [
+        "buy_again", "epsilon_greedy", "margin_greedy", "objective", "plackett_luce", "popularity", "random",
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -20,7 +20,7 @@ def test_unknown_name_suggests_the_closest():
         rankers.make_ranker("popularty")
     assert str(err.value) == (
         "unknown ranker 'popularty'; did you mean 'popularity'? "
-        "available: buy_again, epsilon_greedy, margin_greedy, objective, popularity, random"
+        "available: buy_again, epsilon_greedy, margin_greedy, objective, plackett_luce, popularity, random"
     )
 
 
@@ -28,7 +28,8 @@ def test_unknown_name_without_a_close_match():
     with pytest.raises(RankerError) as err:
         rankers.make_ranker("xgboost")
     assert str(err.value) == (
-        "unknown ranker 'xgboost'; available: buy_again, epsilon_greedy, margin_greedy, objective, popularity, random"
+        "unknown ranker 'xgboost'; available: buy_again, epsilon_greedy, margin_greedy, objective, "
+        "plackett_luce, popularity, random"
     )
 
 
