@@ -109,7 +109,7 @@ def _logging_policy(args: argparse.Namespace) -> tuple[str, float]:
 
 def _cmd_logs(args: argparse.Namespace) -> int:
     from basketgym import __version__
-    from eval.bandit_logs import bandit_log_arrow, collect
+    from eval.bandit_logs import bandit_log_arrow, collect, truth_arrow
     from eval.offpolicy import logging_policy
     from rankers import make_ranker
     from sim.config import resolve_scenario
@@ -120,9 +120,14 @@ def _cmd_logs(args: argparse.Namespace) -> int:
     targets = {t: make_ranker(t) for t in (args.target or [])}
     logger, name = logging_policy(base, eps, args.temperature)
     log = collect(cfg, logger, targets, args.seed if args.seed is not None else cfg.seed, name)
-    write_parquet_atomic(bandit_log_arrow(log, __version__), Path(args.out))
+    out = Path(args.out)
+    write_parquet_atomic(bandit_log_arrow(log, __version__), out)
     n = len(log.table["day"])
-    print(f"{args.out}: {n:,} logged slates of '{name}' over {cfg.days} days (schema: docs/OFF_POLICY.md)")
+    print(f"{out}: {n:,} logged slates of '{name}' over {cfg.days} days (schema: docs/OFF_POLICY.md)")
+    if targets:
+        truth = out.with_name(out.stem + ".truth.parquet")
+        write_parquet_atomic(truth_arrow(log), truth)
+        print(f"{truth}: TRUTH for grading estimators (the targets' outcomes in the same contexts); not observable")
     return 0
 
 

@@ -227,3 +227,21 @@ def bandit_log_arrow(log: BanditLog, version: str) -> Any:
         columns[f"target_{name}"] = ("int32[K]", f"the slate target '{name}' would have shown (shadow)")
         table[f"target_{name}"] = slates
     return to_arrow(table, columns, {"logging_policy": log.policy, "logging_version": version})
+
+
+def truth_arrow(log: BanditLog) -> Any:
+    """TRUTH, for grading estimators only: each target's clicks and choices on its own slate, same state and draws.
+
+    Row-aligned with the log (and keyed by session_id, surface, query); ``basketgym logs`` writes it
+    beside the log as ``<out>.truth.parquet``. Nothing a production system could observe.
+    """
+    from sim.eventlog import to_arrow
+
+    columns = {c: BANDIT_COLUMNS[c] for c in ("session_id", "surface", "query")}
+    table = {c: log.table[c] for c in columns}
+    for name in log.targets:
+        columns[f"target_{name}_clicked"] = ("bool[K]", f"TRUTH: clicks on target '{name}''s slate")
+        columns[f"target_{name}_carted"] = ("bool[K]", f"TRUTH: items chosen from target '{name}''s slate")
+        table[f"target_{name}_clicked"] = log.target_clicked[name]
+        table[f"target_{name}_carted"] = log.target_carted[name]
+    return to_arrow(table, columns)
