@@ -73,13 +73,16 @@ class ShadowRecorder:
         surface: int,
         query: np.ndarray,
         shown: tuple[np.ndarray, np.ndarray],
-        alt: dict[str, tuple[np.ndarray, np.ndarray]],
+        alt: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
     ) -> None:
-        """Clicks and choices (before the budget) of the shown slate and of each target's, same state and draws."""
+        """Clicks and choices (before the budget) of the shown slate and of each target's, same state and draws.
+
+        Each target also brings its click probabilities (the expected reward, before the shock).
+        """
         rec = {"session_id": session_id, "surface": np.full(len(session_id), surface, np.int8),
                "query": np.asarray(query, np.int16), "clicked": shown[0], "carted": shown[1]}  # fmt: skip
-        for n, (clicked, carted) in alt.items():
-            rec[f"clicked:{n}"], rec[f"carted:{n}"] = clicked, carted
+        for n, (clicked, carted, p_click) in alt.items():
+            rec[f"clicked:{n}"], rec[f"carted:{n}"], rec[f"p_click:{n}"] = clicked, carted, p_click
         self.outcomes.rows.append(rec)
 
     def reset(self, catalog: PublicCatalog, seed: int) -> None:
@@ -138,6 +141,7 @@ class BanditLog:
     carted: np.ndarray
     target_carted: dict[str, np.ndarray]
     target_clicked: dict[str, np.ndarray]  # TRUTH: the target slate's clicks, same state and draws
+    target_click_probability: dict[str, np.ndarray]  # TRUTH: their expected values given the state (analytic)
 
 
 def _pad(arrays: list[np.ndarray], fill: int) -> np.ndarray:
@@ -186,13 +190,14 @@ def collect(cfg: ScenarioConfig, logging: Ranker, targets: dict[str, Ranker], se
     cr = cj["cf_row"].to_numpy(np.int64)
     carted = _fit_width(_pad([r["carted"] for r in cf], False), width, False)[cr]
 
-    def truth_of(col: str) -> np.ndarray:
-        return _fit_width(_pad([r[col] for r in cf], False), width, False)[cr]
+    def truth_of(col: str, fill: object = False) -> np.ndarray:
+        return _fit_width(_pad([r[col] for r in cf], fill), width, fill)[cr]
 
     table["carted"] = carted
     return BanditLog(
         table, {n: _fit_width(v[rr], width, -1) for n, v in shadows.items()}, policy, seed, carted,
         {n: truth_of(f"carted:{n}") for n in targets}, {n: truth_of(f"clicked:{n}") for n in targets},
+        {n: truth_of(f"p_click:{n}", 0.0) for n in targets},
     )  # fmt: skip
 
 
@@ -242,6 +247,8 @@ def truth_arrow(log: BanditLog) -> Any:
     for name in log.targets:
         columns[f"target_{name}_clicked"] = ("bool[K]", f"TRUTH: clicks on target '{name}''s slate")
         columns[f"target_{name}_carted"] = ("bool[K]", f"TRUTH: items chosen from target '{name}''s slate")
+        columns[f"target_{name}_click_probability"] = ("float32[K]", "TRUTH: P(click) given the state, analytic")
         table[f"target_{name}_clicked"] = log.target_clicked[name]
         table[f"target_{name}_carted"] = log.target_carted[name]
+        table[f"target_{name}_click_probability"] = log.target_click_probability[name].astype(np.float32)
     return to_arrow(table, columns)

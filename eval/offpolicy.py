@@ -51,6 +51,7 @@ class OPEReport:
     slate: list[ope.OPEResult]
     truth_top_slot: float  # counterfactual: the target's slates in the logged contexts, same state and draws
     truth_slate: float
+    expected_top_slot: float  # the same contexts, analytic: the target's top-slot click probabilities
     logging_value_top_slot: float
     logging_value_slate: float
     deployed_top_slot: float  # the target on-policy in a twin world (its own contexts)
@@ -155,7 +156,19 @@ def evaluate(
     deployed_top, deployed_slate, ltv_target, h = _deployed(cfg, target, seed)
     _, _, ltv_base, _ = _deployed(cfg, logging_base, seed)
     return OPEReport(
-        policy, target, seed, len(reward), top, slate, float(log.target_clicked[target][:, 0].mean()),
-        float(truth.sum(axis=1).mean()), float(clicked.mean()), float(reward.sum(axis=1).mean()), deployed_top,
-        deployed_slate, ltv_target - ltv_base, h,
-    )  # fmt: skip
+        logging=policy,
+        target=target,
+        seed=seed,
+        n_slates=len(reward),
+        top_slot=top,
+        slate=slate,
+        truth_top_slot=float(log.target_clicked[target][:, 0].mean()),
+        truth_slate=float(truth.sum(axis=1).mean()),
+        expected_top_slot=float(log.target_click_probability[target][:, 0].mean()),
+        logging_value_top_slot=float(clicked.mean()),
+        logging_value_slate=float(reward.sum(axis=1).mean()),
+        deployed_top_slot=deployed_top,
+        deployed_slate=deployed_slate,
+        ltv_effect=ltv_target - ltv_base,
+        ltv_horizon=h,
+    )

@@ -333,6 +333,9 @@ def format_ope(r: Any) -> str:
     out = [f"off-policy evaluation of '{r.target}' from {r.n_slates:,} slates logged by '{r.logging}' (seed {r.seed})"]
     out += block("top slot (action: the item at position 0; reward: a click on it)", r.top_slot,
                  r.truth_top_slot, r.logging_value_top_slot, r.deployed_top_slot)  # fmt: skip
+    out.append(
+        f"(the same contexts' expected top-slot clicks, analytic from the shoppers' states: {r.expected_top_slot:.4f})"
+    )
     out += block("slate (action: the whole slate; reward: items chosen from it)", r.slate, r.truth_slate,
                  r.logging_value_slate, r.deployed_slate)  # fmt: skip
     out += [

@@ -294,8 +294,17 @@ def session_steps(w: World, day: int, v: np.ndarray) -> Generator[RankRequest, R
         w.log_slates(tables["slates"])
 
 
-def _home_choice(w: World, vs: Visits, slate: np.ndarray) -> tuple[np.ndarray, ...]:
-    """How the visitors read home slates ``slate`` (n, K): (examined, clicked, purchased, intent served)."""
+def _click_probability(exam: np.ndarray, util: np.ndarray, threshold: np.ndarray) -> np.ndarray:
+    """P(examined and clicked): examination times P(util + Gumbel shock > threshold) (an expected reward)."""
+    with np.errstate(over="ignore"):
+        return exam * -np.expm1(-np.exp(np.minimum(util - threshold, 50.0)))
+
+
+def _home_choice(w: World, vs: Visits, slate: np.ndarray, expected: bool = False) -> tuple[np.ndarray, ...]:
+    """How the visitors read home slates ``slate`` (n, K): (examined, clicked, purchased, intent served).
+
+    ``expected``: also each placement's click probability given the shopper's state (before the shock).
+    """
     b, cat, pub = w.cfg.behaviour, w.catalog, w.public
     v, ids, day, it, n = vs.v, vs.ids, vs.day, vs.it, len(vs.v)
     m = len(it.session)
@@ -334,10 +343,13 @@ def _home_choice(w: World, vs: Visits, slate: np.ndarray) -> tuple[np.ndarray, .
     keep = noisy[r, c] >= best[intent[r, c]]
     purchased = want & ~match
     purchased[r[keep], c[keep]] = True
+    if expected:
+        exam = valid * w.exam_p[:kh][None, :]
+        return examined, clicked, purchased, intent, _click_probability(exam, util, item_aff + b.click_threshold)
     return examined, clicked, purchased, intent
 
 
-Outcome = tuple[np.ndarray, np.ndarray]  # (clicked, carted) of a batch of slates
+Outcome = tuple[np.ndarray, ...]  # (clicked, carted[, expected clicks]) of a batch of slates
 
 
 def _shadow(w: World, vs: Visits, surface: int, query: np.ndarray, rows: np.ndarray, shown: Outcome,
@@ -362,8 +374,12 @@ def home_feed(w: World, vs: Visits, cands: np.ndarray, resp: RankResponse) -> No
     slate = resp.slate
     examined, clicked, purchased, intent = _home_choice(w, vs, slate)
     if w.shadow is not None:
-        _shadow(w, vs, SURFACE_HOME, np.full(n, -1), np.arange(n), (clicked, purchased),
-                lambda alt: _home_choice(w, vs, alt)[1:3])  # fmt: skip
+
+        def choose(alt: np.ndarray) -> Outcome:
+            _, alt_clicked, alt_purchased, _, p_click = _home_choice(w, vs, alt, expected=True)
+            return alt_clicked, alt_purchased, p_click
+
+        _shadow(w, vs, SURFACE_HOME, np.full(n, -1), np.arange(n), (clicked, purchased), choose)
     pr, pc = np.nonzero(purchased)
     p_int = intent[pr, pc]
     vs.resolved[p_int[p_int >= 0]] = True
@@ -390,9 +406,12 @@ def open_searches(vs: Visits) -> np.ndarray:
 
 
 def _search_choice(
-    w: World, vs: Visits, rows: np.ndarray, full: np.ndarray, slate: np.ndarray
+    w: World, vs: Visits, rows: np.ndarray, full: np.ndarray, slate: np.ndarray, expected: bool = False
 ) -> tuple[np.ndarray, ...]:
-    """How the searches of intents ``rows`` read slates ``slate`` (R, K): (examined, clicked, bought position or -1)."""
+    """How the searches of intents ``rows`` read slates ``slate`` (R, K): (examined, clicked, bought position or -1).
+
+    ``expected``: also each placement's click probability given the shopper's state (before the shock).
+    """
     b, pub, it = w.cfg.behaviour, w.public, vs.it
     q = it.aisle[rows]
     sess = it.session[rows]
@@ -409,6 +428,9 @@ def _search_choice(
     examined = valid & (u_exam < p)
     util = np.where(valid, util, -np.inf)
     clicked, bought = choice.decide(util, shock, examined, it.affinity[rows] + b.click_threshold, it.buy[rows])
+    if expected:
+        p_click = _click_probability(valid * p, util, (it.affinity[rows] + b.click_threshold)[:, None])
+        return examined, clicked, bought, p_click
     return examined, clicked, bought
 
 
@@ -436,9 +458,9 @@ def search_feed(w: World, vs: Visits, rows: np.ndarray, cands: np.ndarray, resp:
     if w.shadow is not None:
         k = slate.shape[1]
 
-        def choose(alt: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-            _, alt_clicked, alt_bought = _search_choice(w, vs, rows, full, alt)
-            return alt_clicked, _bought_mask(alt_bought, k)
+        def choose(alt: np.ndarray) -> Outcome:
+            _, alt_clicked, alt_bought, p_click = _search_choice(w, vs, rows, full, alt, expected=True)
+            return alt_clicked, _bought_mask(alt_bought, k), p_click
 
         _shadow(w, vs, SURFACE_SEARCH, q, sess, (clicked, _bought_mask(bought, k)), choose)
     hit = bought >= 0

@@ -36,7 +36,7 @@ def _log(cfg, seed, target="margin_greedy"):
 @pytest.fixture(scope="module")
 def errors(cfg):
     """Per seed: each estimator's error against that seed's exact truth."""
-    out = {k: [] for k in ("ips", "snips", "dr", "independent_ips", "truth", "covers_ips", "covers_dr")}
+    out = {k: [] for k in ("ips", "snips", "dr", "independent_ips", "truth", "covers_ips", "covers_dr", "expected")}
     for seed in SEEDS:
         log = _log(cfg, seed)
         t, p = log.table, _target_probabilities(log, "margin_greedy")
@@ -44,6 +44,7 @@ def errors(cfg):
         click, ps = t["clicked"][:, 0].astype(float), t["propensity"][:, 0].astype(float)
         truth = log.target_clicked["margin_greedy"][:, 0].mean()
         out["truth"].append(truth)
+        out["expected"].append(log.target_click_probability["margin_greedy"][:, 0].mean() - truth)
         out["ips"].append(ope.ips(click, ps, p["position"][:, 0]).mean() - truth)
         out["snips"].append(ope.snips(click, ps, p["position"][:, 0]) - truth)
         out["dr"].append(ope.dr(click, ps, p["position"][:, 0], q_logged, q_target).mean() - truth)
@@ -67,6 +68,12 @@ def test_ips_is_unbiased_against_the_exact_counterfactual(errors):
 def test_bootstrap_intervals_cover_the_truth_near_their_nominal_rate(errors):
     """30 seeds: 95% intervals should miss about 1.5 times; 0.8 is 3.6 binomial sd below 0.95."""
     assert errors["covers_ips"].mean() >= 0.8 and errors["covers_dr"].mean() >= 0.8
+
+
+def test_analytic_expected_clicks_agree_with_the_realised_counterfactuals(errors):
+    """The click probabilities the simulator computes from the shoppers' states average to the realised clicks."""
+    e = errors["expected"]
+    assert abs(e.mean()) < 3 * e.std(ddof=1) / np.sqrt(len(e))
 
 
 def test_snips_and_dr_beat_ips_on_rmse_for_a_far_target(errors):
