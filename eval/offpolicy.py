@@ -135,8 +135,8 @@ def evaluate(
     temperature: float | None = None,
 ) -> OPEReport:
     """Log ``cfg`` under ``logging_policy`` with ``target`` in shadow; estimate; compare with the truth."""
-    # exploration randomises organic positions only: without sponsored slots every target slate has support
-    cfg = cfg.replace(marketplace=dataclasses.replace(cfg.marketplace, max_sponsored=0))
+    if temperature is not None:  # Plackett–Luce keeps the base's sponsored items: without them, full support
+        cfg = cfg.replace(marketplace=dataclasses.replace(cfg.marketplace, max_sponsored=0))
     logger, policy = logging_policy(logging_base, epsilon, temperature)
     log = collect(cfg, logger, {target: make_ranker(target)}, seed, policy)
     t = log.table

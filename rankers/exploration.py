@@ -1,15 +1,19 @@
 """Exploration with exact propensities: slate-level epsilon-greedy over any ranker, Plackett–Luce over its scores.
 
 With probability epsilon (a coin per request row, keyed by seed, shopper, day, surface and query)
-a row keeps the base ranker's sponsored placements and fills its organic positions with a
-uniformly random ordered draw from the other placeable candidates; otherwise it shows the base
-slate. Every logged probability is exact, for the three kinds of estimators that need them:
+a row keeps the base slate's length and sponsored positions and fills them at random: the
+sponsored positions with a uniformly random ordered draw of ad-eligible items, then the organic
+positions with one of the placeable items left; otherwise it shows the base slate. Every logged
+probability is exact, for the three kinds of estimators that need them:
 
-- per position: ``(1 - e) * [base has this item here] + e / m`` for organic placements (m: the
-  row's placeable candidates that are not sponsored), 1 for sponsored ones;
-- per prefix (positions 0..p): ``(1 - e) * [base has this prefix] + e * prod_j 1 / (m - j)`` over
-  the organic positions j up to p;
-- per slate: the last prefix.
+- per prefix (positions 0..p): ``(1 - e) * [base has this prefix] + e * q_p``, q_p the product of
+  the draw probabilities of its items (1 / ad-eligible left at a sponsored position, 1 / items
+  left after the sponsored draws at an organic one) times the probability that none of its
+  organic items is taken by a sponsored position after p (a ratio of binomial coefficients);
+- per slate: the last prefix;
+- per position: ``(1 - e) * [base has this item here] + e * q``; q is 1 / (ad-eligible
+  candidates) at a sponsored position and (1 - [ad-eligible] x ads / ad-eligible) / (placeable -
+  ads) at an organic one.
 
 ``EpsilonGreedy`` wraps any ranker (a logging policy for off-policy evaluation); the ``objective``
 ranker uses the same code for its ``exploration`` weight. A deterministic base is assumed (its
@@ -48,29 +52,78 @@ def uniform_prefix(placed: np.ndarray, fixed: np.ndarray, pool: np.ndarray) -> n
     return np.where(placed, np.cumprod(step, axis=1), 0.0).astype(np.float32)
 
 
-def explore(request: RankRequest, greedy: RankResponse, epsilon: float, seed: int, ok: np.ndarray) -> RankResponse:
-    """Epsilon-greedy over ``greedy`` (a deterministic answer to ``request``); ``ok``: placeable mask (B, C)."""
+def explore(
+    request: RankRequest, greedy: RankResponse, epsilon: float, seed: int, ok: np.ndarray, eligible: np.ndarray
+) -> RankResponse:
+    """Epsilon-greedy over ``greedy`` (a deterministic answer to ``request``).
+
+    ``ok``: placeable candidates (B, C); ``eligible``: those that may be sponsored. An explored
+    row keeps the greedy slate's length and which positions are sponsored; its sponsored
+    positions take a uniformly random ordered draw of ad-eligible items, then its organic
+    positions a uniformly random ordered draw of the placeable items left. Every target slate with
+    the same sponsored positions is therefore in the support.
+    """
     e, ids, day, cands = float(epsilon), request.shopper_ids, request.day, request.candidates
-    m = np.add.reduce(ok, axis=1, dtype=np.int64) - np.add.reduce(greedy.sponsored, axis=1, dtype=np.int64)
+    b, k = greedy.slate.shape
+    placed = greedy.slate >= 0
+    ad = greedy.sponsored & placed
+    organic = placed & ~ad
+    n_ok = np.add.reduce(ok, axis=1, dtype=np.int64)
+    n_el = np.add.reduce(ok & eligible, axis=1, dtype=np.int64)
+    n_ad = np.add.reduce(ad, axis=1, dtype=np.int64)
     counters = row_counters(request)
     coin = rng.uniform_keyed(seed, Purpose.EXPLORATION, ids, day, counters[:, :1] >> np.uint64(32))[:, 0]
     x = np.flatnonzero(coin < e)
     slate = greedy.slate.copy()
-    organic = (greedy.slate >= 0) & ~greedy.sponsored
     if len(x):
-        sp_items = np.where(greedy.sponsored[x], greedy.slate[x], -1)
-        is_ad = (cands[x][:, :, None] == sp_items[:, None, :]).any(axis=2) & (cands[x] >= 0)
+        # one uniformly random order of the placeable candidates: the sponsored positions take its first
+        # ad-eligible items, the organic positions then its first items not yet shown
         u = rng.uniform_keyed(seed, Purpose.EXPLORATION_ORDER, ids[x], day, counters[x])
-        order = np.argsort(np.where(ok[x] & ~is_ad, u, 2.0), axis=1, kind="stable")  # the pool first, randomly
-        j = np.cumsum(organic[x], axis=1) - 1  # index of each organic position among the row's organic ones
-        r, p = np.nonzero(organic[x])
-        slate[x[r], p] = cands[x[r], order[r, j[r, p]]]
+        rank = np.where(ok[x], u, np.inf)
+        used = np.zeros(rank.shape, bool)
+        for kind, only_eligible in ((ad[x], True), (organic[x], False)):
+            for p in range(k):
+                rows = np.flatnonzero(kind[:, p])
+                allowed = eligible[x[rows]] if only_eligible else True
+                pick = np.where(allowed & ~used[rows], rank[rows], np.inf).argmin(axis=1)
+                slate[x[rows], p] = cands[x[rows], pick]
+                used[rows, pick] = True
+    # the random branch's exact probabilities
+    cols = _column_of(cands, slate)
+    el = eligible[np.arange(b)[:, None], np.maximum(cols, 0)] & (slate >= 0)
+    ads_before = np.cumsum(ad, axis=1) - ad  # sponsored positions before p
+    org_before = np.cumsum(organic, axis=1) - organic
+    pool_ad = np.maximum(n_el[:, None] - ads_before, 1)
+    pool_org = np.maximum(n_ok[:, None] - n_ad[:, None] - org_before, 1)
+    step = np.where(ad, 1.0 / pool_ad, np.where(organic, 1.0 / pool_org, 1.0))
+    # a prefix's organic items must not be among the sponsored draws still to come (after the prefix)
+    a_in = np.cumsum(ad, axis=1)  # sponsored positions up to p
+    e_org = np.cumsum(organic & el, axis=1)  # eligible items among the prefix's organic ones
+    later = n_ad[:, None] - a_in
+    spare = _comb_ratio(n_el[:, None] - a_in - e_org, n_el[:, None] - a_in, later)
+    random_prefix = np.cumprod(step, axis=1) * spare
+    not_taken_by_ads = 1.0 - el * (n_ad / np.maximum(n_el, 1))[:, None]
+    marg = np.where(ad, 1.0 / np.maximum(n_el, 1)[:, None], not_taken_by_ads / np.maximum(n_ok - n_ad, 1)[:, None])
     same = slate == greedy.slate
-    prop = np.where(organic, (1 - e) * same + e / np.maximum(m, 1)[:, None], greedy.propensity)
+    prop = np.where(placed, (1 - e) * same + e * marg, 0.0)
     same_prefix = np.cumprod(same, axis=1).astype(bool)
-    random_prefix = uniform_prefix(greedy.slate >= 0, greedy.sponsored, m)
-    prefix = np.where(greedy.slate >= 0, (1 - e) * same_prefix + e * random_prefix, 0.0)
+    prefix = np.where(placed, (1 - e) * same_prefix + e * random_prefix, 0.0)
     return RankResponse(slate, prop.astype(np.float32), greedy.sponsored.copy(), prefix.astype(np.float32))
+
+
+def _comb_ratio(top: np.ndarray, bottom: np.ndarray, r: np.ndarray) -> np.ndarray:
+    """C(top, r) / C(bottom, r) elementwise (top <= bottom): prod_{i<r} (top - i) / (bottom - i); 0 if top < r."""
+    out = np.ones(np.broadcast(top, bottom, r).shape)
+    for i in range(int(np.max(r, initial=0))):
+        live = r > i
+        out = np.where(live, out * np.maximum(top - i, 0) / np.maximum(bottom - i, 1), out)
+    return out
+
+
+def _column_of(cands: np.ndarray, slate: np.ndarray) -> np.ndarray:
+    """(B, K) column of each slate item among its row's candidates (-1 for empty slots)."""
+    hit = cands[:, None, :] == slate[:, :, None]
+    return np.where((slate >= 0) & hit.any(axis=2), hit.argmax(axis=2), -1)
 
 
 @register("epsilon_greedy")
@@ -110,7 +163,8 @@ class EpsilonGreedy:
             raise RankerError(f"ranker '{self.name}': the base must be deterministic (propensities 1.0)")
         index = candidate_index(request.candidates, self._catalog.n_products)
         ok, _ = placeable(request.candidates, index, self._catalog.available)
-        return explore(request, greedy, self.epsilon, self.seed, ok)
+        eligible = self._catalog.ad_eligible[np.maximum(request.candidates, 0)] & (request.candidates >= 0)
+        return explore(request, greedy, self.epsilon, self.seed, ok, eligible)
 
     def update(self, day_log: dict) -> None:
         """The base ingests the day's logs."""

