@@ -245,6 +245,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except BasketgymError as e:
         print(f"basketgym: error: {e}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenPipeError:  # output piped into a reader that stopped early (e.g. `| head`): not an error
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     except KeyboardInterrupt:
         print(
             "\nbasketgym: interrupted; earlier results are intact"
