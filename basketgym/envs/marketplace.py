@@ -47,8 +47,8 @@ class MarketplaceEnv(Replayable, gym.Env):
     ``Box(0, 1, (4,), float32)``: ``[relevance, margin, ad_load, exploration]``. Relevance and
     margin are the weights of the two normalised signals (both 0 is read as equal weights);
     ``ad_load`` is the share of ``min(max_sponsored, slate_size)`` sponsored placements per slate;
-    ``exploration`` is the probability that a slate's organic positions show a uniformly random
-    order of its candidates instead (slate-level epsilon-greedy, logged with exact propensities).
+    ``exploration`` is the probability that a slate shows random items in its positions instead
+    (ad-eligible ones where sponsored; slate-level epsilon-greedy, logged with exact propensities).
 
     ## Observation Space
     ``Box(0, 100, (10,), float32)``: what the platform observed on the day just simulated, in
