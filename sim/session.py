@@ -356,8 +356,9 @@ def _shadow(w: World, vs: Visits, surface: int, query: np.ndarray, rows: np.ndar
             choose: Callable[[np.ndarray], Outcome]) -> None:  # fmt: skip
     """Counterfactual outcomes for an observer (``w.shadow``): what the shadow targets' slates would have done.
 
-    Same shopper state, same random draws, nothing applied. ``shown``: (clicked, carted) of the
-    shown slate (carted: chosen, before the budget); ``choose(slate)``: the same for another slate.
+    Same shopper state, same random draws, nothing applied. ``shown``: (clicked, carted, click
+    probabilities) of the shown slate (carted: chosen, before the budget); ``choose(slate)``: the
+    same for another slate.
     """
     sid = vs.ids[rows]
     day = _at(vs.day, rows)
@@ -379,7 +380,7 @@ def home_feed(w: World, vs: Visits, cands: np.ndarray, resp: RankResponse) -> No
             _, alt_clicked, alt_purchased, _, p_click = _home_choice(w, vs, alt, expected=True)
             return alt_clicked, alt_purchased, p_click
 
-        _shadow(w, vs, SURFACE_HOME, np.full(n, -1), np.arange(n), (clicked, purchased), choose)
+        _shadow(w, vs, SURFACE_HOME, np.full(n, -1), np.arange(n), choose(slate), choose)
     pr, pc = np.nonzero(purchased)
     p_int = intent[pr, pc]
     vs.resolved[p_int[p_int >= 0]] = True
@@ -462,7 +463,7 @@ def search_feed(w: World, vs: Visits, rows: np.ndarray, cands: np.ndarray, resp:
             _, alt_clicked, alt_bought, p_click = _search_choice(w, vs, rows, full, alt, expected=True)
             return alt_clicked, _bought_mask(alt_bought, k), p_click
 
-        _shadow(w, vs, SURFACE_SEARCH, q, sess, (clicked, _bought_mask(bought, k)), choose)
+        _shadow(w, vs, SURFACE_SEARCH, q, sess, choose(slate), choose)
     hit = bought >= 0
     purchased = np.zeros_like(valid)
     purchased[np.flatnonzero(hit), bought[hit]] = True

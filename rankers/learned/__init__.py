@@ -1,0 +1,1 @@
+"""Learned rankers: training data from logs; models come next (issue 6)."""

@@ -1,0 +1,152 @@
+"""Training data for learned rankers: features logged when each slate was served, labels from the logs.
+
+``FeatureLogger`` wraps the serving (logging) policy the way a production "log and wait" pipeline
+does: it keeps its own point-in-time ``FeatureStore`` (fed only by ``update``, after each day) and,
+for every item it serves, records the features as they were at that moment. ``training_table``
+joins those rows with what the logs later tell: clicks, items chosen and bought, the margin
+earned, and whether the shopper stayed away for 30 days (the platform's view of churn).
+
+Position bias: the shown position is a feature (``position``), so a model learns it apart from
+relevance; at serving time it is set to 0 for every candidate (``SERVING_POSITION``), the
+standard position-as-feature debiasing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from rankers.features import DAYS_CAP, ITEM_FEATURE_NAMES, SHOPPER_FEATURE_NAMES, FeatureStore
+from sim.catalog import PublicCatalog
+from sim.protocol import Ranker, RankRequest, RankResponse
+
+FEATURE_NAMES = (
+    *ITEM_FEATURE_NAMES,
+    *SHOPPER_FEATURE_NAMES,
+    "pair_purchases",
+    "pair_days_since",
+    "surface",
+    "position",
+)
+POSITION = FEATURE_NAMES.index("position")
+SERVING_POSITION = 0
+CHURN_DAYS = 30
+LABELS = ("click", "purchase", "margin", "churn_30d")
+
+
+def serving_features(store: FeatureStore, request: RankRequest, items: np.ndarray, position: np.ndarray) -> np.ndarray:
+    """(B, K, F) features of ``items`` (B, K) for the request's shoppers at ``position`` (B, K) (``FEATURE_NAMES``)."""
+    b, k = items.shape
+    safe = np.maximum(items, 0)
+    item_f = store.item_features(request.day)[safe]  # (B, K, Fi)
+    shopper = store.shopper_features(request.shopper_ids, request.day)
+    shop_f = np.broadcast_to(shopper[:, None, :], (b, k, shopper.shape[1]))
+    count, last = store.pair_history(request.shopper_ids, items)
+    since = np.where(last >= 0, np.minimum(request.day - last, DAYS_CAP), DAYS_CAP)
+    extra = np.stack([np.log1p(count), since, np.full((b, k), request.surface), position], axis=-1)
+    return np.concatenate([item_f, shop_f, extra.astype(np.float32)], axis=-1).astype(np.float32)
+
+
+class FeatureLogger:
+    """Serves ``policy``'s slates and logs every shown item's features, point in time."""
+
+    def __init__(self, policy: Ranker, history_slots: int = 32):
+        self.policy = policy
+        self.name = getattr(policy, "name", "policy")
+        self.history_slots = history_slots
+        self.store: FeatureStore | None = None
+        self.rows: list[dict[str, np.ndarray]] = []
+
+    def reset(self, catalog: PublicCatalog, seed: int) -> None:
+        """Reset the policy; start an empty feature store."""
+        self.policy.reset(catalog, seed)
+        self.store = FeatureStore(catalog, history_slots=self.history_slots)
+        self.rows = []
+
+    def rank(self, request: RankRequest) -> RankResponse:
+        """The policy's slates; their features logged."""
+        resp = self.policy.rank(request)
+        placed = resp.slate >= 0
+        b, k = resp.slate.shape
+        position = np.broadcast_to(np.arange(k), (b, k))
+        feats = serving_features(self.store, request, resp.slate, position)
+        r, p = np.nonzero(placed)
+        self.rows.append(
+            {
+                "session_id": (np.int64(request.day) << 32) | np.asarray(request.shopper_ids, np.int64)[r],
+                "surface": np.full(len(r), request.surface, np.int8),
+                "query": np.asarray(request.query, np.int16)[r],
+                "position": p.astype(np.int16),
+                "item_id": resp.slate[r, p],
+                "features": feats[r, p],
+            }
+        )
+        return resp
+
+    def update(self, day_log: Mapping[str, Mapping[str, np.ndarray]]) -> None:
+        """The policy and the feature store ingest the finished day."""
+        self.policy.update(day_log)
+        self.store.ingest(day_log)
+
+    def fit(self, day: int) -> None:
+        """The policy refits."""
+        self.policy.fit(day)
+
+
+def training_table(
+    logger: FeatureLogger,
+    log: Mapping[str, np.ndarray],
+    purchases: Mapping[str, np.ndarray],
+    sessions: Mapping[str, np.ndarray],
+    days: int,
+    truth_click: np.ndarray | None = None,
+) -> pd.DataFrame:
+    """One row per shown item: its logged features, labels and (optionally) the true click probability.
+
+    ``log``: the bandit log table (``eval.bandit_logs``; slates with clicked / carted per position),
+    ``purchases`` and ``sessions``: the world's observable tables, for the margin earned from each
+    placement and the 30-day absence after each visit (``churn_30d``; NaN when the window does not
+    fit in the run). ``truth_click`` (n_slates, K): the simulator's click probabilities, to grade
+    calibration; never a feature.
+    """
+    rec = {c: np.concatenate([r[c] for r in logger.rows]) for c in ("session_id", "surface", "query", "position")}
+    feats = np.concatenate([r["features"] for r in logger.rows])
+    keys = pd.DataFrame(rec)
+    keys["row"] = np.arange(len(keys))
+    slates = pd.DataFrame({"session_id": log["session_id"], "surface": log["surface"], "query": log["query"]})
+    slates["slate_row"] = np.arange(len(slates))
+    joined = keys.merge(slates, on=["session_id", "surface", "query"], how="inner", validate="many_to_one")
+    sr, pos, row = (joined[c].to_numpy(np.int64) for c in ("slate_row", "position", "row"))
+    out = pd.DataFrame(feats[row], columns=list(FEATURE_NAMES))
+    out.insert(0, "session_id", joined["session_id"].to_numpy())
+    out.insert(1, "slate_row", sr)
+    out["click"] = np.asarray(log["clicked"])[sr, pos].astype(np.float32)
+    out["purchase"] = np.asarray(log["carted"])[sr, pos].astype(np.float32)
+    # margin earned from this placement: the purchase line at this session, surface and position
+    p = pd.DataFrame({c: purchases[c] for c in ("session_id", "source", "position", "aisle", "margin")})
+    p = p[p["source"] < 2]
+    p = p.assign(surface=p["source"].astype(np.int8), query=np.where(p["source"] == 0, -1, p["aisle"]).astype(np.int16))
+    money = p.groupby(["session_id", "surface", "query", "position"])["margin"].sum()
+    key = pd.MultiIndex.from_arrays([joined["session_id"], joined["surface"], joined["query"], joined["position"]])
+    out["margin"] = money.reindex(key).fillna(0.0).to_numpy(np.float32)
+    out["churn_30d"] = _absent_after(out["session_id"].to_numpy(), sessions, days)
+    if truth_click is not None:
+        out["true_click"] = np.asarray(truth_click)[sr, pos]
+    return out
+
+
+def _absent_after(session_id: np.ndarray, sessions: Mapping[str, np.ndarray], days: int) -> np.ndarray:
+    """1.0 if the shopper has no visit in the 30 days after this one, 0.0 if they have, NaN past the run's end."""
+    day = (session_id >> 32).astype(np.int64)
+    shopper = (session_id & 0xFFFFFFFF).astype(np.int64)
+    s = pd.DataFrame({"shopper": np.asarray(sessions["shopper_id"], np.int64), "day": np.asarray(sessions["day"])})
+    s = s.sort_values(["shopper", "day"])
+    key = s["shopper"].to_numpy() * (days + 1) + s["day"].to_numpy()
+    q = shopper * (days + 1) + day
+    nxt = np.searchsorted(key, q, side="right")  # the shopper's next visit, if any
+    nxt_c = np.minimum(nxt, len(key) - 1)
+    has_next = (nxt < len(key)) & (s["shopper"].to_numpy()[nxt_c] == shopper)
+    gap = np.where(has_next, s["day"].to_numpy()[nxt_c] - day, np.iinfo(np.int32).max)
+    return np.where(day + CHURN_DAYS < days, (gap > CHURN_DAYS).astype(np.float64), np.nan).astype(np.float32)
