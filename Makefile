@@ -13,7 +13,7 @@ JOBS ?= 2
 $(STAMP):
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -c constraints/cpu.txt -e ".[dev]"
+	$(BIN)/pip install --quiet -c constraints/cpu.txt -e ".[dev,ml]"
 	rm -f $(VENV)/.installed-*
 	touch $(STAMP)
 

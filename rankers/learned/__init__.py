@@ -1,1 +1,1 @@
-"""Learned rankers: training data from logs; models come next (issue 6)."""
+"""Learned rankers: training data logged at serving time, multi-task networks (torch); more in issue 6."""
