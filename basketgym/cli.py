@@ -165,6 +165,58 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0 if all(f.ok is not False for f in facts) else 1
 
 
+def _cmd_train(args: argparse.Namespace) -> int:
+    from eval.report import write_json_atomic
+    from eval.training import comparison_table, format_explanation, sample_explanation, train_and_grade
+    from rankers import make_ranker
+    from rankers.learned.model import KINDS, FitConfig
+    from sim.config import resolve_scenario
+    from sim.files import write_text_atomic
+
+    kinds = [k.strip() for k in args.model.split(",") if k.strip()]
+    for k in kinds:
+        if k not in KINDS:
+            raise BasketgymError(f"--model {k!r}: must be one of {', '.join(KINDS)} (comma-separated for several)")
+    if not 0.0 <= args.explore <= 1.0:
+        raise BasketgymError(f"--explore = {args.explore}: must be in [0, 1]")
+    if not 0.0 < args.test_share < 1.0:
+        raise BasketgymError(f"--test-share = {args.test_share}: must be in (0, 1)")
+    make_ranker(args.policy)
+    out = Path(args.out)
+    if out.exists() and any(out.iterdir()) and not args.overwrite:
+        raise BasketgymError(f"--out {out}: exists and is not empty (pass --overwrite to replace its models)")
+    cfg = resolve_scenario(args.scenario, days=args.days)
+    seed = args.seed if args.seed is not None else cfg.seed
+    print(f"basketgym train: logging '{cfg.name}' for {cfg.days} days under {args.policy} explored at "
+          f"{args.explore:g} (seed {seed})", file=sys.stderr)  # fmt: skip
+    fit_cfg = FitConfig(epochs=args.epochs, rounds=args.rounds, calibration=args.calibration,
+                        progress=sys.stderr.isatty())  # fmt: skip
+    run = train_and_grade(cfg, kinds, seed, args.policy, args.explore, args.test_share, fit_cfg, max_rows=args.max_rows)
+    f = run.facts
+    kept = f" (of {f['logged']:,}: a sample of shoppers)" if f["logged"] > f["rows"] else ""
+    print(
+        f"\n{cfg.name}: {f['rows']:,} logged impressions{kept}; trained on {f['train_rows']:,}, graded on "
+        f"{f['test_rows']:,} of {args.test_share:.0%} held-out shoppers; ECE raw → calibrated\n"
+    )
+    print(comparison_table(run))
+    explanations = {}
+    for kind, model in run.models.items():
+        model.facts.update(scenario=cfg.name, logging=f["policy"], seed=seed)
+        model.save(out / kind)
+        explanations[kind] = sample_explanation(model, run.table[run.test])
+    print()
+    for kind, ex in explanations.items():
+        print(format_explanation(kind, ex) + "\n")
+    run.grades.to_csv(out / "grades.csv.tmp", index=False)
+    (out / "grades.csv.tmp").replace(out / "grades.csv")
+    write_json_atomic({"facts": f, "explanations": explanations}, out / "training.json")
+    write_text_atomic(comparison_table(run) + "\n", out / "comparison.md")
+    names = ",".join(str(out / k) for k in kinds)
+    print(f"models: {out}/<model>/ (grades.csv, comparison.md, training.json beside them)")
+    print(f"use them: basketgym run {args.scenario} --rankers popularity,buy_again,{names}")
+    return 0
+
+
 def _cmd_list(args: argparse.Namespace) -> int:
     from rankers import available
     from scenarios import bundled
@@ -220,6 +272,22 @@ def build_parser() -> argparse.ArgumentParser:
     op.add_argument("--days", type=int)
     op.set_defaults(func=_cmd_ope)
 
+    tr = sub.add_parser("train", help="train learned rankers on a scenario's exploration logs; grade and explain them")
+    tr.add_argument("scenario")
+    tr.add_argument("--model", default="mmoe", help="mmoe, ple, shared_bottom, lgbm or lgbm_rank (comma-separated)")
+    tr.add_argument("--out", required=True, help="directory for the models (one subdirectory each)")
+    tr.add_argument("--policy", default="buy_again", help="deterministic ranker the logging policy explores around")
+    tr.add_argument("--explore", type=float, default=0.2, help="epsilon of the logging policy")
+    tr.add_argument("--epochs", type=int, default=20, help="network epochs (early stopping may end sooner)")
+    tr.add_argument("--rounds", type=int, default=300, help="LightGBM boosting rounds")
+    tr.add_argument("--calibration", default="temperature", choices=("temperature", "isotonic", "none"))
+    tr.add_argument("--test-share", type=float, default=0.2, help="share of shoppers held out for grading")
+    tr.add_argument("--max-rows", type=int, default=1_000_000, help="sample shoppers to about this many impressions")
+    tr.add_argument("--seed", type=int)
+    tr.add_argument("--days", type=int)
+    tr.add_argument("--overwrite", action="store_true", help="replace models already in --out")
+    tr.set_defaults(func=_cmd_train)
+
     v = sub.add_parser("validate", help="measure a scenario's realism against public grocery facts")
     v.add_argument("scenario")
     v.add_argument("--ranker", default="popularity")
@@ -235,7 +303,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``basketgym`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    for name in ("seeds", "jobs", "days"):
+    for name in ("seeds", "jobs", "days", "epochs", "rounds", "max_rows"):
         value = getattr(args, name, None)
         if value is not None and value < 1:
             print(f"basketgym: error: --{name} = {value}: must be >= 1", file=sys.stderr)

@@ -19,6 +19,7 @@ import pandas as pd
 
 from eval import experiment, incrementality, latency, plots
 from eval.report import write_json_atomic
+from eval.rundir import task_dir
 from eval.uncertainty import bootstrap
 from rankers.composite import ABLATIONS
 from sim.config import ScenarioConfig, load_scenario
@@ -57,7 +58,7 @@ def load_run(run_dir: str | Path) -> RunData:
     )  # fmt: skip
     for t in manifest["tasks"]:
         key = (t["label"], int(t["seed"]))
-        d = run_dir / "results" / t["label"] / f"seed={t['seed']}"
+        d = task_dir(run_dir, "results", t["label"], int(t["seed"]))
         data.outcomes[key] = pd.read_parquet(d / "outcomes.parquet")
         data.cumulative[key] = pd.read_parquet(d / "cumulative.parquet")
         data.latency[key] = pd.read_parquet(d / "latency.parquet")

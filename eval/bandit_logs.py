@@ -72,17 +72,17 @@ class ShadowRecorder:
         session_id: np.ndarray,
         surface: int,
         query: np.ndarray,
-        shown: tuple[np.ndarray, np.ndarray, np.ndarray],
-        alt: dict[str, tuple[np.ndarray, np.ndarray, np.ndarray]],
+        shown: tuple[np.ndarray, ...],
+        alt: dict[str, tuple[np.ndarray, ...]],
     ) -> None:
         """Clicks and choices (before the budget) of the shown slate and of each target's, same state and draws.
 
-        Each target also brings its click probabilities (the expected reward, before the shock).
+        Each slate also brings its click and purchase probabilities (expected rewards, before the shocks).
         """
         rec = {"session_id": session_id, "surface": np.full(len(session_id), surface, np.int8),
                "query": np.asarray(query, np.int16), "clicked": shown[0], "carted": shown[1],
-               "p_click": shown[2]}  # fmt: skip
-        for n, (clicked, carted, p_click) in alt.items():
+               "p_click": shown[2], "p_purchase": shown[3]}  # fmt: skip
+        for n, (clicked, carted, p_click, *_) in alt.items():
             rec[f"clicked:{n}"], rec[f"carted:{n}"], rec[f"p_click:{n}"] = clicked, carted, p_click
         self.outcomes.rows.append(rec)
 
@@ -144,6 +144,7 @@ class BanditLog:
     target_clicked: dict[str, np.ndarray]  # TRUTH: the target slate's clicks, same state and draws
     target_click_probability: dict[str, np.ndarray]  # TRUTH: their expected values given the state (analytic)
     click_probability: np.ndarray  # TRUTH: the shown slate's click probabilities given the state (analytic)
+    purchase_probability: np.ndarray  # TRUTH: its P(carted) given the state (Gumbel-exact, examination by Monte Carlo)
     purchases: dict[str, np.ndarray] = field(default_factory=dict)  # the world's observable order lines
     sessions: dict[str, np.ndarray] = field(default_factory=dict)  # and visits
 
@@ -201,7 +202,8 @@ def collect(cfg: ScenarioConfig, logging: Ranker, targets: dict[str, Ranker], se
     return BanditLog(
         table, {n: _fit_width(v[rr], width, -1) for n, v in shadows.items()}, policy, seed, carted,
         {n: truth_of(f"carted:{n}") for n in targets}, {n: truth_of(f"clicked:{n}") for n in targets},
-        {n: truth_of(f"p_click:{n}", 0.0) for n in targets}, truth_of("p_click", 0.0), result.purchases,
+        {n: truth_of(f"p_click:{n}", 0.0) for n in targets}, truth_of("p_click", 0.0),
+        truth_of("p_purchase", 0.0), result.purchases,
         result.sessions,
     )  # fmt: skip
 

@@ -18,6 +18,7 @@ earlier runs untouched and its own completed (ranker, seed) results readable in 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from datetime import UTC, datetime
@@ -81,5 +82,10 @@ def finish_run_dir(final: Path, partial: Path) -> None:
 
 
 def task_dir(root: Path, kind: str, ranker: str, seed: int) -> Path:
-    """``root/<kind>/<ranker>/seed=<seed>``."""
-    return root / kind / ranker / f"seed={seed}"
+    """``root/<kind>/<ranker>/seed=<seed>``; a ranker named by a path (a trained model) gets a flat, safe name."""
+    return root / kind / safe_name(ranker) / f"seed={seed}"
+
+
+def safe_name(ranker: str) -> str:
+    """``ranker`` as one path component: separators and odd characters become ``_`` (``a/mmoe`` -> ``a_mmoe``)."""
+    return re.sub(r"[^A-Za-z0-9_.~=+-]+", "_", ranker).strip("_.") or "_"

@@ -1,9 +1,16 @@
-"""Rankers by name: ``register`` a class, ``make_ranker`` an instance, ``available`` names."""
+"""Rankers by name: ``register`` a class, ``make_ranker`` an instance, ``available`` names.
+
+Rankers with heavy dependencies (torch, LightGBM) are registered lazily, by ``"module:Class"``:
+``import rankers`` stays light and the module is imported on first use. A trained model
+directory (``basketgym train --out DIR``) is a ranker name too: ``make_ranker("DIR")`` serves it.
+"""
 
 from __future__ import annotations
 
 import difflib
+import importlib
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, TypeVar
 
 from sim.errors import RankerError
@@ -11,15 +18,19 @@ from sim.protocol import Ranker
 
 T = TypeVar("T", bound=type)
 
-_REGISTRY: dict[str, type] = {}
+_REGISTRY: dict[str, type | str] = {}
+_LAZY = {"value_mtl": "rankers.learned.value:ValueRanker"}  # imported on first use
+_MODEL_FILE = "model.json"  # what marks a trained model directory (rankers.learned.model)
 
 
 def register(name: str) -> Callable[[T], T]:
     """Class decorator: make the ranker class available as ``name`` (and set its ``name``)."""
 
     def deco(cls: T) -> T:
-        if name in _REGISTRY and _REGISTRY[name] is not cls:
-            raise RankerError(f"ranker name '{name}' is already registered by {_REGISTRY[name].__qualname__}")
+        known = _REGISTRY.get(name)
+        if known is not None and known is not cls and _LAZY.get(name) != f"{cls.__module__}:{cls.__qualname__}":
+            owner = known if isinstance(known, str) else known.__qualname__
+            raise RankerError(f"ranker name '{name}' is already registered by {owner}")
         cls.name = name
         _REGISTRY[name] = cls
         return cls
@@ -27,17 +38,35 @@ def register(name: str) -> Callable[[T], T]:
     return deco
 
 
+_REGISTRY.update(_LAZY)
+
+
 def available() -> list[str]:
     """Registered ranker names, sorted."""
     return sorted(_REGISTRY)
 
 
+def is_model_dir(name: str) -> bool:
+    """True when ``name`` is a directory holding a trained model."""
+    return (Path(name) / _MODEL_FILE).is_file()
+
+
 def make_ranker(name: str, **kwargs: Any) -> Ranker:
-    """A new ranker instance by registry name; keyword arguments go to its constructor."""
+    """A new ranker instance by registry name (or trained model directory); keyword arguments go to its constructor."""
     cls = _REGISTRY.get(name)
+    if isinstance(cls, str):
+        module, _, attr = cls.partition(":")
+        try:
+            cls = getattr(importlib.import_module(module), attr)
+        except ImportError as e:
+            raise RankerError(f"ranker '{name}' needs {e.name}: pip install 'basketgym[ml]'") from None
+    if cls is None and is_model_dir(name):
+        from rankers.learned.value import ValueRanker
+
+        return ValueRanker(path=name, **kwargs)
     if cls is None:
         names = available()
         close = difflib.get_close_matches(name, names, n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ";"
-        raise RankerError(f"unknown ranker '{name}'{hint} available: {', '.join(names)}")
+        raise RankerError(f"unknown ranker '{name}'{hint} available: {', '.join(names)} (or a trained model directory)")
     return cls(**kwargs)

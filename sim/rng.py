@@ -52,6 +52,7 @@ class Purpose(IntEnum):
     ASSIGNMENT = 20
     CROSS_FIT = 21
     PLACKETT_LUCE = 22
+    TRUTH_EXAMINE = 23  # Monte Carlo examination patterns for true purchase probabilities (never used by the world)
 
 
 def _mix(z: np.ndarray) -> np.ndarray:

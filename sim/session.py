@@ -300,10 +300,20 @@ def _click_probability(exam: np.ndarray, util: np.ndarray, threshold: np.ndarray
         return exam * -np.expm1(-np.exp(np.minimum(util - threshold, 50.0)))
 
 
+TRUTH_SAMPLES = 64  # examination patterns averaged for true purchase probabilities (shadow observers only)
+
+
+def _truth_draws(w: World, ids: np.ndarray, day: np.ndarray | int, k: int) -> np.ndarray:
+    """(TRUTH_SAMPLES, n, k) uniforms for Monte Carlo examination patterns, keyed by shopper and day."""
+    u = rng.uniform(w.seed, Purpose.TRUTH_EXAMINE, ids, day, TRUTH_SAMPLES * k)
+    return u.reshape(len(ids), TRUTH_SAMPLES, k).transpose(1, 0, 2)
+
+
 def _home_choice(w: World, vs: Visits, slate: np.ndarray, expected: bool = False) -> tuple[np.ndarray, ...]:
     """How the visitors read home slates ``slate`` (n, K): (examined, clicked, purchased, intent served).
 
-    ``expected``: also each placement's click probability given the shopper's state (before the shock).
+    ``expected``: also each placement's click and purchase (carted) probabilities given the shopper's
+    state, before the shocks (purchase: Monte Carlo over the other placements' examination).
     """
     b, cat, pub = w.cfg.behaviour, w.catalog, w.public
     v, ids, day, it, n = vs.v, vs.ids, vs.day, vs.it, len(vs.v)
@@ -345,11 +355,14 @@ def _home_choice(w: World, vs: Visits, slate: np.ndarray, expected: bool = False
     purchased[r[keep], c[keep]] = True
     if expected:
         exam = valid * w.exam_p[:kh][None, :]
-        return examined, clicked, purchased, intent, _click_probability(exam, util, item_aff + b.click_threshold)
+        p_click = _click_probability(exam, util, item_aff + b.click_threshold)
+        thr = np.maximum(item_aff + b.click_threshold, buy_thr)
+        p_buy = choice.choice_probability(util, exam, intent, thr, _truth_draws(w, ids, day, kh))
+        return examined, clicked, purchased, intent, p_click, p_buy
     return examined, clicked, purchased, intent
 
 
-Outcome = tuple[np.ndarray, ...]  # (clicked, carted[, expected clicks]) of a batch of slates
+Outcome = tuple[np.ndarray, ...]  # (clicked, carted, P(click), P(carted)) of a batch of slates
 
 
 def _shadow(w: World, vs: Visits, surface: int, query: np.ndarray, rows: np.ndarray, shown: Outcome,
@@ -377,8 +390,8 @@ def home_feed(w: World, vs: Visits, cands: np.ndarray, resp: RankResponse) -> No
     if w.shadow is not None:
 
         def choose(alt: np.ndarray) -> Outcome:
-            _, alt_clicked, alt_purchased, _, p_click = _home_choice(w, vs, alt, expected=True)
-            return alt_clicked, alt_purchased, p_click
+            _, alt_clicked, alt_purchased, _, p_click, p_buy = _home_choice(w, vs, alt, expected=True)
+            return alt_clicked, alt_purchased, p_click, p_buy
 
         _shadow(w, vs, SURFACE_HOME, np.full(n, -1), np.arange(n), choose(slate), choose)
     pr, pc = np.nonzero(purchased)
@@ -411,7 +424,8 @@ def _search_choice(
 ) -> tuple[np.ndarray, ...]:
     """How the searches of intents ``rows`` read slates ``slate`` (R, K): (examined, clicked, bought position or -1).
 
-    ``expected``: also each placement's click probability given the shopper's state (before the shock).
+    ``expected``: also each placement's click and purchase probabilities given the shopper's state,
+    before the shocks (purchase: Monte Carlo over the other placements' examination).
     """
     b, pub, it = w.cfg.behaviour, w.public, vs.it
     q = it.aisle[rows]
@@ -430,8 +444,12 @@ def _search_choice(
     util = np.where(valid, util, -np.inf)
     clicked, bought = choice.decide(util, shock, examined, it.affinity[rows] + b.click_threshold, it.buy[rows])
     if expected:
-        p_click = _click_probability(valid * p, util, (it.affinity[rows] + b.click_threshold)[:, None])
-        return examined, clicked, bought, p_click
+        click_thr = it.affinity[rows] + b.click_threshold
+        p_click = _click_probability(valid * p, util, click_thr[:, None])
+        thr = np.broadcast_to(np.maximum(click_thr, it.buy[rows])[:, None], util.shape)
+        group = np.zeros(util.shape, np.int64)  # one purchase per search: every placement competes
+        p_buy = choice.choice_probability(util, valid * p, group, thr, _truth_draws(w, sid, day, k))
+        return examined, clicked, bought, p_click, p_buy
     return examined, clicked, bought
 
 
@@ -460,8 +478,8 @@ def search_feed(w: World, vs: Visits, rows: np.ndarray, cands: np.ndarray, resp:
         k = slate.shape[1]
 
         def choose(alt: np.ndarray) -> Outcome:
-            _, alt_clicked, alt_bought, p_click = _search_choice(w, vs, rows, full, alt, expected=True)
-            return alt_clicked, _bought_mask(alt_bought, k), p_click
+            _, alt_clicked, alt_bought, p_click, p_buy = _search_choice(w, vs, rows, full, alt, expected=True)
+            return alt_clicked, _bought_mask(alt_bought, k), p_click, p_buy
 
         _shadow(w, vs, SURFACE_SEARCH, q, sess, choose(slate), choose)
     hit = bought >= 0

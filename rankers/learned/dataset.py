@@ -49,6 +49,21 @@ def serving_features(store: FeatureStore, request: RankRequest, items: np.ndarra
     return np.concatenate([item_f, shop_f, extra.astype(np.float32)], axis=-1).astype(np.float32)
 
 
+def shown_rows(store: FeatureStore, request: RankRequest, resp: RankResponse) -> dict[str, np.ndarray]:
+    """One entry per item ``resp`` placed: its visit, surface, query, position, id and features at serving time."""
+    b, k = resp.slate.shape
+    feats = serving_features(store, request, resp.slate, np.broadcast_to(np.arange(k), (b, k)))
+    r, p = np.nonzero(resp.slate >= 0)
+    return {
+        "session_id": (np.int64(request.day) << 32) | np.asarray(request.shopper_ids, np.int64)[r],
+        "surface": np.full(len(r), request.surface, np.int8),
+        "query": np.asarray(request.query, np.int16)[r],
+        "position": p.astype(np.int16),
+        "item_id": resp.slate[r, p],
+        "features": feats[r, p],
+    }
+
+
 class FeatureLogger:
     """Serves ``policy``'s slates and logs every shown item's features, point in time."""
 
@@ -68,21 +83,7 @@ class FeatureLogger:
     def rank(self, request: RankRequest) -> RankResponse:
         """The policy's slates; their features logged."""
         resp = self.policy.rank(request)
-        placed = resp.slate >= 0
-        b, k = resp.slate.shape
-        position = np.broadcast_to(np.arange(k), (b, k))
-        feats = serving_features(self.store, request, resp.slate, position)
-        r, p = np.nonzero(placed)
-        self.rows.append(
-            {
-                "session_id": (np.int64(request.day) << 32) | np.asarray(request.shopper_ids, np.int64)[r],
-                "surface": np.full(len(r), request.surface, np.int8),
-                "query": np.asarray(request.query, np.int16)[r],
-                "position": p.astype(np.int16),
-                "item_id": resp.slate[r, p],
-                "features": feats[r, p],
-            }
-        )
+        self.rows.append(shown_rows(self.store, request, resp))
         return resp
 
     def update(self, day_log: Mapping[str, Mapping[str, np.ndarray]]) -> None:
@@ -111,33 +112,49 @@ def training_table(
     fit in the run). ``truth_click`` (n_slates, K): the simulator's click probabilities, to grade
     calibration; never a feature.
     """
-    rec = {c: np.concatenate([r[c] for r in logger.rows]) for c in ("session_id", "surface", "query", "position")}
-    feats = np.concatenate([r["features"] for r in logger.rows])
+    out = label_shown(logger.rows, log, purchases, bought="carted")
+    out["churn_30d"] = absent_after(out["session_id"].to_numpy(), sessions, days)
+    if truth_click is not None:
+        out["true_click"] = np.asarray(truth_click)[out["slate_row"].to_numpy(), out["position"].to_numpy(np.int64)]
+    return out
+
+
+def label_shown(
+    rows: list[dict[str, np.ndarray]],
+    slates: Mapping[str, np.ndarray],
+    purchases: Mapping[str, np.ndarray],
+    bought: str = "carted",
+) -> pd.DataFrame:
+    """Logged rows (``shown_rows``) joined to their slates: features, ``session_id``, ``slate_row`` and labels.
+
+    ``slates``: a slate table with ``session_id``, ``surface``, ``query``, ``clicked`` and the
+    column ``bought`` (per position; ``carted`` in bandit logs, ``purchased`` in a day's log).
+    Labels: ``click``, ``purchase`` (from ``bought``) and ``margin`` (the margin of the purchase
+    line at this session, surface and position).
+    """
+    rec = {c: np.concatenate([r[c] for r in rows]) for c in ("session_id", "surface", "query", "position")}
+    feats = np.concatenate([r["features"] for r in rows])
     keys = pd.DataFrame(rec)
     keys["row"] = np.arange(len(keys))
-    slates = pd.DataFrame({"session_id": log["session_id"], "surface": log["surface"], "query": log["query"]})
-    slates["slate_row"] = np.arange(len(slates))
-    joined = keys.merge(slates, on=["session_id", "surface", "query"], how="inner", validate="many_to_one")
+    table = pd.DataFrame({"session_id": slates["session_id"], "surface": slates["surface"], "query": slates["query"]})
+    table["slate_row"] = np.arange(len(table))
+    joined = keys.merge(table, on=["session_id", "surface", "query"], how="inner", validate="many_to_one")
     sr, pos, row = (joined[c].to_numpy(np.int64) for c in ("slate_row", "position", "row"))
     out = pd.DataFrame(feats[row], columns=list(FEATURE_NAMES))
     out.insert(0, "session_id", joined["session_id"].to_numpy())
     out.insert(1, "slate_row", sr)
-    out["click"] = np.asarray(log["clicked"])[sr, pos].astype(np.float32)
-    out["purchase"] = np.asarray(log["carted"])[sr, pos].astype(np.float32)
-    # margin earned from this placement: the purchase line at this session, surface and position
+    out["click"] = np.asarray(slates["clicked"])[sr, pos].astype(np.float32)
+    out["purchase"] = np.asarray(slates[bought])[sr, pos].astype(np.float32)
     p = pd.DataFrame({c: purchases[c] for c in ("session_id", "source", "position", "aisle", "margin")})
     p = p[p["source"] < 2]
     p = p.assign(surface=p["source"].astype(np.int8), query=np.where(p["source"] == 0, -1, p["aisle"]).astype(np.int16))
     money = p.groupby(["session_id", "surface", "query", "position"])["margin"].sum()
     key = pd.MultiIndex.from_arrays([joined["session_id"], joined["surface"], joined["query"], joined["position"]])
     out["margin"] = money.reindex(key).fillna(0.0).to_numpy(np.float32)
-    out["churn_30d"] = _absent_after(out["session_id"].to_numpy(), sessions, days)
-    if truth_click is not None:
-        out["true_click"] = np.asarray(truth_click)[sr, pos]
     return out
 
 
-def _absent_after(session_id: np.ndarray, sessions: Mapping[str, np.ndarray], days: int) -> np.ndarray:
+def absent_after(session_id: np.ndarray, sessions: Mapping[str, np.ndarray], days: int) -> np.ndarray:
     """1.0 if the shopper has no visit in the 30 days after this one, 0.0 if they have, NaN past the run's end."""
     day = (session_id >> 32).astype(np.int64)
     shopper = (session_id & 0xFFFFFFFF).astype(np.int64)
@@ -150,3 +167,9 @@ def _absent_after(session_id: np.ndarray, sessions: Mapping[str, np.ndarray], da
     has_next = (nxt < len(key)) & (s["shopper"].to_numpy()[nxt_c] == shopper)
     gap = np.where(has_next, s["day"].to_numpy()[nxt_c] - day, np.iinfo(np.int32).max)
     return np.where(day + CHURN_DAYS < days, (gap > CHURN_DAYS).astype(np.float64), np.nan).astype(np.float32)
+
+
+def holdout_visits(session_id: np.ndarray, share: float, seed: int) -> np.ndarray:
+    """Boolean mask: rows of a seeded ``share`` of visits (no visit on both sides)."""
+    visits, inverse = np.unique(session_id, return_inverse=True)
+    return (np.random.default_rng(seed).random(len(visits)) < share)[inverse]

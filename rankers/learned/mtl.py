@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -19,11 +21,28 @@ import pandas as pd
 import torch
 from torch import nn
 
-from rankers.learned.dataset import FEATURE_NAMES
+from rankers.learned.dataset import FEATURE_NAMES, holdout_visits
 
 TASKS = ("click", "purchase", "margin", "churn_30d")
 BINARY = {"click": True, "purchase": True, "margin": False, "churn_30d": True}
 ARCHITECTURES = ("shared_bottom", "mmoe", "ple")
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Run torch on one thread: the same bits on every machine, and fast for networks this small."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def squash(x: np.ndarray) -> np.ndarray:
+    """sign(x) log(1 + |x|): counts, spend and day gaps grow with time; squashed, a network extrapolates gently."""
+    x = np.asarray(x, np.float64)
+    return np.sign(x) * np.log1p(np.abs(x))
 
 
 def _mlp(n_in: int, n_out: int, hidden: int) -> nn.Sequential:
@@ -108,12 +127,17 @@ class TrainedMTL:
     std: np.ndarray
     history: list[dict[str, float]]
     val_rows: np.ndarray  # rows of the training frame held out for early stopping (and calibration)
+    config: dict = field(default_factory=dict)  # the network's shape: n_experts, expert_dim, tower_dim
+
+    def scale(self, features: np.ndarray) -> np.ndarray:
+        """Network input: ``squash``ed features, standardised with the training fold's mean and spread."""
+        return (squash(features) - self.mean) / self.std
 
     def predict(self, features: np.ndarray) -> dict[str, np.ndarray]:
         """Per task: probabilities (click; purchase = P(click) x P(purchase | click); churn) or values (margin)."""
         self.net.eval()
-        with torch.no_grad():
-            x = torch.as_tensor((features - self.mean) / self.std, dtype=torch.float32)
+        with torch.no_grad(), one_thread():
+            x = torch.as_tensor(self.scale(features), dtype=torch.float32)
             out = self.net(x)
         click = torch.sigmoid(out["click"]).numpy()
         return {
@@ -142,24 +166,18 @@ def _losses(out: dict[str, torch.Tensor], y: dict[str, torch.Tensor]) -> dict[st
     }
 
 
-def train(df: pd.DataFrame, cfg: TrainConfig | None = None) -> TrainedMTL:
-    """Train on a ``training_table``; the validation fold is a seeded share of visits (no visit in both)."""
+def train(df: pd.DataFrame, cfg: TrainConfig | None = None, val: np.ndarray | None = None) -> TrainedMTL:
+    """Train on a ``training_table``; the validation fold ``val`` (a row mask) defaults to a seeded share of visits."""
     cfg = cfg or TrainConfig()
+    if val is None:
+        val = holdout_visits(df["session_id"].to_numpy(), cfg.val_share, cfg.seed)
     torch.manual_seed(cfg.seed)
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # deterministic and fast for small networks
-    try:
-        return _train(df, cfg)
-    finally:
-        torch.set_num_threads(threads)
+    with one_thread():
+        return _train(df, cfg, np.asarray(val, bool))
 
 
-def _train(df: pd.DataFrame, cfg: TrainConfig) -> TrainedMTL:
-    x_all = df[list(FEATURE_NAMES)].to_numpy(np.float64)
-    rng = np.random.default_rng(cfg.seed)
-    visits = np.unique(df["session_id"].to_numpy())
-    held = rng.random(len(visits)) < cfg.val_share
-    val = np.isin(df["session_id"].to_numpy(), visits[held])
+def _train(df: pd.DataFrame, cfg: TrainConfig, val: np.ndarray) -> TrainedMTL:
+    x_all = squash(df[list(FEATURE_NAMES)].to_numpy(np.float64))
     mean, std = x_all[~val].mean(axis=0), x_all[~val].std(axis=0) + 1e-6
     x = torch.as_tensor((x_all - mean) / std, dtype=torch.float32)
     y = {t: torch.tensor(df[t].to_numpy(np.float32, copy=True)) for t in TASKS}
@@ -204,4 +222,5 @@ def _train(df: pd.DataFrame, cfg: TrainConfig) -> TrainedMTL:
     if cfg.progress:
         print(file=sys.stderr)
     net.load_state_dict(best_state)
-    return TrainedMTL(net, mean, std, history, val_idx)
+    shape = {"n_experts": cfg.n_experts, "expert_dim": cfg.expert_dim, "tower_dim": cfg.tower_dim}
+    return TrainedMTL(net, mean, std, history, val_idx, shape)

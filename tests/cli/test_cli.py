@@ -35,6 +35,8 @@ def test_run_smoke_end_to_end_in_a_subprocess(tmp_path):
             "basketgym: error: unknown ranker 'popularty'; did you mean 'popularity'?",
         ),
         (["run", "smoke", "--seeds", "0"], "basketgym: error: --seeds = 0: must be >= 1"),
+        (["train", "smoke", "--model", "xgb", "--out", "x"], "basketgym: error: --model 'xgb': must be one of"),
+        (["train", "smoke", "--explore", "2", "--out", "x"], "basketgym: error: --explore = 2.0: must be in [0, 1]"),
     ],
 )
 def test_errors_are_one_line_with_exit_2(args, message, capsys):
@@ -70,3 +72,20 @@ def test_no_event_log_writes_results_but_no_logs(tmp_path, capsys):
     assert (out / "results/random/seed=11/outcomes.parquet").is_file()
     assert not (out / "logs").exists()
     assert 'event_log = "none"' in (out / "scenario.toml").read_text()
+
+
+def test_train_grades_explains_and_saves_models_that_run(tmp_path, capsys):
+    """``basketgym train`` prints the comparison and a sample explanation; a saved model is a ranker name."""
+    out = tmp_path / "models"
+    args = ["train", "smoke", "--model", "mmoe,lgbm_rank", "--days", "30", "--epochs", "3", "--rounds", "30"]
+    assert main([*args, "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "| mmoe |" in text and "| lgbm_rank |" in text and "click ECE (truth)" in text
+    assert "integrated gradients" in text and "gate click" in text and "TreeSHAP" in text
+    for name in ("mmoe/model.json", "mmoe/weights.pt", "lgbm_rank/rank.lgb", "grades.csv", "comparison.md"):
+        assert (out / name).is_file(), name
+    assert main([*args, "--out", str(out)]) == 2  # not over earlier models without --overwrite
+    assert "exists and is not empty" in capsys.readouterr().err
+    run = ["run", "smoke", "--rankers", f"popularity,{out / 'mmoe'}", "--days", "8", "--seeds", "1", "--no-write"]
+    assert main(run) == 0
+    assert f"{out / 'mmoe'}" in capsys.readouterr().out

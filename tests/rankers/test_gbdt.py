@@ -4,21 +4,14 @@ import numpy as np
 import pytest
 
 from eval import reliability
-from eval.bandit_logs import collect
-from rankers.exploration import EpsilonGreedy
-from rankers.learned.dataset import FEATURE_NAMES, FeatureLogger, training_table
+from rankers.learned.dataset import FEATURE_NAMES
 from rankers.learned.gbdt import contributions, train_lambdarank, train_tasks
-from sim.config import load_scenario
 
 
 @pytest.fixture(scope="module")
-def data():
-    cfg = load_scenario("smoke").replace(days=40)
-    logger = FeatureLogger(EpsilonGreedy("popularity", 0.3))
-    log = collect(cfg, logger, {}, 3, "popularity+eps0.3")
-    df = training_table(logger, log.table, log.purchases, log.sessions, cfg.days, log.click_probability)
-    held = (df["session_id"].to_numpy() % 5) == 0  # a fifth of the visits held out
-    return df, np.flatnonzero(~held), np.flatnonzero(held)
+def data(logged):
+    held = (logged["session_id"].to_numpy() % 5) == 0  # a fifth of the visits held out
+    return logged, np.flatnonzero(~held), np.flatnonzero(held)
 
 
 def test_task_models_learn_and_are_deterministic(data):

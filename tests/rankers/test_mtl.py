@@ -5,19 +5,13 @@ import pytest
 import torch
 
 from eval import reliability
-from eval.bandit_logs import collect
-from rankers.exploration import EpsilonGreedy
-from rankers.learned.dataset import FEATURE_NAMES, FeatureLogger, training_table
+from rankers.learned.dataset import FEATURE_NAMES
 from rankers.learned.mtl import ARCHITECTURES, MultiTaskNet, TrainConfig, _losses, train
-from sim.config import load_scenario
 
 
 @pytest.fixture(scope="module")
-def data():
-    cfg = load_scenario("smoke").replace(days=40)
-    logger = FeatureLogger(EpsilonGreedy("popularity", 0.3))
-    log = collect(cfg, logger, {}, 3, "popularity+eps0.3")
-    return training_table(logger, log.table, log.purchases, log.sessions, cfg.days, log.click_probability)
+def data(logged):
+    return logged
 
 
 @pytest.mark.parametrize("arch", ARCHITECTURES)

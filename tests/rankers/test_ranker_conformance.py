@@ -16,9 +16,10 @@ from sim.protocol import SURFACE_SEARCH, Ranker, RankRequest
 NAMES = rankers.available()
 
 
-def test_the_baselines_the_objective_ranker_and_the_logging_policies_are_registered():
+def test_the_baselines_the_objective_ranker_the_logging_policies_and_the_value_ranker_are_registered():
     assert NAMES == [
         "buy_again", "epsilon_greedy", "margin_greedy", "objective", "plackett_luce", "popularity", "random",
+        "value_mtl",
     ]  # fmt: skip
 
 

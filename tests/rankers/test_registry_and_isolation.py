@@ -20,7 +20,8 @@ def test_unknown_name_suggests_the_closest():
         rankers.make_ranker("popularty")
     assert str(err.value) == (
         "unknown ranker 'popularty'; did you mean 'popularity'? "
-        "available: buy_again, epsilon_greedy, margin_greedy, objective, plackett_luce, popularity, random"
+        "available: buy_again, epsilon_greedy, margin_greedy, objective, plackett_luce, popularity, random, "
+        "value_mtl (or a trained model directory)"
     )
 
 
@@ -29,7 +30,7 @@ def test_unknown_name_without_a_close_match():
         rankers.make_ranker("xgboost")
     assert str(err.value) == (
         "unknown ranker 'xgboost'; available: buy_again, epsilon_greedy, margin_greedy, objective, "
-        "plackett_luce, popularity, random"
+        "plackett_luce, popularity, random, value_mtl (or a trained model directory)"
     )
 
 
@@ -74,3 +75,13 @@ def test_no_ranker_module_touches_hidden_world_state():
                 assert node.attr not in HIDDEN, f"{path.name}:{node.lineno} reads .{node.attr}"
             if isinstance(node, ast.ImportFrom) and node.module == "sim.catalog":
                 assert {a.name for a in node.names} <= {"PublicCatalog"}, f"{path.name} imports the full Catalog"
+
+
+def test_importing_rankers_does_not_import_torch_or_lightgbm():
+    """Learned rankers are registered lazily: the CLI and the baselines start without the ML stack."""
+    import subprocess
+    import sys
+
+    code = "import sys, rankers, basketgym.cli; print(sorted({'torch', 'lightgbm'} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"
