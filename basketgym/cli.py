@@ -166,8 +166,15 @@ def _cmd_validate(args: argparse.Namespace) -> int:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    from eval.plots import reliability_diagram
     from eval.report import write_json_atomic
-    from eval.training import comparison_table, format_explanation, sample_explanation, train_and_grade
+    from eval.training import (
+        comparison_table,
+        format_explanation,
+        reliability_curves,
+        sample_explanation,
+        train_and_grade,
+    )
     from rankers import make_ranker
     from rankers.learned.model import KINDS, FitConfig
     from sim.config import resolve_scenario
@@ -211,8 +218,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
     (out / "grades.csv.tmp").replace(out / "grades.csv")
     write_json_atomic({"facts": f, "explanations": explanations}, out / "training.json")
     write_text_atomic(comparison_table(run) + "\n", out / "comparison.md")
+    curves = reliability_curves(run)
+    if any(curves.values()):
+        title = f"{cfg.name}: calibrated predictions vs the simulator's true probabilities (held-out shoppers)"
+        reliability_diagram(curves, out / "reliability.png", title=title)
     names = ",".join(str(out / k) for k in kinds)
-    print(f"models: {out}/<model>/ (grades.csv, comparison.md, training.json beside them)")
+    print(f"models: {out}/<model>/ (grades.csv, comparison.md, reliability.png, training.json beside them)")
     print(f"use them: basketgym run {args.scenario} --rankers popularity,buy_again,{names}")
     return 0
 

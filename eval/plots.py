@@ -314,3 +314,30 @@ def _save(fig: Figure, path: str | Path) -> Path:
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format="png", dpi=DPI)
     return path
+
+
+def reliability_diagram(
+    curves: Mapping[str, Mapping[str, tuple[np.ndarray, np.ndarray]]], path: str | Path, *, title: str = "Reliability"
+) -> Path:
+    """One panel per task: mean outcome against mean prediction per bin, one line per model, the diagonal.
+
+    ``curves[task][model] = (predicted, observed)`` bin means (``eval.reliability.reliability``).
+    """
+    tasks = list(curves)
+    fig = Figure(figsize=(4.2 * max(len(tasks), 1), 4.2))
+    FigureCanvasAgg(fig)
+    models = ranker_colors(m for per in curves.values() for m in per)
+    for i, task in enumerate(tasks):
+        ax = fig.add_subplot(1, len(tasks), i + 1)
+        top = max([0.05] + [float(np.max(np.r_[p, o])) for p, o in curves[task].values() if len(p)])
+        ax.plot([0, top], [0, top], color="#999999", lw=1, ls="--", label="perfect")
+        for model, (pred, obs) in curves[task].items():
+            ax.plot(pred, obs, marker="o", ms=3, color=models[model], label=model)
+        ax.set_title(task)
+        ax.set_xlabel("mean predicted probability")
+        if i == 0:
+            ax.set_ylabel("mean true probability")
+        ax.legend(fontsize=8)
+    fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, path)

@@ -117,6 +117,21 @@ def train_and_grade(cfg: ScenarioConfig, kinds: list[str], seed: int, policy: st
     return TrainingRun(models, pd.DataFrame(rows), df, test, facts)
 
 
+def reliability_curves(run: TrainingRun, n_bins: int = 15) -> dict[str, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """Per task (click, purchase) and model: calibrated predictions against the true probabilities on held-out rows."""
+    test = run.table[run.test]
+    x = test[list(FEATURE_NAMES)].to_numpy(np.float32)
+    out: dict[str, dict] = {"click": {}, "purchase": {}}
+    for name, model in run.models.items():
+        if model.kind == "lgbm_rank":
+            continue
+        p = model.predict(x)
+        for task in out:
+            r = reliability.reliability(p[task], test[f"true_{task}"].to_numpy(), n_bins)
+            out[task][name] = (r.predicted, r.observed)
+    return out
+
+
 def sample_explanation(model: TaskModel, df: pd.DataFrame, top: int = 3) -> dict:
     """Explain one logged home feed of ``df`` (the first with a purchase): values, attributions, gates."""
     home = df[(df["surface"] == 0) & (df["purchase"] > 0)]

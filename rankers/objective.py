@@ -11,7 +11,8 @@ and repeated candidates get -inf. Ties of a signal, and of the final score, go t
 
 - ``r`` is ordered like ``buy_again``: the shopper's own purchase count, then recency, then decayed
   popularity (then lower price, then lower item id). With ``margin = 0`` the slates are exactly
-  ``buy_again``'s.
+  ``buy_again``'s. With ``relevance_model`` (a directory written by ``basketgym train``), ``r`` is
+  ordered by that model's calibrated purchase probability instead (its score for ``lgbm_rank``).
 - ``m`` is ordered like ``margin_greedy``'s organic order: ``price x margin_rate`` at the current
   price. With ``relevance = 0`` the organic order is ``margin_greedy``'s.
 
@@ -115,10 +116,16 @@ class ObjectiveRanker(BuyAgainRanker):
         margin: float = 0.0,
         ad_load: float | None = None,
         exploration: float = 0.0,
+        relevance_model: str | None = None,
         **kwargs: float,
     ):
         super().__init__(**kwargs)
         self.set_objective(relevance, margin, ad_load, exploration)
+        self.relevance_model = None
+        if relevance_model is not None:  # torch / LightGBM only when asked for
+            from rankers.learned.model import TaskModel
+
+            self.relevance_model = TaskModel.load(relevance_model)
 
     @property
     def objective(self) -> tuple[float, float, float | None, float]:
@@ -161,8 +168,17 @@ class ObjectiveRanker(BuyAgainRanker):
         return explore(request, greedy, self._exploration, self.seed, self.placeable(request), eligible)
 
     def relevance_signal(self, request: RankRequest) -> np.ndarray:
-        """(B, C) ``r``: buy_again's order, rank-normalised to [0, 1] per row."""
-        return rank_normalised(super().score(request), self.placeable(request))
+        """(B, C) ``r``: buy_again's order (or the relevance model's P(purchase)), rank-normalised to [0, 1] per row."""
+        if self.relevance_model is None:
+            return rank_normalised(super().score(request), self.placeable(request))
+        from rankers.learned.dataset import SERVING_POSITION, serving_features
+
+        cands = request.candidates
+        b, c = cands.shape
+        x = serving_features(self.features, request, cands, np.full((b, c), SERVING_POSITION)).reshape(b * c, -1)
+        p = self.relevance_model.predict(x)
+        raw = p["score"] if "score" in p else p["purchase"]  # lambdarank models have a score only
+        return rank_normalised(raw.reshape(b, c), self.placeable(request))
 
     def margin_signal(self, request: RankRequest) -> np.ndarray:
         """(B, C) ``m``: margin per unit at the current price, rank-normalised to [0, 1] per row."""

@@ -26,3 +26,13 @@ def test_environments_doc_training_example_runs(capsys):
     (code,) = re.findall(r"```python\n(.*?)```", doc.read_text(), flags=re.S)
     exec(compile(code, "ENVIRONMENTS.md", "exec"), {})
     assert "best objective [relevance, margin, ad_load, exploration]:" in capsys.readouterr().out
+
+
+def test_learned_rankers_doc_example_runs(capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # it saves a model under ./models
+    doc = README.parent / "docs" / "LEARNED_RANKERS.md"
+    (code,) = re.findall(r"```python\n(.*?)```", doc.read_text(), flags=re.S)
+    exec(compile(code, "LEARNED_RANKERS.md", "exec"), {})
+    out = capsys.readouterr().out
+    assert "P(purchase):" in out and "gates:" in out
+    assert (tmp_path / "models/smoke-mmoe/model.json").is_file()

@@ -72,7 +72,9 @@ class MarketplaceEnv(Replayable, gym.Env):
     ## Arguments
     ``scenario``: bundled name, TOML path or ``ScenarioConfig`` (default ``"default"``);
     ``reward``: 'margin', 'contribution' or 'gtv'; ``days`` and ``shoppers``: optional overrides of the scenario's
-    horizon and initial population; ``render_mode``: ``None`` or ``"ansi"``.
+    horizon and initial population; ``render_mode``: ``None`` or ``"ansi"``; ``relevance_model``: a
+    model directory written by ``basketgym train`` whose calibrated purchase probability replaces
+    buy-again's order as the relevance signal (the learned ranker under the agent's objective).
 
     ## Vectorized environment
     None native: a day already moves the whole population in vectorised numpy. Use
@@ -91,10 +93,15 @@ class MarketplaceEnv(Replayable, gym.Env):
         days: int | None = None,
         shoppers: int | None = None,
         render_mode: str | None = None,
+        relevance_model: str | None = None,
     ):
         check_arguments(reward, render_mode, self.metadata["render_modes"])
         cfg = resolve_scenario(scenario, days=days, shoppers=shoppers)
-        self._init_args = {"scenario": cfg, "reward": reward, "render_mode": render_mode}
+        if relevance_model is not None:
+            make_ranker("objective", relevance_model=relevance_model)  # a bad directory fails here, clearly
+        self.relevance_model = relevance_model
+        self._init_args = {"scenario": cfg, "reward": reward, "render_mode": render_mode,
+                           "relevance_model": relevance_model}  # fmt: skip
         self.cfg, self.reward_name, self.render_mode = cfg, reward, render_mode
         self.action_space = spaces.Box(0.0, 1.0, shape=(len(ACTION_NAMES),), dtype=np.float32)
         self.observation_space = spaces.Box(0.0, OBS_HIGH, shape=(len(OBSERVATION_NAMES),), dtype=np.float32)
@@ -111,7 +118,7 @@ class MarketplaceEnv(Replayable, gym.Env):
         super().reset(seed=seed)
         world_seed = int(seed) if seed is not None else int(self.np_random.integers(0, 2**62))
         self._reset_kwargs = {"seed": world_seed}
-        self.ranker = make_ranker("objective")
+        self.ranker = make_ranker("objective", relevance_model=self.relevance_model)
         self.world = World(self.cfg, world_seed, self.ranker, "objective", keep_slates=False)
         self.calendar = Calendar(self.world, self.cfg.days)
         self._actions = []

@@ -16,6 +16,8 @@ import pandas as pd
 
 from rankers.learned.dataset import FEATURE_NAMES
 
+MIN_ROWS = 50  # a task model needs at least this many labelled rows
+
 
 def _params(objective: str, seed: int, **extra: object) -> dict:
     return {
@@ -32,15 +34,19 @@ class TaskModels:
     boosters: dict[str, lgb.Booster]
 
     def predict(self, features: np.ndarray) -> dict[str, np.ndarray]:
-        """The same keys as ``TrainedMTL.predict``."""
-        click = self.boosters["click"].predict(features)
-        given = self.boosters["purchase"].predict(features)
+        """The same keys as ``TrainedMTL.predict``; a task without a booster (no labelled rows) predicts 0."""
+
+        def head(task: str) -> np.ndarray:
+            b = self.boosters.get(task)
+            return b.predict(features, num_threads=1) if b is not None else np.zeros(len(features))
+
+        click, given = head("click"), head("purchase")
         return {
             "click": click,
             "purchase_given_click": given,
             "purchase": click * given,
-            "margin_given_purchase": self.boosters["margin"].predict(features),
-            "churn_30d": self.boosters["churn_30d"].predict(features),
+            "margin_given_purchase": head("margin"),
+            "churn_30d": head("churn_30d"),
         }
 
 
@@ -56,6 +62,9 @@ def train_tasks(df: pd.DataFrame, rows: np.ndarray, seed: int = 0, rounds: int =
     }
     boosters = {}
     for task, (mask, label, objective) in spaces.items():
+        y = sub[label].to_numpy(np.float64)[mask]
+        if mask.sum() < MIN_ROWS or (objective == "binary" and np.unique(y).size < 2):
+            continue  # nothing to learn (e.g. churn in a run shorter than its 30-day window): predicts 0
         data = lgb.Dataset(x[mask], sub[label].to_numpy(np.float64)[mask], feature_name=list(FEATURE_NAMES))
         boosters[task] = lgb.train(_params(objective, seed), data, num_boost_round=rounds)
     return TaskModels(boosters)

@@ -59,11 +59,14 @@ class TaskModel:
     # ---- predictions ------------------------------------------------------------------------
 
     def predict_raw(self, features: np.ndarray) -> dict[str, np.ndarray]:
-        """Uncalibrated task heads (``score`` only for ``lgbm_rank``)."""
+        """Uncalibrated task heads (``score`` only for ``lgbm_rank``); heads trained on no rows predict 0."""
         x = np.asarray(features, np.float32)
         if self.kind == "lgbm_rank":
             return {"score": self.predictor.predict(x, num_threads=1)}
-        return self.predictor.predict(x)
+        out = self.predictor.predict(x)
+        for task in self.facts.get("untrained", ()):
+            out[task] = np.zeros(len(x))
+        return out
 
     def predict(self, features: np.ndarray) -> dict[str, np.ndarray]:
         """Task heads as served: probabilities recalibrated (``click``, ``purchase``, ``churn_30d``)."""
@@ -208,6 +211,7 @@ def fit(df: pd.DataFrame, cfg: FitConfig | None = None) -> TaskModel:
         raise RankerError(f"calibration = {cfg.calibration!r}: must be 'temperature', 'isotonic' or 'none'")
     t0 = time.perf_counter()
     val = holdout_visits(df["session_id"].to_numpy(), cfg.val_share, cfg.seed)
+    untrained = [t for t in ("churn_30d",) if df[t].notna().sum() == 0]  # e.g. a run shorter than 30 days
     if cfg.kind in NETWORKS:
         from rankers.learned.mtl import TrainConfig, train
 
@@ -221,7 +225,7 @@ def fit(df: pd.DataFrame, cfg: FitConfig | None = None) -> TaskModel:
         from rankers.learned.gbdt import train_lambdarank
 
         predictor = train_lambdarank(df, np.flatnonzero(~val), cfg.seed, cfg.rounds)
-    model = TaskModel(cfg.kind, predictor, {}, {})
+    model = TaskModel(cfg.kind, predictor, {}, {"untrained": untrained})
     if cfg.kind != "lgbm_rank" and cfg.calibration != "none" and val.any():
         vdf = df[val]
         raw = model.predict_raw(vdf[list(FEATURE_NAMES)].to_numpy(np.float32))
@@ -232,6 +236,6 @@ def fit(df: pd.DataFrame, cfg: FitConfig | None = None) -> TaskModel:
             known = ~np.isnan(label[task])
             if known.sum() >= 100 and 0 < label[task][known].mean() < 1:
                 model.calibrators[task] = method.fit(raw[task][known], label[task][known])
-    model.facts = {"rows": int(len(df)), "train_rows": int((~val).sum()), "seconds": time.perf_counter() - t0,
-                   "config": asdict(cfg)}  # fmt: skip
+    model.facts.update(rows=int(len(df)), train_rows=int((~val).sum()), seconds=time.perf_counter() - t0,
+                       config=asdict(cfg))  # fmt: skip
     return model

@@ -82,7 +82,8 @@ def test_train_grades_explains_and_saves_models_that_run(tmp_path, capsys):
     text = capsys.readouterr().out
     assert "| mmoe |" in text and "| lgbm_rank |" in text and "click ECE (truth)" in text
     assert "integrated gradients" in text and "gate click" in text and "TreeSHAP" in text
-    for name in ("mmoe/model.json", "mmoe/weights.pt", "lgbm_rank/rank.lgb", "grades.csv", "comparison.md"):
+    for name in ("mmoe/model.json", "mmoe/weights.pt", "lgbm_rank/rank.lgb", "grades.csv", "comparison.md",
+                 "reliability.png"):  # fmt: skip
         assert (out / name).is_file(), name
     assert main([*args, "--out", str(out)]) == 2  # not over earlier models without --overwrite
     assert "exists and is not empty" in capsys.readouterr().err

@@ -100,3 +100,27 @@ def test_exploration_shows_random_organic_slates_and_costs_clicks():
     env.reset(seed=0)
     with pytest.raises(ValueError, match="expected \\(4,\\)"):
         env.step(np.array([1.0, 0.0, 0.0], np.float32))
+
+
+def test_a_trained_model_can_be_the_relevance_signal(tmp_path):
+    """``relevance_model``: a learned ranker under the agent's objective: deterministic, pickles, not buy-again."""
+    from eval.training import logged_table
+    from rankers.learned.model import FitConfig, fit
+    from sim.config import load_scenario
+
+    df = logged_table(load_scenario("smoke").replace(days=20), 4, "popularity", 0.5)
+    fit(df, FitConfig(kind="lgbm", rounds=30, seed=0)).save(tmp_path / "m")
+
+    def rollout(**kw):
+        env = _make(**kw)
+        env.reset(seed=3)
+        rewards = [env.step(np.array([1.0, 0.0, 0.0, 0.0], np.float32))[1] for _ in range(6)]
+        return env, rewards
+
+    env, learned = rollout(relevance_model=str(tmp_path / "m"))
+    assert rollout(relevance_model=str(tmp_path / "m"))[1] == learned
+    assert rollout()[1] != learned  # buy-again's order is not the model's
+    clone = pickle.loads(pickle.dumps(env.unwrapped))
+    assert clone.relevance_model == str(tmp_path / "m")
+    with pytest.raises(Exception, match="not a trained model directory"):
+        _make(relevance_model=str(tmp_path / "nothing"))
