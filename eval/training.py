@@ -48,7 +48,9 @@ def logged_table(cfg: ScenarioConfig, seed: int, policy: str = "buy_again", expl
 def grade(model: TaskModel, df: pd.DataFrame, name: str) -> list[dict]:
     """Rows of metrics for ``model`` on ``df``: per task, raw and calibrated; ranking quality for all."""
     x = df[list(FEATURE_NAMES)].to_numpy(np.float32)
-    rows = [{"model": name, "task": "ranking", "stage": "served", "ndcg@10": _ndcg(df, model.value(_serving(x)))}]
+    served = model.predict(_serving(x))
+    relevance = served["score"] if model.kind == "lgbm_rank" else served["purchase"]
+    rows = [{"model": name, "task": "ranking", "stage": "served", "ndcg@10": _ndcg(df, relevance)}]
     if model.kind == "lgbm_rank":
         return rows
     raw, cal = model.predict_raw(x), model.predict(x)
@@ -133,8 +135,15 @@ def reliability_curves(run: TrainingRun, n_bins: int = 15) -> dict[str, dict[str
 
 
 def sample_explanation(model: TaskModel, df: pd.DataFrame, top: int = 3) -> dict:
-    """Explain one logged home feed of ``df`` (the first with a purchase): values, attributions, gates."""
-    home = df[(df["surface"] == 0) & (df["purchase"] > 0)]
+    """Explain one logged home feed of ``df``: values, the strongest attributions, gates.
+
+    The sample: the first home feed from the second half of the log with a purchase, shown to a
+    shopper with a purchase history. Position is served at 0 for every candidate, so its
+    attribution (serving position against the baseline's average position) is the same kind of
+    shift for every item: it is reported apart (``position``), not among the strongest features.
+    """
+    day = df["session_id"].to_numpy() >> 32
+    home = df[(df["surface"] == 0) & (df["purchase"] > 0) & (df["n_orders"] > 0) & (day >= day.max() // 2)]
     sid = int(home["session_id"].iloc[0]) if len(home) else int(df["session_id"].iloc[0])
     rows = df[(df["session_id"] == sid) & (df["surface"] == 0)]
     x = _serving(rows[list(FEATURE_NAMES)].to_numpy(np.float32))
@@ -143,17 +152,18 @@ def sample_explanation(model: TaskModel, df: pd.DataFrame, top: int = 3) -> dict
     task = "score" if model.kind == "lgbm_rank" else "click"
     attr, base = model.explain(x, task)
     items = []
+    pos = FEATURE_NAMES.index("position")
     for i in order:
-        strongest = np.argsort(-np.abs(attr[i]), kind="stable")[:top]
+        strongest = [j for j in np.argsort(-np.abs(attr[i]), kind="stable") if j != pos][:top]
         items.append({
             "position_shown": int(rows["position"].iloc[i]), "value": float(value[i]),
             "clicked": bool(rows["click"].iloc[i]), "bought": bool(rows["purchase"].iloc[i]),
-            "baseline": float(base[i] if np.ndim(base) else base),
+            "baseline": float(base[i] if np.ndim(base) else base), "position": float(attr[i, pos]),
             "attributions": {FEATURE_NAMES[j]: float(attr[i, j]) for j in strongest},
         })  # fmt: skip
     gates = {t: g.mean(axis=0).round(3).tolist() for t, g in model.gate_weights(x).items()}
     return {"session_id": sid, "day": sid >> 32, "shopper": sid & 0xFFFFFFFF, "task": task, "items": items,
-            "gates": gates, "network": model.kind in NETWORKS}  # fmt: skip
+            "gates": gates, "network": model.kind in NETWORKS, "kind": model.kind}  # fmt: skip
 
 
 def comparison_table(run: TrainingRun) -> str:
@@ -190,7 +200,14 @@ def format_explanation(name: str, ex: dict, items: int = 5) -> str:
     for it in ex["items"][:items]:
         attr = ", ".join(f"{k} {v:+.2f}" for k, v in it["attributions"].items())
         mark = "bought" if it["bought"] else "clicked" if it["clicked"] else "shown"
-        out.append(f"  value {it['value']:.3f}  (shown at {it['position_shown']}, {mark:<7})  {attr}")
+        out.append(f"  value {it['value']:.3f}  (shown at {it['position_shown']}, {mark:<7})  {attr}"
+                   f"  [position 0 vs average {it['position']:+.2f}]")  # fmt: skip
+    split = ex["kind"] == "ple"
+    if ex["gates"]:
+        out.append("  gate weights per task, mean over the feed" + (" (own | shared experts):" if split else ":"))
     for task, w in ex["gates"].items():
-        out.append(f"  gate {task:<10} " + " ".join(f"{x:.2f}" for x in w))
+        cells = [f"{x:.2f}" for x in w]
+        if split:
+            cells.insert(len(cells) // 2, "|")
+        out.append(f"    {task:<10} " + " ".join(cells))
     return "\n".join(out)

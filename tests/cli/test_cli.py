@@ -1,5 +1,6 @@
 """The command line: the main job end to end, and one-line errors with a non-zero exit."""
 
+import re
 import subprocess
 import sys
 
@@ -81,7 +82,8 @@ def test_train_grades_explains_and_saves_models_that_run(tmp_path, capsys):
     assert main([*args, "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "| mmoe |" in text and "| lgbm_rank |" in text and "click ECE (truth)" in text
-    assert "integrated gradients" in text and "gate click" in text and "TreeSHAP" in text
+    assert "integrated gradients" in text and "TreeSHAP" in text and "[position 0 vs average" in text
+    assert re.search(r"gate weights per task.*\n    click +(\d\.\d\d ){3}\d\.\d\d\n", text)  # MMoE: 4 experts
     for name in ("mmoe/model.json", "mmoe/weights.pt", "lgbm_rank/rank.lgb", "grades.csv", "comparison.md",
                  "reliability.png"):  # fmt: skip
         assert (out / name).is_file(), name

@@ -21,12 +21,3 @@ def catalog() -> PublicCatalog:
 def rng() -> np.random.Generator:
     """Test-data generator (rankers themselves never use it)."""
     return np.random.default_rng(12345)
-
-
-@pytest.fixture(scope="session")
-def logged():
-    """Training table of the smoke world over 40 days under popularity explored at 30% (seed 3), with truth."""
-    from eval.training import logged_table
-    from sim.config import load_scenario
-
-    return logged_table(load_scenario("smoke").replace(days=40), 3, "popularity", 0.3)
