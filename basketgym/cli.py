@@ -196,8 +196,9 @@ def _cmd_train(args: argparse.Namespace) -> int:
     seed = args.seed if args.seed is not None else cfg.seed
     print(f"basketgym train: logging '{cfg.name}' for {cfg.days} days under {args.policy} explored at "
           f"{args.explore:g} (seed {seed})", file=sys.stderr)  # fmt: skip
+    network = {"n_experts": args.experts, "expert_dim": args.expert_dim, "weighting": args.weighting}
     fit_cfg = FitConfig(epochs=args.epochs, rounds=args.rounds, calibration=args.calibration,
-                        progress=sys.stderr.isatty())  # fmt: skip
+                        progress=sys.stderr.isatty(), network=network)  # fmt: skip
     run = train_and_grade(cfg, kinds, seed, args.policy, args.explore, args.test_share, fit_cfg, max_rows=args.max_rows)
     f = run.facts
     kept = f" (of {f['logged']:,}: a sample of shoppers)" if f["logged"] > f["rows"] else ""
@@ -290,6 +291,9 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--policy", default="buy_again", help="deterministic ranker the logging policy explores around")
     tr.add_argument("--explore", type=float, default=0.2, help="epsilon of the logging policy")
     tr.add_argument("--epochs", type=int, default=20, help="network epochs (early stopping may end sooner)")
+    tr.add_argument("--experts", type=int, default=4, help="MMoE: shared experts; PLE: experts per task and shared")
+    tr.add_argument("--expert-dim", type=int, default=32, help="width of each expert's output")
+    tr.add_argument("--weighting", default="uncertainty", choices=("uncertainty", "fixed"), help="task loss weights")
     tr.add_argument("--rounds", type=int, default=300, help="LightGBM boosting rounds")
     tr.add_argument("--calibration", default="temperature", choices=("temperature", "isotonic", "none"))
     tr.add_argument("--test-share", type=float, default=0.2, help="share of shoppers held out for grading")
@@ -314,7 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``basketgym`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    for name in ("seeds", "jobs", "days", "epochs", "rounds", "max_rows"):
+    for name in ("seeds", "jobs", "days", "epochs", "rounds", "max_rows", "experts", "expert_dim"):
         value = getattr(args, name, None)
         if value is not None and value < 1:
             print(f"basketgym: error: --{name} = {value}: must be >= 1", file=sys.stderr)

@@ -78,12 +78,13 @@ def test_no_event_log_writes_results_but_no_logs(tmp_path, capsys):
 def test_train_grades_explains_and_saves_models_that_run(tmp_path, capsys):
     """``basketgym train`` prints the comparison and a sample explanation; a saved model is a ranker name."""
     out = tmp_path / "models"
-    args = ["train", "smoke", "--model", "mmoe,lgbm_rank", "--days", "30", "--epochs", "3", "--rounds", "30"]
+    args = ["train", "smoke", "--model", "mmoe,lgbm_rank", "--days", "30", "--epochs", "3", "--rounds", "30",
+            "--experts", "3", "--weighting", "fixed"]  # fmt: skip
     assert main([*args, "--out", str(out)]) == 0
     text = capsys.readouterr().out
     assert "| mmoe |" in text and "| lgbm_rank |" in text and "click ECE (truth)" in text
     assert "integrated gradients" in text and "TreeSHAP" in text and "[position 0 vs average" in text
-    assert re.search(r"gate weights per task.*\n    click +(\d\.\d\d ){3}\d\.\d\d\n", text)  # MMoE: 4 experts
+    assert re.search(r"gate weights per task.*\n    click +(\d\.\d\d ){2}\d\.\d\d\n", text)  # MMoE: 3 experts
     for name in ("mmoe/model.json", "mmoe/weights.pt", "lgbm_rank/rank.lgb", "grades.csv", "comparison.md",
                  "reliability.png"):  # fmt: skip
         assert (out / name).is_file(), name
