@@ -229,6 +229,65 @@ def _cmd_train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_uplift(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from eval.uplift import compare_learners, format_comparison
+    from eval.uplift_data import OUTCOMES, WINDOW, exposure_data
+    from rankers import make_ranker
+    from rankers.learned.uplift import LEARNERS
+    from sim.config import resolve_scenario
+    from sim.files import atomic_path
+
+    outcomes = [o.strip() for o in args.outcome.split(",") if o.strip()]
+    learners = tuple(k.strip() for k in args.learners.split(",") if k.strip())
+    for o in outcomes:
+        if o not in OUTCOMES:
+            raise BasketgymError(f"--outcome {o!r}: must be one of {', '.join(OUTCOMES)} (comma-separated)")
+    for k in learners:
+        if k not in LEARNERS:
+            raise BasketgymError(f"--learners {k!r}: must be among {', '.join(LEARNERS)} (comma-separated)")
+    if not 0.0 < args.share < 1.0:
+        raise BasketgymError(f"--share = {args.share}: must be in (0, 1)")
+    make_ranker(args.base)
+    cfg = resolve_scenario(args.scenario, days=args.days)
+    need = args.start_day + args.test_days + WINDOW
+    if cfg.days < need:
+        raise BasketgymError(f"scenario '{cfg.name}' has {cfg.days} days; exposure tests need {need} "
+                             f"(--start-day {args.start_day} + --test-days {args.test_days} + {WINDOW})")  # fmt: skip
+    seed = args.seed if args.seed is not None else cfg.seed
+    print(f"basketgym uplift: '{cfg.name}', {args.base} with one exposure test per shopper (days "
+          f"{args.start_day}-{args.start_day + args.test_days - 1}, P(treated) {args.share:g}), three twin worlds, "
+          f"seed {seed}", file=sys.stderr)  # fmt: skip
+    data = exposure_data(cfg, seed, args.base, args.share, args.start_day, args.test_days)
+    log, tau = data.log, data.tau
+    w = log["treated"].to_numpy(bool)
+    print(f"\n{cfg.name}: {len(log):,} exposure tests ({w.mean():.1%} treated); the randomised world matches its "
+          f"twins on {data.consistency:.1%} of tests\n")  # fmt: skip
+    print("| outcome | true mean effect | difference in means (randomised) | control mean |")
+    print("|---|---|---|---|")
+    for o in OUTCOMES:
+        y = log[o].to_numpy(np.float64)
+        diff = y[w].mean() - y[~w].mean()
+        se = np.sqrt(y[w].var(ddof=1) / w.sum() + y[~w].var(ddof=1) / (~w).sum())
+        print(f"| {o} | {tau[o].mean():+.4f} | {diff:+.4f} [{diff - 1.96 * se:+.4f}, {diff + 1.96 * se:+.4f}] "
+              f"| {y[~w].mean():.4f} |")  # fmt: skip
+    tables = {}
+    for o in outcomes:
+        tables[o] = compare_learners(data, o, learners, seed, args.bootstrap)
+        print("\n" + format_comparison(tables[o], o, int(tables[o].attrs.get("graded", 0))))
+    if args.out:
+        out = Path(args.out)
+        full = log.assign(**{f"true_{o}": tau[o].to_numpy() for o in OUTCOMES})
+        with atomic_path(out / "exposures.parquet") as tmp:
+            full.to_parquet(tmp, index=False)
+        for o, t in tables.items():
+            with atomic_path(out / f"uplift_{o}.csv") as tmp:
+                t.to_csv(tmp, index=False)
+        print(f"\nwritten: {out}/exposures.parquet (the treatment log; true_* columns: TRUTH), uplift_<outcome>.csv")
+    return 0
+
+
 def _cmd_list(args: argparse.Namespace) -> int:
     from rankers import available
     from scenarios import bundled
@@ -303,6 +362,20 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--overwrite", action="store_true", help="replace models already in --out")
     tr.set_defaults(func=_cmd_train)
 
+    up = sub.add_parser("uplift", help="randomised exposure tests in twin worlds; uplift learners graded against truth")
+    up.add_argument("scenario")
+    up.add_argument("--outcome", default="bought", help="bought, basket_margin, margin_30d, retained_30d (comma list)")
+    up.add_argument("--learners", default="s,t,x,dr", help="uplift learners (comma-separated)")
+    up.add_argument("--base", default="buy_again", help="the ranker whose slates the tests modify")
+    up.add_argument("--share", type=float, default=0.5, help="P(treated): the focal item shown in the top slot")
+    up.add_argument("--start-day", type=int, default=30, help="first day of tests (after a warm-up)")
+    up.add_argument("--test-days", type=int, default=28, help="days during which shoppers are tested (once each)")
+    up.add_argument("--bootstrap", type=int, default=200, help="bootstrap resamples for the intervals")
+    up.add_argument("--seed", type=int)
+    up.add_argument("--days", type=int, help="override the scenario's horizon (the tests need start + test days + 30)")
+    up.add_argument("--out", help="directory for the treatment log and the tables (optional)")
+    up.set_defaults(func=_cmd_uplift)
+
     v = sub.add_parser("validate", help="measure a scenario's realism against public grocery facts")
     v.add_argument("scenario")
     v.add_argument("--ranker", default="popularity")
@@ -318,7 +391,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``basketgym`` console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    for name in ("seeds", "jobs", "days", "epochs", "rounds", "max_rows", "experts", "expert_dim"):
+    for name in ("seeds", "jobs", "days", "epochs", "rounds", "max_rows", "experts", "expert_dim", "test_days",
+                 "bootstrap"):  # fmt: skip
         value = getattr(args, name, None)
         if value is not None and value < 1:
             print(f"basketgym: error: --{name} = {value}: must be >= 1", file=sys.stderr)

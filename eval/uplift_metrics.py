@@ -10,9 +10,10 @@ top fraction. Two sources of effect:
 - **true** individual effects ``tau`` (what only a simulator has): the gain curve accumulates them.
 
 Coefficients are normalised so that a random order scores 0 and the oracle 1: (area under the
-curve - area under the random line) / (oracle's area - the random line's). The oracle orders by the
-true effect when it is known, otherwise by the observed per-unit contribution (the best order of
-these data). Ties in the score are broken by a seeded shuffle, so a constant scorer is random.
+curve - area under the random line) / (oracle's area - the random line's). Against true effects
+the oracle orders by them (``qini_true``, ``auuc``); on observed data by the best order of these
+data (``qini_coefficient``; ``auuc`` of the IPW contributions). Ties in the score are broken by a
+seeded shuffle, so a constant scorer is random.
 """
 
 from __future__ import annotations
@@ -70,17 +71,22 @@ def auuc(score: np.ndarray, effect: np.ndarray, seed: int = 0) -> float:
     return _normalised_area(gain_curve(score, effect, seed), gain_curve(effect, effect, seed))
 
 
-def qini_coefficient(score: np.ndarray, w: np.ndarray, y: np.ndarray, tau: np.ndarray | None = None,
-                     seed: int = 0) -> float:  # fmt: skip
-    """Normalised Qini coefficient: the Qini curve against the oracle's (ordered by ``tau``, else the data's best)."""
-    curve = qini_curve(score, w, y, seed)
-    if tau is not None:
-        oracle = qini_curve(tau, w, y, seed)
-    else:  # the best order of these data: treated responders first, control responders last
-        y = np.asarray(y, np.float64)
-        w = np.asarray(w, bool)
-        oracle = qini_curve(np.where(w, y, -y), w, y, seed)
-    return _normalised_area(curve, oracle)
+def qini_coefficient(score: np.ndarray, w: np.ndarray, y: np.ndarray, seed: int = 0) -> float:
+    """Normalised Qini coefficient of randomised data: the Qini curve against the best order of these data.
+
+    The best order puts treated units by descending outcome first and control units by ascending
+    outcome last (for binary outcomes: treated responders first, control responders last).
+    """
+    y, w = np.asarray(y, np.float64), np.asarray(w, bool)
+    return _normalised_area(qini_curve(score, w, y, seed), qini_curve(np.where(w, y, -y), w, y, seed))
+
+
+def qini_true(score: np.ndarray, tau: np.ndarray, seed: int = 0) -> float:
+    """The Qini coefficient against true effects: normalised area under the cumulative true effect (= ``auuc``).
+
+    With every unit's effect known, the Qini curve *is* the cumulative effect of the top k; random 0, oracle 1.
+    """
+    return auuc(score, tau, seed)
 
 
 def uplift_at_k(score: np.ndarray, effect: np.ndarray, k: float = 0.1, seed: int = 0) -> float:

@@ -53,6 +53,7 @@ class Purpose(IntEnum):
     CROSS_FIT = 21
     PLACKETT_LUCE = 22
     TRUTH_EXAMINE = 23  # Monte Carlo examination patterns for true purchase probabilities (never used by the world)
+    EXPOSURE_TEST = 24  # focal item and treatment coin of randomised exposure tests
 
 
 def _mix(z: np.ndarray) -> np.ndarray:

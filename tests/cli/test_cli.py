@@ -93,3 +93,18 @@ def test_train_grades_explains_and_saves_models_that_run(tmp_path, capsys):
     run = ["run", "smoke", "--rankers", f"popularity,{out / 'mmoe'}", "--days", "8", "--seeds", "1", "--no-write"]
     assert main(run) == 0
     assert f"{out / 'mmoe'}" in capsys.readouterr().out
+
+
+def test_uplift_prints_effects_and_the_learner_table(tmp_path, capsys):
+    out = tmp_path / "u"
+    args = ["uplift", "smoke", "--days", "45", "--start-day", "5", "--test-days", "10", "--learners", "t,dr",
+            "--bootstrap", "20"]  # fmt: skip
+    assert main([*args, "--outcome", "bought,margin_30d", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "exposure tests" in text and "| t-learner |" in text and "| oracle | +1.000" in text
+    assert "outcome 'margin_30d'" in text
+    assert (out / "exposures.parquet").is_file() and (out / "uplift_bought.csv").is_file()
+    assert main([*args, "--outcome", "clicks"]) == 2
+    assert "--outcome 'clicks': must be one of" in capsys.readouterr().err
+    assert main(["uplift", "smoke", "--start-day", "100"]) == 2
+    assert "exposure tests need" in capsys.readouterr().err
