@@ -90,9 +90,10 @@ def _cmd_report(args: argparse.Namespace) -> int:
     from eval.analysis import analyze_run
     from eval.report import format_analysis
 
-    analysis = analyze_run(args.run_dir)
+    analysis = analyze_run(args.run_dir, control=args.control)
     print(format_analysis(analysis))
-    print(f"rewritten: {args.run_dir}/analysis.json and plots/")
+    if args.control is None:
+        print(f"rewritten: {args.run_dir}/analysis.json and plots/")
     return 0
 
 
@@ -320,6 +321,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("report", help="recompute a finished run's report, tables and plots from its saved results")
     rep.add_argument("run_dir", help="a run directory written by 'basketgym run'")
+    rep.add_argument("--control", help="read incrementality against this ranker of the run (nothing is rewritten)")
     rep.set_defaults(func=_cmd_report)
 
     lg = sub.add_parser("logs", help="log a scenario under an exploring policy with exact propensities (Parquet)")

@@ -168,9 +168,17 @@ def _write_plots(d: RunData, calls: pd.DataFrame) -> list[Path]:
     ]  # fmt: skip
 
 
-def analyze_run(run_dir: str | Path, *, write: bool = True) -> Analysis:
-    """Compute the report of a run from its raw files; write analysis.json and plots/ (atomically)."""
+def analyze_run(run_dir: str | Path, *, write: bool = True, control: str | None = None) -> Analysis:
+    """Compute the report of a run from its raw files; write analysis.json and plots/ (atomically).
+
+    ``control``: read incrementality against another ranker of the run instead of the scenario's
+    control (paired per shopper in the same twin worlds); nothing is written then.
+    """
     d = load_run(run_dir)
+    if control is not None:
+        if control not in d.rankers and control != d.control:
+            raise BasketgymError(f"--control {control!r}: not a ranker of this run ({', '.join(d.rankers)})")
+        d.control, write = control, False
     cfg, seeds, n_boot = d.cfg, d.seeds, d.cfg.evaluation.bootstrap
     hs = sorted(cfg.run.horizons)
     long_horizon = _long_horizon(d, long_horizon_columns(cfg.run.horizons))
@@ -183,7 +191,7 @@ def analyze_run(run_dir: str | Path, *, write: bool = True) -> Analysis:
     attribution = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame()
     experiments = []
     ex = cfg.experiment
-    if ex.treatment:
+    if ex.treatment and control is None:  # the A/B test is read against the scenario's control only
         for s in seeds:
             experiments.append(
                 experiment.analyze(

@@ -19,7 +19,11 @@ from sim.protocol import Ranker
 T = TypeVar("T", bound=type)
 
 _REGISTRY: dict[str, type | str] = {}
-_LAZY = {"value_mtl": "rankers.learned.value:ValueRanker"}  # imported on first use
+_LAZY = {  # imported on first use
+    "value_mtl": "rankers.learned.value:ValueRanker",
+    "causal_value": "rankers.learned.causal:CausalValueRanker",
+    "propensity_value": "rankers.learned.causal:PropensityValueRanker",
+}
 _MODEL_FILE = "model.json"  # what marks a trained model directory (rankers.learned.model)
 
 

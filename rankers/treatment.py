@@ -18,7 +18,7 @@ features at position 0, from the test's own point-in-time feature store).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import numpy as np
 
@@ -31,6 +31,41 @@ from sim.protocol import SURFACE_HOME, Ranker, RankRequest, RankResponse
 from sim.rng import Purpose
 
 ASSIGNMENTS = ("random", "all", "none")
+
+
+def expose(request: RankRequest, resp: RankResponse, rows: np.ndarray, u_pick: np.ndarray, treated: np.ndarray,
+           share: float, ok: np.ndarray, rank: Callable[[RankRequest], RankResponse],
+           store: FeatureStore) -> tuple[RankResponse, dict[str, np.ndarray]]:  # fmt: skip
+    """Apply exposure tests to ``rows`` of ``resp``: the record of each test and the new response.
+
+    The focal item of a row is its ``floor(u_pick * n)``-th placeable candidate (``ok``); treated
+    rows show it at position 0 followed by ``rank``'s slate for the candidates without it, control
+    rows show that slate alone. The record holds the focal item's features at serving time.
+    """
+    ids = np.asarray(request.shopper_ids, np.int64)
+    cands = request.candidates
+    n_ok = ok[rows].sum(axis=1)
+    pick = np.minimum((u_pick * n_ok).astype(np.int64), n_ok - 1)  # the pick-th placeable column
+    col = np.argmax(np.cumsum(ok[rows], axis=1) > pick[:, None], axis=1)
+    focal = cands[rows, col]
+    masked = cands[rows].copy()
+    masked[np.arange(len(rows)), col] = -1
+    sub = RankRequest(request.day, request.surface, ids[rows], np.asarray(request.query)[rows], masked,
+                      request.slate_size, request.ad_positions, request.max_sponsored)  # fmt: skip
+    alt = rank(sub)
+    slate, sponsored, prop = resp.slate.copy(), resp.sponsored.copy(), resp.propensity.copy()
+    k = slate.shape[1]
+    slate[rows], sponsored[rows], prop[rows] = alt.slate, alt.sponsored, alt.propensity
+    t = rows[treated]
+    slate[t, 1:], sponsored[t, 1:], prop[t, 1:] = alt.slate[treated, : k - 1], alt.sponsored[treated, : k - 1], 1.0
+    slate[t, 0], sponsored[t, 0], prop[t, 0] = focal[treated], False, share
+    feats = serving_features(store, sub, focal[:, None], np.full((len(rows), 1), SERVING_POSITION))
+    record = {
+        "session_id": (np.int64(request.day) << 32) | ids[rows], "shopper_id": ids[rows],
+        "day": np.full(len(rows), request.day, np.int32), "item_id": focal.astype(np.int32),
+        "treated": np.asarray(treated, bool), "p": np.full(len(rows), share), "features": feats[:, 0],
+    }  # fmt: skip
+    return RankResponse(slate, prop.astype(np.float32), sponsored, None), record
 
 
 class ExposureTest:
@@ -70,30 +105,10 @@ class ExposureTest:
             return resp
         self.tested[ids[rows]] = True
         u = rng.uniform(self.seed, Purpose.EXPOSURE_TEST, ids[rows], request.day, 2)
-        n_ok = ok[rows].sum(axis=1)
-        pick = np.minimum((u[:, 0] * n_ok).astype(np.int64), n_ok - 1)  # the pick-th placeable column
-        col = np.argmax(np.cumsum(ok[rows], axis=1) > pick[:, None], axis=1)
-        focal = cands[rows, col]
         w = {"random": u[:, 1] < self.share, "all": np.ones(len(rows), bool), "none": np.zeros(len(rows), bool)}
-        treated = w[self.assign]
-        masked = cands[rows].copy()
-        masked[np.arange(len(rows)), col] = -1
-        sub = RankRequest(request.day, request.surface, ids[rows], np.asarray(request.query)[rows], masked,
-                          request.slate_size, request.ad_positions, request.max_sponsored)  # fmt: skip
-        alt = self.base.rank(sub)
-        slate, sponsored, prop = resp.slate.copy(), resp.sponsored.copy(), resp.propensity.copy()
-        k = slate.shape[1]
-        slate[rows], sponsored[rows], prop[rows] = alt.slate, alt.sponsored, alt.propensity
-        t = rows[treated]
-        slate[t, 1:], sponsored[t, 1:], prop[t, 1:] = alt.slate[treated, : k - 1], alt.sponsored[treated, : k - 1], 1.0
-        slate[t, 0], sponsored[t, 0], prop[t, 0] = focal[treated], False, self.share
-        feats = serving_features(self.store, sub, focal[:, None], np.full((len(rows), 1), SERVING_POSITION))
-        self.records.append({
-            "session_id": (np.int64(request.day) << 32) | ids[rows], "shopper_id": ids[rows],
-            "day": np.full(len(rows), request.day, np.int32), "item_id": focal.astype(np.int32),
-            "treated": treated, "p": np.full(len(rows), self.share), "features": feats[:, 0],
-        })  # fmt: skip
-        return RankResponse(slate, prop.astype(np.float32), sponsored, None)
+        resp, record = expose(request, resp, rows, u[:, 0], w[self.assign], self.share, ok, self.base.rank, self.store)
+        self.records.append(record)
+        return resp
 
     def update(self, day_log: Mapping[str, Mapping[str, np.ndarray]]) -> None:
         """The test's feature store ingests the day; the base too, unless frozen from ``start_day`` on."""

@@ -86,6 +86,20 @@ def test_basketgym_report_regenerates_the_same_analysis(run, capsys):
     assert "simulated A/B test" in capsys.readouterr().out
 
 
+def test_report_against_another_ranker_is_the_difference_of_their_effects(run, capsys):
+    """Incrementality of A over B (paired per shopper) = A over the control minus B over the control."""
+    out, a = run
+    before = (out / "analysis.json").read_text()
+    b = analyze_run(out, control="buy_again")
+    assert (out / "analysis.json").read_text() == before  # nothing rewritten
+    inc_a, inc_b = a.incremental.set_index(["ranker", "metric"]), b.incremental.set_index(["ranker", "metric"])
+    want = inc_a.loc[("margin_greedy", "margin"), "mean"] - inc_a.loc[("buy_again", "margin"), "mean"]
+    assert inc_b.loc[("margin_greedy", "margin"), "mean"] == pytest.approx(want, rel=1e-9, abs=1e-9)
+    assert inc_b.loc[("buy_again", "margin"), "exact_zero"]
+    assert main(["report", str(out), "--control", "random"]) == 2
+    assert "--control 'random': not a ranker of this run" in capsys.readouterr().err
+
+
 def test_report_on_something_else_is_one_readable_line(tmp_path):
     proc = subprocess.run(
         [sys.executable, "-m", "basketgym.cli", "report", str(tmp_path)], capture_output=True, text=True, timeout=120

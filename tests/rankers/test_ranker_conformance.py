@@ -18,8 +18,8 @@ NAMES = rankers.available()
 
 def test_the_baselines_the_objective_ranker_the_logging_policies_and_the_value_ranker_are_registered():
     assert NAMES == [
-        "buy_again", "epsilon_greedy", "margin_greedy", "objective", "plackett_luce", "popularity", "random",
-        "value_mtl",
+        "buy_again", "causal_value", "epsilon_greedy", "margin_greedy", "objective", "plackett_luce", "popularity",
+        "propensity_value", "random", "value_mtl",
     ]  # fmt: skip
 
 

@@ -20,8 +20,8 @@ def test_unknown_name_suggests_the_closest():
         rankers.make_ranker("popularty")
     assert str(err.value) == (
         "unknown ranker 'popularty'; did you mean 'popularity'? "
-        "available: buy_again, epsilon_greedy, margin_greedy, objective, plackett_luce, popularity, random, "
-        "value_mtl (or a trained model directory)"
+        "available: buy_again, causal_value, epsilon_greedy, margin_greedy, objective, plackett_luce, popularity, "
+        "propensity_value, random, value_mtl (or a trained model directory)"
     )
 
 
@@ -29,8 +29,8 @@ def test_unknown_name_without_a_close_match():
     with pytest.raises(RankerError) as err:
         rankers.make_ranker("xgboost")
     assert str(err.value) == (
-        "unknown ranker 'xgboost'; available: buy_again, epsilon_greedy, margin_greedy, objective, "
-        "plackett_luce, popularity, random, value_mtl (or a trained model directory)"
+        "unknown ranker 'xgboost'; available: buy_again, causal_value, epsilon_greedy, margin_greedy, objective, "
+        "plackett_luce, popularity, propensity_value, random, value_mtl (or a trained model directory)"
     )
 
 
