@@ -13,7 +13,9 @@ home-feed candidate by its value function
 the predicted incremental margin of showing the item, plus (``retention_value`` > 0) the
 predicted change in 30-day retention priced in margin (LTV-aware ranking; its learner is fitted
 once enough tests have a matured window). ``relevance_weight`` in [0, 1] blends the within-row
-rank of that value with the rank of buy_again's order. Search results stay buy_again's (the tests
+rank of that value with the rank of buy_again's order; ``relevant_slots`` = m is a relevance
+constraint: buy_again's top m items keep the first m positions (in its order), the rest of the feed
+goes by value. Search results stay buy_again's (the tests
 measure home-feed exposure).
 
 ``propensity_value`` is the same machine with ``objective = "propensity"``: it scores the
@@ -52,8 +54,8 @@ class CausalValueRanker(BuyAgainRanker):
     candidate_row_only = False
 
     def __init__(self, objective: str = "uplift", learner: str = "x", explore: float = 0.1, share: float = 0.5,
-                 relevance_weight: float = 0.0, retention_value: float = 0.0, max_rows: int = 100_000,
-                 min_rows: int = 2_000, rounds: int = 100, **kwargs: float):  # fmt: skip
+                 relevance_weight: float = 0.0, relevant_slots: int = 0, retention_value: float = 0.0,
+                 max_rows: int = 100_000, min_rows: int = 2_000, rounds: int = 100, **kwargs: float):  # fmt: skip
         super().__init__(**kwargs)
         if objective not in OBJECTIVES:
             raise RankerError(f"{self.name}: objective = {objective!r}: must be one of {', '.join(OBJECTIVES)}")
@@ -67,6 +69,9 @@ class CausalValueRanker(BuyAgainRanker):
         self.explore, self.share = float(explore), float(share)
         self.relevance_weight, self.retention_value = float(relevance_weight), float(retention_value)
         self.max_rows, self.min_rows, self.rounds = int(max_rows), int(min_rows), int(rounds)
+        if int(relevant_slots) < 0:
+            raise RankerError(f"{self.name}: relevant_slots = {relevant_slots!r}: must be >= 0")
+        self.relevant_slots = int(relevant_slots)
 
     def reset(self, catalog: PublicCatalog, seed: int) -> None:
         """Start a world: no model, no tests."""
@@ -116,6 +121,11 @@ class CausalValueRanker(BuyAgainRanker):
         if self.relevance_weight > 0:
             w = self.relevance_weight
             value = (1 - w) * rank_normalised(value, ok) + w * rank_normalised(relevance, ok)
+        if self.relevant_slots:  # the constraint: buy_again's top m items keep the first m positions, in its order
+            rel = rank_normalised(relevance, ok)
+            m = np.minimum(self.relevant_slots, ok.sum(axis=1))[:, None]
+            kept = ok & (rel >= 1.0 - (m - 1) / np.maximum(ok.sum(axis=1, keepdims=True) - 1, 1) - 1e-6) & (m > 0)
+            value = np.where(kept, np.abs(value).max(initial=0.0) + 2.0 + rel, value)
         return np.where(ok, value, _NEG_INF).astype(np.float32)
 
     def _value(self, x: np.ndarray) -> np.ndarray:

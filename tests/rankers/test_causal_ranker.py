@@ -48,6 +48,10 @@ def test_search_stays_buy_again_home_follows_the_model_and_settings_are_checked(
     home = home_request(r.catalog, gen, batch=200, day=cfg.days, shoppers=2000)
     differ = (r.rank(home).slate != buy_again_order(home)).any(axis=1)
     assert differ.mean() > 0.5  # the model's order, not buy_again's
+    r.relevant_slots = 3  # the relevance constraint: buy_again's top 3 first, then by value
+    no_ads = home_request(r.catalog, gen, batch=200, day=cfg.days, shoppers=2000, max_sponsored=0)
+    got, ba = r.rank(no_ads).slate, buy_again_order(no_ads)
+    assert np.array_equal(got[:, :3], ba[:, :3]) and (got[:, 3:] != ba[:, 3:]).any(axis=1).mean() > 0.5
     with pytest.raises(RankerError, match="objective = 'x'"):
         make_ranker("causal_value", objective="x")
     with pytest.raises(RankerError, match="explore = 2"):
