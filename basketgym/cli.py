@@ -47,14 +47,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     from eval.analysis import analyze_run
     from eval.report import format_analysis, format_summary_table, summary_tables
-    from eval.runner import grid, run_scenario
-    from rankers import make_ranker
+    from eval.runner import grid, run_scenario, scenario_ranker
     from sim.config import resolve_scenario
 
     cfg = resolve_scenario(args.scenario, days=args.days, event_log="none" if args.no_event_log else None)
     rankers = [r.strip() for r in args.rankers.split(",") if r.strip()] if args.rankers else None
     for name in rankers or cfg.rankers.names:
-        make_ranker(name)  # unknown names fail here, before any output
+        scenario_ranker(cfg, name)  # unknown names and bad options fail here, before any output
     n_seeds = args.seeds or cfg.run.seeds
     n_tasks = len(grid(cfg, list(rankers or cfg.rankers.names), n_seeds))
     print(

@@ -64,16 +64,21 @@ class Task:
         }[self.kind]
 
 
+def scenario_ranker(cfg: ScenarioConfig, name: str) -> Ranker:
+    """The ranker ``name`` with its scenario options (``[rankers.options.<name>]``)."""
+    return make_ranker(name, **cfg.rankers.options.get(name, {}))
+
+
 def task_ranker(cfg: ScenarioConfig, task: Task) -> Ranker:
     """The ranker that serves a task's world."""
     if task.kind == WORLD:
-        return make_ranker(task.ranker)
-    control = make_ranker(cfg.rankers.control)
+        return scenario_ranker(cfg, task.ranker)
+    control = scenario_ranker(cfg, cfg.rankers.control)
     if task.kind == ABLATION:
-        return SurfaceAblation(make_ranker(task.ranker), control, task.variant)
+        return SurfaceAblation(scenario_ranker(cfg, task.ranker), control, task.variant)
     ex = cfg.experiment
     share = ex.share if task.kind == EXPERIMENT else 1.0
-    return TrafficSplit(control, make_ranker(task.ranker), share, ex.start_day, task.seed)
+    return TrafficSplit(control, scenario_ranker(cfg, task.ranker), share, ex.start_day, task.seed)
 
 
 def grid(cfg: ScenarioConfig, rankers: list[str], n_seeds: int, *, twins: bool = True) -> list[Task]:
@@ -129,7 +134,7 @@ def simulate(
     cfg: ScenarioConfig, ranker: str, seed: int, progress: Callable[[int, int], None] | None = None
 ) -> WorldResult:
     """Run one world of ``cfg`` under the named ranker."""
-    return World(cfg, seed, make_ranker(ranker), ranker).run(progress)
+    return World(cfg, seed, scenario_ranker(cfg, ranker), ranker).run(progress)
 
 
 def _frame(df: pd.DataFrame) -> pa.Table:
@@ -195,7 +200,7 @@ def run_scenario(
     """
     names = list(rankers or cfg.rankers.names)
     for name in [*names, cfg.rankers.control, *cfg.evaluation.attribution, *filter(None, [cfg.experiment.treatment])]:
-        make_ranker(name)  # fail fast on unknown names, before any simulation
+        scenario_ranker(cfg, name)  # fail fast on unknown names and bad options, before any simulation
     n_seeds = int(seeds or cfg.run.seeds)
     tasks = grid(cfg, names, n_seeds, twins=write)
     final = partial = None

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import importlib
+import inspect
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -67,10 +68,33 @@ def make_ranker(name: str, **kwargs: Any) -> Ranker:
     if cls is None and is_model_dir(name):
         from rankers.learned.value import ValueRanker
 
-        return ValueRanker(path=name, **kwargs)
+        cls, kwargs = ValueRanker, {"path": name, **kwargs}
     if cls is None:
         names = available()
         close = difflib.get_close_matches(name, names, n=1)
         hint = f"; did you mean '{close[0]}'?" if close else ";"
         raise RankerError(f"unknown ranker '{name}'{hint} available: {', '.join(names)} (or a trained model directory)")
+    bad = sorted(set(kwargs) - _options(cls)) if not _takes_any(cls) else []
+    if bad:
+        allowed = sorted(_options(cls))
+        close = difflib.get_close_matches(bad[0], allowed, n=1)
+        hint = f"did you mean '{close[0]}'? " if close else ""
+        raise RankerError(f"ranker '{name}': unknown option '{bad[0]}'; {hint}options: {', '.join(allowed)}")
     return cls(**kwargs)
+
+
+def _options(cls: type) -> set[str]:
+    """Keyword arguments the constructors along ``cls``'s MRO accept."""
+    names: set[str] = set()
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is not None:
+            names |= {p.name for p in inspect.signature(init).parameters.values()
+                      if p.name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}  # fmt: skip
+    return names
+
+
+def _takes_any(cls: type) -> bool:
+    """True if the first explicit constructor passes arbitrary keywords on to something other than its base."""
+    init = next((k.__dict__["__init__"] for k in cls.__mro__ if "__init__" in k.__dict__), None)
+    return init is None or init is object.__init__

@@ -57,6 +57,10 @@ class RankersConfig:
     )
     control: str = spec("popularity", doc="the non-personalised control for incrementality")
     refit_every_days: int = spec(7, lo=1, hi=3650, doc="rankers refit from the logs every this many days")
+    options: dict[str, dict[str, Any]] = field(
+        default_factory=dict,
+        metadata={"doc": "keyword arguments per ranker name: [rankers.options.causal_value] retention_value = 5.0"},
+    )
 
 
 @dataclass(frozen=True)
@@ -216,6 +220,8 @@ def build(cls: type, data: Any, where: str) -> Any:
         tp, key = hints[name], f"{where}.{name}" if where else name
         if dataclasses.is_dataclass(tp):
             kwargs[name] = build(tp, value, key)
+        elif name == "options":
+            kwargs[name] = _ranker_options(value, key)
         elif name == "events":
             if not isinstance(value, list):
                 raise ScenarioError(f"events: must be an array of tables ([[events]]), got {_fmt(value)}")
@@ -223,6 +229,21 @@ def build(cls: type, data: Any, where: str) -> Any:
         else:
             kwargs[name] = _check_value(key, tp, value, dict(fields[name].metadata))
     return cls(**kwargs)
+
+
+def _ranker_options(value: Any, where: str) -> dict[str, dict[str, Any]]:
+    """``[rankers.options.<name>]`` tables of scalar keyword arguments (the ranker checks their names and values)."""
+    if not isinstance(value, dict):
+        raise ScenarioError(f"{where} = {_fmt(value)}: must be a table of tables ([{where}.<ranker name>])")
+    out = {}
+    for name, opts in value.items():
+        if not isinstance(opts, dict):
+            raise ScenarioError(f"{where}.{name} = {_fmt(opts)}: must be a table of keyword arguments")
+        for k, v in opts.items():
+            if not isinstance(v, bool | int | float | str):
+                raise ScenarioError(f"{where}.{name}.{k} = {_fmt(v)}: must be a number, a boolean or a string")
+        out[name] = dict(opts)
+    return out
 
 
 def _cross_checks(cfg: ScenarioConfig) -> None:
@@ -309,7 +330,11 @@ def to_toml(cfg: ScenarioConfig) -> str:
     lines = [f"{k} = {_toml_value(v)}" for k, v in d.items() if not isinstance(v, dict)]
     for k, v in d.items():
         if isinstance(v, dict):
-            lines += ["", f"[{k}]"] + [f"{kk} = {_toml_value(vv)}" for kk, vv in v.items()]
+            nested = {kk: vv for kk, vv in v.items() if isinstance(vv, dict)}
+            lines += ["", f"[{k}]"] + [f"{kk} = {_toml_value(vv)}" for kk, vv in v.items() if kk not in nested]
+            for kk, tables in nested.items():  # rankers.options.<name>
+                for name, opts in tables.items():
+                    lines += ["", f"[{k}.{kk}.{name}]"] + [f"{o} = {_toml_value(x)}" for o, x in opts.items()]
     for ev in events:
         lines += ["", "[[events]]"] + [f"{kk} = {_toml_value(vv)}" for kk, vv in ev.items()]
     return "\n".join(lines) + "\n"
@@ -330,7 +355,7 @@ def schema_markdown() -> str:
         hints = typing.get_type_hints(cls)
         lines = ["| key | type | default | allowed | meaning |", "|---|---|---|---|---|"]
         for f in dataclasses.fields(cls):
-            if dataclasses.is_dataclass(hints[f.name]) or f.name == "events":
+            if dataclasses.is_dataclass(hints[f.name]) or f.name in ("events", "options"):
                 continue
             m = f.metadata
             default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
@@ -352,6 +377,10 @@ def schema_markdown() -> str:
         tp = typing.get_type_hints(ScenarioConfig)[f.name]
         if dataclasses.is_dataclass(tp):
             out += [f"## `[{f.name}]`", "", (tp.__doc__ or "").strip(), "", *rows(tp, ""), ""]
+            if f.name == "rankers":
+                out += ["`[rankers.options.<ranker name>]`: keyword arguments for that ranker (numbers, booleans,",
+                        "strings), e.g. `[rankers.options.causal_value]` with `retention_value = 5.0`; the ranker",
+                        "rejects unknown names and bad values with one line.", ""]  # fmt: skip
     out += ["## `[[events]]`", "", (EventConfig.__doc__ or "").strip(), "", *rows(EventConfig, ""), ""]
     return "\n".join(out)
 

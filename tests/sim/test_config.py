@@ -1,5 +1,6 @@
 """Scenario validation: every malformed input is rejected with one line naming key, value and rule."""
 
+import re
 import tomllib
 
 import pytest
@@ -112,3 +113,36 @@ def test_evaluation_and_experiment_sections():
     assert "did you mean 'bootstrap'?" in _err({"evaluation": {"bootstraps": 10}})
     cfg = scenario_from_dict({"evaluation": {"attribution": ["buy_again"]}})
     assert cfg.evaluation.attribution == ("buy_again",) and cfg.experiment.treatment == ""
+
+
+def test_ranker_options_parse_round_trip_and_reach_the_ranker():
+    options = {"causal_value": {"retention_value": 2.5, "learner": "t"}}
+    cfg = scenario_from_dict({"rankers": {"names": ["causal_value"], "options": options}})
+    assert cfg.rankers.options == {"causal_value": {"retention_value": 2.5, "learner": "t"}}
+    assert scenario_from_dict(tomllib.loads(to_toml(cfg))) == cfg
+    from eval.runner import scenario_ranker
+
+    r = scenario_ranker(cfg, "causal_value")
+    assert r.retention_value == 2.5 and r.learner == "t"
+    assert scenario_ranker(cfg, "buy_again").name == "buy_again"  # no options: defaults
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"causal_value": 3}, "rankers.options.causal_value = 3: must be a table of keyword arguments"),
+        ({"causal_value": {"share": [1]}}, "rankers.options.causal_value.share = [1]: must be a number"),
+    ],
+)
+def test_bad_ranker_options_are_one_line(options, message):
+    with pytest.raises(ScenarioError, match=re.escape(message)):
+        scenario_from_dict({"rankers": {"options": options}})
+
+
+def test_an_unknown_option_names_the_ranker_and_suggests_the_closest():
+    from rankers import make_ranker
+    from sim.errors import RankerError
+
+    msg = "ranker 'causal_value': unknown option 'retention_valu'; did you mean 'retention_value'"
+    with pytest.raises(RankerError, match=re.escape(msg)):
+        make_ranker("causal_value", retention_valu=1.0)
