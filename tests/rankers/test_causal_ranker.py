@@ -56,3 +56,15 @@ def test_search_stays_buy_again_home_follows_the_model_and_settings_are_checked(
         make_ranker("causal_value", objective="x")
     with pytest.raises(RankerError, match="explore = 2"):
         make_ranker("causal_value", explore=2)
+
+
+def test_the_ltv_aware_term_is_learned_once_retention_windows_mature(cfg):
+    """With ``retention_value`` > 0, a 30-day retention learner joins once tests are 30 days old."""
+    r = make_ranker("causal_value", min_rows=100, explore=1.0, retention_value=3.0)
+    World(cfg.replace(days=42), 2, r, "c").run()
+    assert r.retention_model is not None
+    from rankers.learned.dataset import FEATURE_NAMES
+
+    x = r._tests[0][list(FEATURE_NAMES)].to_numpy()
+    with_term = r._value(x[:200])
+    assert not np.allclose(with_term, r.margin_model.predict(x[:200]))
