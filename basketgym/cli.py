@@ -232,6 +232,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_uplift(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from eval.plots import gain_curves
     from eval.uplift import compare_learners, format_comparison
     from eval.uplift_data import OUTCOMES, WINDOW, exposure_data
     from rankers import make_ranker
@@ -284,7 +285,9 @@ def _cmd_uplift(args: argparse.Namespace) -> int:
         for o, t in tables.items():
             with atomic_path(out / f"uplift_{o}.csv") as tmp:
                 t.to_csv(tmp, index=False)
-        print(f"\nwritten: {out}/exposures.parquet (the treatment log; true_* columns: TRUTH), uplift_<outcome>.csv")
+            gain_curves(t.attrs["curves"], out / f"gain_{o}.png", title=f"{cfg.name}: uplift curves, outcome '{o}'",
+                        ylabel=f"cumulative true effect on {o}")  # fmt: skip
+        print(f"\nwritten: {out}/exposures.parquet (treatment log; true_* columns: TRUTH), uplift_*.csv, gain_*.png")
     return 0
 
 

@@ -341,3 +341,22 @@ def reliability_diagram(
     fig.suptitle(title)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def gain_curves(curves: Mapping[str, np.ndarray], path: str | Path, *, title: str = "Uplift (gain) curves",
+                ylabel: str = "cumulative true effect") -> Path:  # fmt: skip
+    """Cumulative effect of the top share of units by each scorer's order (``eval.uplift_metrics.gain_curve``)."""
+    fig = Figure(figsize=FIGSIZE)
+    FigureCanvasAgg(fig)
+    ax = fig.add_subplot(1, 1, 1)
+    colors = ranker_colors(curves)
+    for name, c in curves.items():
+        x = np.linspace(0.0, 1.0, len(c))
+        ax.plot(x, c, color=colors[name], lw=1.5, label=name, ls="--" if name in ("random", "oracle") else "-")
+    ax.set_xlabel("share of units targeted (highest score first)")
+    ax.set_ylabel(ylabel)
+    ax.xaxis.set_major_formatter(PercentFormatter(1.0))
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return _save(fig, path)

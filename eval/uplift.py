@@ -54,6 +54,7 @@ def compare_learners(data: ExposureData, outcome: str = "bought", learners: tupl
     scores["random"] = np.random.default_rng(seed + 1).random(int(te.sum()))
     scores["oracle"] = tau[te]
     rows = []
+    curves = {name: um.gain_curve(s, tau[te]) for name, s in scores.items()}
     for name, s in scores.items():
         g = _grades(s, tau[te], w[te], y[te], p[te], n_boot, seed)
         row = {"scorer": name, "pehe": um.pehe(s, tau[te]) if name not in ("random", "propensity") else np.nan}
@@ -62,6 +63,7 @@ def compare_learners(data: ExposureData, outcome: str = "bought", learners: tupl
         rows.append(row)
     table = pd.DataFrame(rows)
     table.attrs["graded"] = int(te.sum())
+    table.attrs["curves"] = curves  # per scorer: the cumulative true effect of its top k (for plots)
     return table
 
 

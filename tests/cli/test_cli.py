@@ -104,6 +104,7 @@ def test_uplift_prints_effects_and_the_learner_table(tmp_path, capsys):
     assert "exposure tests" in text and "| t-learner |" in text and "| oracle | +1.000" in text
     assert "outcome 'margin_30d'" in text
     assert (out / "exposures.parquet").is_file() and (out / "uplift_bought.csv").is_file()
+    assert (out / "gain_margin_30d.png").read_bytes().startswith(b"\x89PNG")
     assert main([*args, "--outcome", "clicks"]) == 2
     assert "--outcome 'clicks': must be one of" in capsys.readouterr().err
     assert main(["uplift", "smoke", "--start-day", "100"]) == 2
