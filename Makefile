@@ -8,7 +8,7 @@ SCENARIO ?= scenarios/default.toml
 ARGS ?=
 JOBS ?= 2
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench bench-learned clean
 
 $(STAMP):
 	$(PY) -m venv $(VENV)
@@ -30,6 +30,9 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_sessions.py --cases default,1M-shoppers
 	$(BIN)/python benchmarks/bench_rankers.py
+
+bench-learned: $(STAMP)
+	$(BIN)/python benchmarks/bench_learned.py
 
 clean:
 	rm -rf $(VENV) runs .pytest_cache
