@@ -1,1 +1,1 @@
-"""Learned rankers: training data logged at serving time, multi-task networks (torch); more in issue 6."""
+"""Learned rankers: serving-time training data, networks, LightGBM, calibration, saved models, value and uplift."""
