@@ -107,8 +107,13 @@ class TaskModel:
         """MMoE/PLE: per task, (n, experts) softmax gate weights (PLE: the task's own experts, then shared)."""
         if self.kind not in ("mmoe", "ple"):
             return {}
-        self.predictor.predict(np.asarray(features, np.float32))
-        return {t: g.numpy().copy() for t, g in self.predictor.net.gates.items()}
+        import torch
+
+        net = self.predictor.net
+        net.eval()
+        with torch.inference_mode():
+            net(torch.as_tensor(self.predictor.scale(features), dtype=torch.float32))
+        return {t: g.numpy().copy() for t, g in net.gates.items()}
 
     # ---- persistence ------------------------------------------------------------------------
 
