@@ -10,7 +10,6 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -19,26 +18,11 @@ from sim.errors import BasketgymError
 EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
 
 
-class _Progress:
-    """Progress on stderr: one updating line per world on a terminal, a few lines otherwise."""
+def _Progress(total: int, jobs: int = 1):  # noqa: ANN202 - basketgym.progress.RunProgress, imported lazily
+    """The run's progress display on stderr (``basketgym.progress``; tqdm is imported only when a command runs)."""
+    from basketgym.progress import RunProgress
 
-    def __init__(self, total: int, stream=None):  # noqa: ANN001 - any text stream
-        self.total = total
-        self.stream = stream or sys.stderr
-        self.tty = self.stream.isatty()
-        self.t0 = time.perf_counter()
-        self.task_t0: dict[int, float] = {}
-
-    def __call__(self, ranker: str, seed: int, index: int, day: int, days: int) -> None:
-        now = time.perf_counter()
-        start = self.task_t0.setdefault(index, now)
-        head = f"[{index + 1}/{self.total}] {ranker:<16} seed {seed:<4} day {day:>4}/{days}"
-        if self.tty:
-            end = "\n" if day == days else ""
-            self.stream.write(f"\r{head}  {now - start:6.1f}s{end}")
-        elif day == days:
-            self.stream.write(f"{head}  {now - start:6.1f}s\n")
-        self.stream.flush()
+    return RunProgress(total, jobs)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
@@ -63,10 +47,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     )
     scratch = tempfile.mkdtemp(prefix="basketgym-") if args.no_write else None  # analysed, then removed
     try:
-        result = run_scenario(
-            cfg, rankers, n_seeds, args.out if scratch is None else f"{scratch}/run", overwrite=args.overwrite,
-            jobs=args.jobs, progress=_Progress(n_tasks), command="basketgym " + shlex.join(sys.argv[1:]),
-        )  # fmt: skip
+        with _Progress(n_tasks, args.jobs) as progress:
+            result = run_scenario(
+                cfg, rankers, n_seeds, args.out if scratch is None else f"{scratch}/run", overwrite=args.overwrite,
+                jobs=args.jobs, progress=progress, command="basketgym " + shlex.join(sys.argv[1:]),
+            )  # fmt: skip
         analysis = analyze_run(result.run_dir, write=scratch is None)
     finally:
         if scratch is not None:

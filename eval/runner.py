@@ -9,9 +9,11 @@ with identical results. ``eval.analysis`` turns the raw files into the report.
 
 from __future__ import annotations
 
+import multiprocessing
+import queue
 import time
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, as_completed, wait
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,7 +39,9 @@ from sim.files import write_text_atomic
 from sim.protocol import Ranker
 from sim.world import World, WorldResult
 
-Progress = Callable[[str, int, int, int, int], None]  # (ranker, seed, task index, day, days)
+# (label, seed, task index, day, days, seconds since the task started, measured where it runs); a
+# task reports day < days as it simulates and day == days once, when it is finished (evaluated, written)
+Progress = Callable[[str, int, int, int, int, float], None]
 
 
 WORLD, ABLATION, EXPERIMENT, SWITCH = "world", "ablation", "experiment", "switch"
@@ -104,6 +108,7 @@ class TaskResult:
     task: Task
     summary: dict[str, float]
     facts: dict[str, float]
+    seconds: float = float("nan")  # the whole task (build, simulate, evaluate, write), on the clock where it ran
 
 
 @dataclass
@@ -149,10 +154,11 @@ def run_task(cfg: ScenarioConfig, task: Task, root: Path | None, progress: Progr
     experiment days, when the scenario has an experiment) and summary.json; the event log under
     ``logs/`` for worlds.
     """
+    t0 = time.perf_counter()
 
     def tick(day: int, days: int) -> None:
-        if progress is not None:
-            progress(task.label, task.seed, task.index, day, days)
+        if progress is not None and day < days:  # the last day is reported once the files are written
+            progress(task.label, task.seed, task.index, day, days, time.perf_counter() - t0)
 
     result = World(cfg, task.seed, task_ranker(cfg, task), task.label).run(tick)
     outcomes, summary = evaluate_world(cfg, result)
@@ -176,7 +182,55 @@ def run_task(cfg: ScenarioConfig, task: Task, root: Path | None, progress: Progr
             for name, columns in TABLES.items():
                 table = getattr(result, name)
                 write_parquet_atomic(to_arrow(table, columns, {"ranker": task.ranker}), ldir / f"{name}.parquet")
-    return TaskResult(task, summary, result.facts)
+    seconds = time.perf_counter() - t0
+    if progress is not None:
+        progress(task.label, task.seed, task.index, cfg.days, cfg.days, seconds)
+    return TaskResult(task, summary, result.facts, seconds)
+
+
+_TICKS: multiprocessing.Queue | None = None  # a pool worker's channel for progress ticks to the parent
+_SENT: dict[int, float] = {}
+TICK_SECONDS = 0.2  # a worker sends a task's progress at most this often (a run has a few ticks per second)
+
+
+def _worker_init(ticks: multiprocessing.Queue) -> None:
+    global _TICKS
+    _TICKS = ticks
+    ticks.cancel_join_thread()  # ticks are disposable: a worker never waits at exit for unread ones
+
+
+def _send_tick(label: str, seed: int, index: int, day: int, days: int, seconds: float) -> None:
+    """A pool worker's progress callback: unfinished days, throttled (the parent reports a task's end)."""
+    if _TICKS is not None and day < days and seconds - _SENT.get(index, -TICK_SECONDS) >= TICK_SECONDS:
+        _SENT[index] = seconds
+        _TICKS.put((label, seed, index, day, days, seconds))
+
+
+def _run_pool(cfg: ScenarioConfig, tasks: list[Task], root: Path | None, jobs: int,
+              progress: Progress | None) -> list[TaskResult]:  # fmt: skip
+    """Every task on ``jobs`` processes; with ``progress``, workers' ticks are relayed as they come."""
+    done: list[TaskResult] = []
+    if progress is None:
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            for fut in as_completed([pool.submit(run_task, cfg, t, root, None) for t in tasks]):
+                done.append(fut.result())
+        return done
+    ticks: multiprocessing.Queue = multiprocessing.get_context().Queue()
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_init, initargs=(ticks,)) as pool:
+        pending = {pool.submit(run_task, cfg, t, root, _send_tick) for t in tasks}
+        while pending:
+            finished, pending = wait(pending, timeout=TICK_SECONDS, return_when=FIRST_COMPLETED)
+            while True:
+                try:
+                    progress(*ticks.get_nowait())
+                except queue.Empty:
+                    break
+            for fut in finished:
+                r = fut.result()
+                done.append(r)
+                progress(r.task.label, r.task.seed, r.task.index, cfg.days, cfg.days, r.seconds)
+    ticks.close()
+    return done
 
 
 def run_scenario(
@@ -227,13 +281,7 @@ def run_scenario(
         for t in tasks:
             done.append(run_task(cfg, t, partial, progress))
     else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = [pool.submit(run_task, cfg, t, partial, None) for t in tasks]
-            for fut in as_completed(futures):
-                r = fut.result()
-                done.append(r)
-                if progress is not None:
-                    progress(r.task.label, r.task.seed, r.task.index, cfg.days, cfg.days)
+        done = _run_pool(cfg, tasks, partial, jobs, progress)
     done.sort(key=lambda r: r.task.index)
 
     worlds = [r for r in done if r.task.kind == WORLD and r.task.ranker in names]

@@ -63,7 +63,7 @@ def test_interrupted_run_leaves_earlier_results_intact(tiny, tmp_path):
     run_scenario(tiny, ["random"], seeds=1, out=out)
     before = {p.relative_to(out): p.read_bytes() for p in out.rglob("*") if p.is_file()}
 
-    def interrupt(ranker, seed, index, day, days):
+    def interrupt(ranker, seed, index, day, days, seconds):
         if index == 1 and day == 5:
             raise KeyboardInterrupt
 
