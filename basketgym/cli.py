@@ -218,7 +218,7 @@ def _cmd_uplift(args: argparse.Namespace) -> int:
     import numpy as np
 
     from eval.plots import gain_curves
-    from eval.uplift import compare_learners, format_comparison
+    from eval.uplift import compare_learners, format_comparison, write_scores, write_split
     from eval.uplift_data import OUTCOMES, WINDOW, exposure_data
     from rankers import make_ranker
     from rankers.learned.uplift import LEARNERS
@@ -267,12 +267,16 @@ def _cmd_uplift(args: argparse.Namespace) -> int:
         full = log.assign(**{f"true_{o}": tau[o].to_numpy() for o in OUTCOMES})
         with atomic_path(out / "exposures.parquet") as tmp:
             full.to_parquet(tmp, index=False)
+        write_split(log, seed, out / "split.parquet")
         for o, t in tables.items():
             with atomic_path(out / f"uplift_{o}.csv") as tmp:
                 t.to_csv(tmp, index=False)
+            write_scores(t, out / f"scores_{o}.parquet")
             gain_curves(t.attrs["curves"], out / f"gain_{o}.png", title=f"{cfg.name}: uplift curves, outcome '{o}'",
                         ylabel=f"cumulative true effect on {o}")  # fmt: skip
-        print(f"\nwritten: {out}/exposures.parquet (treatment log; true_* columns: TRUTH), uplift_*.csv, gain_*.png")
+        print(f"\nwritten: {out}/exposures.parquet (treatment log; true_* columns: TRUTH), split.parquet (graded or "
+              "training, by session_id), scores_*.parquet (every scorer on the graded tests), uplift_*.csv, gain_*.png "
+              "(docs/UPLIFT.md: how to re-check them)")  # fmt: skip
     return 0
 
 

@@ -12,6 +12,8 @@ what a purchase-propensity ranker would put first).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 
@@ -19,6 +21,7 @@ from eval import uplift_metrics as um
 from eval.uplift_data import ExposureData
 from rankers.learned.dataset import FEATURE_NAMES
 from rankers.learned.uplift import LEARNERS, UpliftConfig, UpliftLearner, _Model
+from sim.files import atomic_path
 
 METRICS = ("qini_true", "qini_observed", "auuc_observed", "uplift_at_10", "pehe")
 
@@ -36,6 +39,12 @@ def _grades(score: np.ndarray, tau: np.ndarray, w: np.ndarray, y: np.ndarray, p:
     return out
 
 
+def graded_tests(log: pd.DataFrame, seed: int) -> np.ndarray:
+    """(n,) bool: the tests graded (the rest train), by shopper — a seeded coin per shopper id, P(graded) = 0.5."""
+    shopper = log["shopper_id"].to_numpy(np.int64)
+    return np.random.default_rng(seed).random(int(shopper.max()) + 1)[shopper] < 0.5
+
+
 def compare_learners(data: ExposureData, outcome: str = "bought", learners: tuple[str, ...] = LEARNERS,
                      seed: int = 0, n_boot: int = 200, cfg: UpliftConfig | None = None) -> pd.DataFrame:  # fmt: skip
     """One row per scorer: metrics with intervals on the graded half (see the module docstring)."""
@@ -43,8 +52,8 @@ def compare_learners(data: ExposureData, outcome: str = "bought", learners: tupl
     x = log[list(FEATURE_NAMES)].to_numpy(np.float64)
     w, y, p = log["treated"].to_numpy(bool), log[outcome].to_numpy(np.float64), log["p"].to_numpy(np.float64)
     tau = data.tau[outcome].to_numpy(np.float64)
-    graded = np.random.default_rng(seed).random(int(log["shopper_id"].max()) + 1)[log["shopper_id"]] < 0.5
-    tr, te = ~graded, graded
+    te = graded_tests(log, seed)
+    tr = ~te
     cfg = cfg or UpliftConfig(seed=seed)
     scores: dict[str, np.ndarray] = {}
     for kind in learners:
@@ -64,7 +73,24 @@ def compare_learners(data: ExposureData, outcome: str = "bought", learners: tupl
     table = pd.DataFrame(rows)
     table.attrs["graded"] = int(te.sum())
     table.attrs["curves"] = curves  # per scorer: the cumulative true effect of its top k (for plots)
+    # the graded tests as they were graded (log order): ids to join on, what a peer needs to re-check every figure
+    graded = log.loc[te, ["session_id", "shopper_id", "treated", "p"]].reset_index(drop=True)
+    graded = graded.assign(outcome=y[te], true_effect=tau[te], **{n: s for n, s in scores.items() if n != "oracle"})
+    table.attrs["scores"] = graded
     return table
+
+
+def write_scores(table: pd.DataFrame, path: str | Path) -> None:
+    """The graded tests of a comparison as Parquet, atomically: ids, treatment, outcome, true effect, every scorer."""
+    with atomic_path(path) as tmp:
+        table.attrs["scores"].to_parquet(tmp, index=False)
+
+
+def write_split(log: pd.DataFrame, seed: int, path: str | Path) -> None:
+    """Which exposure tests trained the learners and which were graded, by session and shopper id, as Parquet."""
+    split = log[["session_id", "shopper_id"]].assign(graded=graded_tests(log, seed))
+    with atomic_path(path) as tmp:
+        split.to_parquet(tmp, index=False)
 
 
 def format_comparison(table: pd.DataFrame, outcome: str, n_graded: int) -> str:

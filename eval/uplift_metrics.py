@@ -10,10 +10,13 @@ top fraction. Two sources of effect:
 - **true** individual effects ``tau`` (what only a simulator has): the gain curve accumulates them.
 
 Coefficients are normalised so that a random order scores 0 and the oracle 1: (area under the
-curve - area under the random line) / (oracle's area - the random line's). Against true effects
-the oracle orders by them (``qini_true``, ``auuc``); on observed data by the best order of these
-data (``qini_coefficient``; ``auuc`` of the IPW contributions). Ties in the score are broken by a
-seeded shuffle, so a constant scorer is random.
+curve - area under the random line) / (oracle's area - the random line's), areas by the trapezoid
+rule over k = 0..n. Against true effects the oracle orders by them (``qini_true``, ``auuc``); on
+observed data by the best order of these data (``qini_coefficient``; ``auuc`` of the IPW
+contributions). Tied scores form one block: a curve is evaluated at the ends of each block and is
+a straight line inside it (scikit-uplift's convention; for a gain curve, the mean over every order
+of the tied units), so no order among tied units is chosen and a constant scorer scores exactly 0.
+docs/UPLIFT.md states every formula precisely enough to re-check the figures.
 """
 
 from __future__ import annotations
@@ -23,11 +26,17 @@ from dataclasses import dataclass
 import numpy as np
 
 
-def _order(score: np.ndarray, seed: int) -> np.ndarray:
-    """Indices by descending score, ties in a seeded random order."""
+def _order(score: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Indices by descending score, and the curve points k (0..n) that end a block of tied scores."""
     score = np.asarray(score, np.float64)
-    shuffle = np.random.default_rng(seed).permutation(len(score))
-    return shuffle[np.argsort(-score[shuffle], kind="stable")]
+    order = np.argsort(-score, kind="stable")
+    ends = np.r_[0, np.flatnonzero(np.diff(score[order]) != 0) + 1, len(score)]
+    return order, ends
+
+
+def _untie(curve: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The curve at the ends of the tied blocks (there it does not depend on the order inside), linear in between."""
+    return np.interp(np.arange(len(curve), dtype=np.float64), ends, curve[ends])
 
 
 def ipw_contribution(w: np.ndarray, y: np.ndarray, p: np.ndarray | float) -> np.ndarray:
@@ -36,20 +45,20 @@ def ipw_contribution(w: np.ndarray, y: np.ndarray, p: np.ndarray | float) -> np.
     return w * y / p - (1 - w) * y / (1 - p)
 
 
-def gain_curve(score: np.ndarray, effect: np.ndarray, seed: int = 0) -> np.ndarray:
+def gain_curve(score: np.ndarray, effect: np.ndarray) -> np.ndarray:
     """(n + 1,) cumulative effect over the top k units by score, k = 0..n (``effect``: true or IPW per unit)."""
-    e = np.asarray(effect, np.float64)[_order(score, seed)]
-    return np.r_[0.0, np.cumsum(e)]
+    o, ends = _order(score)
+    return _untie(np.r_[0.0, np.cumsum(np.asarray(effect, np.float64)[o])], ends)
 
 
-def qini_curve(score: np.ndarray, w: np.ndarray, y: np.ndarray, seed: int = 0) -> np.ndarray:
+def qini_curve(score: np.ndarray, w: np.ndarray, y: np.ndarray) -> np.ndarray:
     """(n + 1,) Qini curve: treated outcomes minus control outcomes scaled to the treated count, top k by score."""
-    o = _order(score, seed)
+    o, ends = _order(score)
     w, y = np.asarray(w, bool)[o], np.asarray(y, np.float64)[o]
     n_t, n_c = np.r_[0, np.cumsum(w)], np.r_[0, np.cumsum(~w)]
     y_t, y_c = np.r_[0.0, np.cumsum(y * w)], np.r_[0.0, np.cumsum(y * ~w)]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        return np.where(n_c > 0, y_t - y_c * n_t / np.maximum(n_c, 1), y_t)
+    curve = np.where(n_c > 0, y_t - y_c * n_t / np.maximum(n_c, 1), y_t)
+    return _untie(curve, ends)
 
 
 def _normalised_area(curve: np.ndarray, oracle: np.ndarray) -> float:
@@ -66,33 +75,34 @@ def _area(c: np.ndarray) -> float:
     return float((c[:-1] + c[1:]).sum() / 2.0)
 
 
-def auuc(score: np.ndarray, effect: np.ndarray, seed: int = 0) -> float:
+def auuc(score: np.ndarray, effect: np.ndarray) -> float:
     """Normalised area under the gain curve of per-unit ``effect`` (true effects or ``ipw_contribution``)."""
-    return _normalised_area(gain_curve(score, effect, seed), gain_curve(effect, effect, seed))
+    return _normalised_area(gain_curve(score, effect), gain_curve(effect, effect))
 
 
-def qini_coefficient(score: np.ndarray, w: np.ndarray, y: np.ndarray, seed: int = 0) -> float:
+def qini_coefficient(score: np.ndarray, w: np.ndarray, y: np.ndarray) -> float:
     """Normalised Qini coefficient of randomised data: the Qini curve against the best order of these data.
 
     The best order puts treated units by descending outcome first and control units by ascending
-    outcome last (for binary outcomes: treated responders first, control responders last).
+    outcome last (for binary outcomes: treated responders first, control responders last; the
+    rest, scored 0, form one tied block).
     """
     y, w = np.asarray(y, np.float64), np.asarray(w, bool)
-    return _normalised_area(qini_curve(score, w, y, seed), qini_curve(np.where(w, y, -y), w, y, seed))
+    return _normalised_area(qini_curve(score, w, y), qini_curve(np.where(w, y, -y), w, y))
 
 
-def qini_true(score: np.ndarray, tau: np.ndarray, seed: int = 0) -> float:
+def qini_true(score: np.ndarray, tau: np.ndarray) -> float:
     """The Qini coefficient against true effects: normalised area under the cumulative true effect (= ``auuc``).
 
     With every unit's effect known, the Qini curve *is* the cumulative effect of the top k; random 0, oracle 1.
     """
-    return auuc(score, tau, seed)
+    return auuc(score, tau)
 
 
-def uplift_at_k(score: np.ndarray, effect: np.ndarray, k: float = 0.1, seed: int = 0) -> float:
-    """Mean per-unit ``effect`` among the top ``k`` share of units by score."""
+def uplift_at_k(score: np.ndarray, effect: np.ndarray, k: float = 0.1) -> float:
+    """Mean per-unit ``effect`` among the top ``round(k n)`` units by score (a tied block enters pro rata)."""
     top = max(1, int(round(k * len(score))))
-    return float(np.asarray(effect, np.float64)[_order(score, seed)[:top]].mean())
+    return float(gain_curve(score, effect)[top] / top)
 
 
 def pehe(tau_hat: np.ndarray, tau: np.ndarray) -> float:

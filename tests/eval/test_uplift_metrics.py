@@ -41,7 +41,7 @@ def test_the_oracle_scores_one_and_random_orders_about_zero(data):
     rng = np.random.default_rng(1)
     rand = [auuc(rng.random(len(tau)), tau) for _ in range(20)]
     assert abs(np.mean(rand)) < 0.02 and np.std(rand) < 0.05
-    assert abs(auuc(np.zeros(len(tau)), tau, seed=3)) < 0.05  # constant scorer: ties shuffled, so random
+    assert auuc(np.zeros(len(tau)), tau) == pytest.approx(0.0, abs=1e-12)  # one tied block: the random line itself
     rand_q = [qini_coefficient(rng.random(len(tau)), w, y) for _ in range(20)]
     assert abs(np.mean(rand_q)) < 0.05
 
@@ -71,3 +71,22 @@ def test_uplift_at_k_pehe_and_bootstrap(data):
     assert pehe(tau, tau) == 0.0 and pehe(tau + 0.1, tau) == pytest.approx(0.1)
     iv = bootstrap(lambda s, t: auuc(s, t), tau + np.random.default_rng(4).normal(0, 0.1, len(tau)), tau, n_boot=50)
     assert iv.low <= iv.value <= iv.high and 0 < iv.low and iv.high < 1
+
+
+def test_tied_scores_are_one_block_whatever_the_units_order(data):
+    """Scores rounded to 5 levels: every metric is the same for any order of the units (up to rounding in the sums).
+
+    A tied block enters the curves as a straight line between its ends, so uplift@k takes a block
+    pro rata: with one block of all units it is the mean effect.
+    """
+    tau, w, y = data
+    coarse = np.round(tau * 10) / 10  # 5 distinct values
+    perm = np.random.default_rng(5).permutation(len(tau))
+    for f, args in ((auuc, (tau,)), (qini_coefficient, (w, y)), (uplift_at_k, (tau,))):
+        a = f(coarse, *args)
+        b = f(coarse[perm], *(x[perm] for x in args))
+        assert a == pytest.approx(b, abs=1e-12)
+    assert uplift_at_k(np.zeros(len(tau)), tau, 0.1) == pytest.approx(tau.mean(), abs=1e-12)
+    assert qini_coefficient(np.zeros(len(tau)), w, y) == pytest.approx(0.0, abs=1e-12)
+    curve = gain_curve(np.zeros(4), np.array([1.0, 0.0, 3.0, 0.0]))
+    assert curve.tolist() == [0.0, 1.0, 2.0, 3.0, 4.0]  # one block: the straight line to the total
