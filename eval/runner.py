@@ -26,6 +26,7 @@ from eval.rundir import (
     git_revision,
     new_run_dir,
     package_version,
+    result_dir_names,
     task_dir,
 )
 from eval.timeline import cohort_cumulative, window_metrics
@@ -206,6 +207,7 @@ def run_scenario(
     final = partial = None
     started = time.time()
     if write:
+        dirs = result_dir_names([t.label for t in tasks])  # before anything is written: names must not collide
         final, partial = new_run_dir(out, cfg.name, overwrite)
         write_text_atomic(to_toml(cfg), partial / "scenario.toml")
         manifest = {
@@ -217,6 +219,7 @@ def run_scenario(
             "control": cfg.rankers.control,
             "seeds": [cfg.seed + s for s in range(n_seeds)],
             "tasks": [{"label": t.label, "kind": t.kind, "ranker": t.ranker, "seed": t.seed} for t in tasks],
+            "dirs": dirs,  # label -> directory under results/ and logs/ (eval.rundir.result_dir_name)
             "started_unix": started,
             "status": "running",
         }
