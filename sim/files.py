@@ -88,7 +88,8 @@ def reading(path: str | Path, what: str = "file", error: type[Exception] = Input
     except tomllib.TOMLDecodeError as e:
         raise error(f"{path}: not valid TOML: {one_line(e)}") from None
     except _arrow_errors() as e:
-        raise error(f"{path}: not a readable {what} ({one_line(e)})") from None
+        why = one_line(e).split(f"'{path}': ")[-1]  # pyarrow repeats the path
+        raise error(f"{path}: not a readable {what} ({why})") from None
 
 
 def _arrow_errors() -> type[Exception] | tuple[()]:
