@@ -373,7 +373,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seeds", type=int, help="worlds per ranker (default: the scenario's run.seeds)")
     r.add_argument("--days", type=int, help="override the scenario's horizon")
     r.add_argument("--out", help="run directory (default: runs/<scenario>-<timestamp>)")
-    r.add_argument("--overwrite", action="store_true", help="replace --out if it exists (only once the run completes)")
+    r.add_argument("--overwrite", action="store_true", help="replace an earlier run at --out (once this one completes)")
     r.add_argument("--jobs", type=int, default=1, help="worlds simulated in parallel processes")
     r.add_argument("--no-write", action="store_true", help="print results without writing a run directory")
     r.add_argument(
@@ -425,7 +425,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--max-rows", type=int, default=1_000_000, help="sample shoppers to about this many impressions")
     tr.add_argument("--seed", type=int)
     tr.add_argument("--days", type=int)
-    tr.add_argument("--overwrite", action="store_true", help="replace models already in --out")
+    tr.add_argument("--overwrite", action="store_true", help="replace what an earlier train wrote in --out")
     tr.set_defaults(func=_cmd_train)
 
     up = sub.add_parser("uplift", help="randomised exposure tests in twin worlds; uplift learners graded against truth")
