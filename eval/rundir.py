@@ -144,7 +144,8 @@ def check_run_out(out: str | Path | None, scenario_name: str, overwrite: bool = 
             raise OutputPathError(f"--overwrite {final}: refused, not a basketgym run ({why}); nothing was deleted")
     partial = final.with_name(final.name + PARTIAL_SUFFIX)
     if partial.exists() or partial.is_symlink():
-        why = run_dir_problem(partial)
+        empty = partial.is_dir() and not partial.is_symlink() and not any(partial.iterdir())  # interrupted at once
+        why = "" if empty else run_dir_problem(partial)
         if why:
             raise OutputPathError(f"{partial}: in the way of this run and not a basketgym run's leftover ({why})")
     check_writable(partial, "--out", directory=True)

@@ -209,7 +209,6 @@ def run_scenario(
     if write:
         dirs = result_dir_names([t.label for t in tasks])  # before anything is written: names must not collide
         final, partial = new_run_dir(out, cfg.name, overwrite)
-        write_text_atomic(to_toml(cfg), partial / "scenario.toml")
         manifest = {
             "basketgym_version": package_version(),
             "git_revision": git_revision(),
@@ -223,7 +222,8 @@ def run_scenario(
             "started_unix": started,
             "status": "running",
         }
-        write_json(manifest, partial / "manifest.json")
+        write_json(manifest, partial / "manifest.json")  # first: it marks the .partial as a run's (eval.rundir)
+        write_text_atomic(to_toml(cfg), partial / "scenario.toml")
 
     done: list[TaskResult] = []
     if jobs <= 1:

@@ -177,3 +177,9 @@ def test_train_overwrite_refuses_what_train_did_not_write(spoil, why, tmp_path, 
     before = _snapshot(tmp_path)
     _refused(["train", "smoke", "--out", out, "--overwrite"], capsys, f"--overwrite {out}: refused", why)
     assert _snapshot(tmp_path) == before
+
+
+def test_an_empty_partial_is_replaced(tiny, tmp_path):
+    (tmp_path / "run.partial").mkdir()  # a run interrupted before it wrote its manifest
+    run_scenario(tiny, ["random"], seeds=1, out=tmp_path / "run")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
