@@ -1,8 +1,9 @@
 """The ``basketgym`` command: run scenarios, validate calibration, list what is available.
 
-A thin layer over library functions. User errors (bad scenario, unknown ranker, existing output)
-print one line ``basketgym: error: ...`` and exit with status 2; an interrupt exits with 130 and
-leaves earlier results intact.
+A thin layer over library functions. User errors (bad scenario, unknown ranker, existing output,
+unreadable or corrupt files, unwritable output, bad arguments) print one line ``basketgym: error:
+...`` and exit with status 2; an interrupt exits with 130 and leaves earlier results intact.
+Anything else is a bug and shows its traceback.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
-from sim.errors import BasketgymError
+from sim.errors import BasketgymError, OutputPathError
+from sim.files import check_writable, one_line, os_error_line
 
 EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
 
@@ -31,6 +34,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     from eval.analysis import analyze_run
     from eval.report import format_analysis, format_summary_table, summary_tables
+    from eval.rundir import check_run_out
     from eval.runner import grid, run_scenario, scenario_ranker
     from sim.config import resolve_scenario
 
@@ -39,6 +43,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     for name in rankers or cfg.rankers.names:
         scenario_ranker(cfg, name)  # unknown names and bad options fail here, before any output
     n_seeds = args.seeds or cfg.run.seeds
+    if not args.no_write:
+        check_run_out(args.out, cfg.name, args.overwrite)  # refused before any world is simulated
     n_tasks = len(grid(cfg, list(rankers or cfg.rankers.names), n_seeds))
     print(
         f"basketgym run: scenario '{cfg.name}' — {cfg.population.shoppers:,} shoppers, "
@@ -100,12 +106,15 @@ def _cmd_logs(args: argparse.Namespace) -> int:
     from sim.config import resolve_scenario
     from sim.eventlog import write_parquet_atomic
 
+    out = Path(args.out)
+    check_writable(out)  # before simulating
+    if args.target:
+        check_writable(out.with_name(out.stem + ".truth.parquet"), "--out (its .truth.parquet)")
     cfg = resolve_scenario(args.scenario, days=args.days)
     base, eps = _logging_policy(args)
     targets = {t: make_ranker(t) for t in (args.target or [])}
     logger, name = logging_policy(base, eps, args.temperature)
     log = collect(cfg, logger, targets, args.seed if args.seed is not None else cfg.seed, name)
-    out = Path(args.out)
     write_parquet_atomic(bandit_log_arrow(log, __version__), out)
     n = len(log.table["day"])
     print(f"{out}: {n:,} logged slates of '{name}' over {cfg.days} days (schema: docs/OFF_POLICY.md)")
@@ -150,6 +159,48 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return 0 if all(f.ok is not False for f in facts) else 1
 
 
+_TRAIN_FILES = ("grades.csv", "training.json", "comparison.md", "reliability.png")
+
+
+def _check_models_out(out: Path, overwrite: bool) -> None:
+    """Refuse, before training, a ``train --out`` that cannot be written or holds what ``--overwrite`` must not delete.
+
+    ``--overwrite`` replaces only what ``train`` writes: model directories (a ``model.json``
+    object with a ``kind``), its report files and their hidden temporaries; anything else in
+    ``out`` (a user's files, a model directory with a broken ``model.json``) is refused and kept.
+    """
+    import json
+
+    from rankers.learned.model import KINDS, MODEL_FILE
+
+    check_writable(out, directory=True)
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    if not overwrite:
+        raise OutputPathError(f"--out {out}: exists and is not empty (pass --overwrite to replace its models)")
+    ours = {*KINDS, *(f.split(".")[0] for f in _TRAIN_FILES)}
+    for entry in sorted(out.iterdir()):
+        if entry.name.startswith("."):  # temporaries of atomic writes and model saves: .<name>.<random>
+            if entry.name[1:].split(".")[0] in ours:
+                continue
+            why = "a hidden entry that train does not write"
+        elif entry.name in _TRAIN_FILES and entry.is_file() and not entry.is_symlink():
+            continue
+        elif entry.is_dir() and not entry.is_symlink() and (entry / MODEL_FILE).is_file():
+            try:
+                meta = json.loads((entry / MODEL_FILE).read_bytes().decode("utf-8"))
+                if isinstance(meta, dict) and meta.get("kind") in KINDS:
+                    continue
+                why = f"its {MODEL_FILE} is not a model description"
+            except (OSError, ValueError):  # ValueError covers undecodable bytes and JSON that does not parse
+                why = f"its {MODEL_FILE} is not readable JSON"
+        else:
+            why = "not a model directory or a file that train writes"
+        raise OutputPathError(
+            f"--overwrite {out}: refused, {entry.name} is not basketgym's ({why}); nothing was deleted"
+        )
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     from eval.plots import reliability_diagram
     from eval.report import write_json_atomic
@@ -175,8 +226,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         raise BasketgymError(f"--test-share = {args.test_share}: must be in (0, 1)")
     make_ranker(args.policy)
     out = Path(args.out)
-    if out.exists() and any(out.iterdir()) and not args.overwrite:
-        raise BasketgymError(f"--out {out}: exists and is not empty (pass --overwrite to replace its models)")
+    _check_models_out(out, args.overwrite)
     cfg = resolve_scenario(args.scenario, days=args.days)
     seed = args.seed if args.seed is not None else cfg.seed
     print(f"basketgym train: logging '{cfg.name}' for {cfg.days} days under {args.policy} explored at "
@@ -236,6 +286,8 @@ def _cmd_uplift(args: argparse.Namespace) -> int:
     if not 0.0 < args.share < 1.0:
         raise BasketgymError(f"--share = {args.share}: must be in (0, 1)")
     make_ranker(args.base)
+    if args.out:
+        check_writable(args.out, directory=True)  # before simulating
     cfg = resolve_scenario(args.scenario, days=args.days)
     need = args.start_day + args.test_days + WINDOW
     if cfg.days < need:
@@ -289,9 +341,19 @@ def _cmd_list(args: argparse.Namespace) -> int:
     return 0
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse whose usage errors are one line like every other error (argparse prints the usage too)."""
+
+    def error(self, message: str) -> NoReturn:
+        """Print ``basketgym: error: [<command>: ]<message>`` and exit with status 2."""
+        command = self.prog.removeprefix("basketgym").strip()
+        where = f"{command}: " if command else ""
+        self.exit(EXIT_USAGE, f"basketgym: error: {where}{message} (see '{self.prog} --help')\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for docs and tests)."""
-    p = argparse.ArgumentParser(prog="basketgym", description="Grocery-marketplace ranking testbed.")
+    p = _Parser(prog="basketgym", description="Grocery-marketplace ranking testbed.")
     sub = p.add_subparsers(dest="command", required=True)
 
     r = sub.add_parser("run", help="run a scenario for its rankers and seeds, print the long-horizon table")
@@ -300,7 +362,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seeds", type=int, help="worlds per ranker (default: the scenario's run.seeds)")
     r.add_argument("--days", type=int, help="override the scenario's horizon")
     r.add_argument("--out", help="run directory (default: runs/<scenario>-<timestamp>)")
-    r.add_argument("--overwrite", action="store_true", help="replace --out if it exists (only once the run completes)")
+    r.add_argument("--overwrite", action="store_true", help="replace an earlier run at --out (once this one completes)")
     r.add_argument("--jobs", type=int, default=1, help="worlds simulated in parallel processes")
     r.add_argument("--no-write", action="store_true", help="print results without writing a run directory")
     r.add_argument(
@@ -352,7 +414,7 @@ def build_parser() -> argparse.ArgumentParser:
     tr.add_argument("--max-rows", type=int, default=1_000_000, help="sample shoppers to about this many impressions")
     tr.add_argument("--seed", type=int)
     tr.add_argument("--days", type=int)
-    tr.add_argument("--overwrite", action="store_true", help="replace models already in --out")
+    tr.add_argument("--overwrite", action="store_true", help="replace what an earlier train wrote in --out")
     tr.set_defaults(func=_cmd_train)
 
     up = sub.add_parser("uplift", help="randomised exposure tests in twin worlds; uplift learners graded against truth")
@@ -383,7 +445,10 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``basketgym`` console script."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as e:  # --help (0), or a usage error already printed on one line by _Parser.error
+        return e.code if isinstance(e.code, int) else EXIT_USAGE
     for name in ("seeds", "jobs", "days", "epochs", "rounds", "max_rows", "experts", "expert_dim", "test_days",
                  "bootstrap"):  # fmt: skip
         value = getattr(args, name, None)
@@ -393,13 +458,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args)
     except BasketgymError as e:
-        print(f"basketgym: error: {e}", file=sys.stderr)
+        print(f"basketgym: error: {one_line(e)}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:  # output piped into a reader that stopped early (e.g. `| head`): not an error
         import os
 
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except OSError as e:  # last resort: a file no boundary check caught (full disk, read-only output): still one line
+        print(f"basketgym: error: {os_error_line(e)}", file=sys.stderr)
+        return EXIT_USAGE
     except KeyboardInterrupt:
         print(
             "\nbasketgym: interrupted; earlier results are intact"

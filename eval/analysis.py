@@ -9,7 +9,6 @@ can always be regenerated without re-simulating.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,11 +18,12 @@ import pandas as pd
 
 from eval import experiment, incrementality, latency, plots
 from eval.report import write_json_atomic
-from eval.rundir import task_dir
+from eval.rundir import manifest_dirs, read_manifest, task_dir
 from eval.uncertainty import bootstrap
 from rankers.composite import ABLATIONS
 from sim.config import ScenarioConfig, load_scenario
-from sim.errors import BasketgymError
+from sim.errors import BasketgymError, InputFileError
+from sim.files import read_json, reading
 
 
 @dataclass
@@ -43,28 +43,37 @@ class RunData:
 
 
 def load_run(run_dir: str | Path) -> RunData:
-    """Read a complete run directory; a clear error if it is not one."""
+    """Read a complete run directory; one clear line (``InputFileError``) if it is not one or a file is damaged."""
     run_dir = Path(run_dir)
-    manifest_path = run_dir / "manifest.json"
-    if not manifest_path.is_file():
-        raise BasketgymError(f"{run_dir}: not a run directory (no manifest.json)")
-    manifest = json.loads(manifest_path.read_text())
+    manifest = read_manifest(run_dir)
     if manifest.get("status") != "complete":
         raise BasketgymError(f"{run_dir}: the run is not complete (status {manifest.get('status')!r})")
     cfg = load_scenario(run_dir / "scenario.toml")
+    summary = read_json(run_dir / "summary.json", "run summary")
+    if not isinstance(summary, dict):
+        raise InputFileError(f"{run_dir / 'summary.json'}: not a run summary (a JSON {type(summary).__name__})")
     data = RunData(
         run_dir, cfg, list(manifest["rankers"]), manifest.get("control", cfg.rankers.control),
-        list(manifest["seeds"]), {}, {}, {}, {}, json.loads((run_dir / "summary.json").read_text()),
+        list(manifest["seeds"]), {}, {}, {}, {}, summary,
     )  # fmt: skip
+    dirs = manifest_dirs(manifest)
     for t in manifest["tasks"]:
         key = (t["label"], int(t["seed"]))
-        d = task_dir(run_dir, "results", t["label"], int(t["seed"]))
-        data.outcomes[key] = pd.read_parquet(d / "outcomes.parquet")
-        data.cumulative[key] = pd.read_parquet(d / "cumulative.parquet")
-        data.latency[key] = pd.read_parquet(d / "latency.parquet")
+        if t["label"] not in dirs:
+            raise InputFileError(f"{run_dir / 'manifest.json'}: dirs has no directory for task {t['label']!r}")
+        d = task_dir(run_dir, "results", t["label"], int(t["seed"]), dirs)
+        data.outcomes[key] = _read_parquet(d / "outcomes.parquet")
+        data.cumulative[key] = _read_parquet(d / "cumulative.parquet")
+        data.latency[key] = _read_parquet(d / "latency.parquet")
         if (d / "window.parquet").is_file():
-            data.window[key] = pd.read_parquet(d / "window.parquet")
+            data.window[key] = _read_parquet(d / "window.parquet")
     return data
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    """A results table; one line naming the file if it is missing, truncated or not Parquet."""
+    with reading(path, "Parquet file"):
+        return pd.read_parquet(path)
 
 
 @dataclass

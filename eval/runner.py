@@ -28,6 +28,7 @@ from eval.rundir import (
     git_revision,
     new_run_dir,
     package_version,
+    result_dir_names,
     task_dir,
 )
 from eval.timeline import cohort_cumulative, window_metrics
@@ -260,8 +261,8 @@ def run_scenario(
     final = partial = None
     started = time.time()
     if write:
+        dirs = result_dir_names([t.label for t in tasks])  # before anything is written: names must not collide
         final, partial = new_run_dir(out, cfg.name, overwrite)
-        write_text_atomic(to_toml(cfg), partial / "scenario.toml")
         manifest = {
             "basketgym_version": package_version(),
             "git_revision": git_revision(),
@@ -271,10 +272,12 @@ def run_scenario(
             "control": cfg.rankers.control,
             "seeds": [cfg.seed + s for s in range(n_seeds)],
             "tasks": [{"label": t.label, "kind": t.kind, "ranker": t.ranker, "seed": t.seed} for t in tasks],
+            "dirs": dirs,  # label -> directory under results/ and logs/ (eval.rundir.result_dir_name)
             "started_unix": started,
             "status": "running",
         }
-        write_json(manifest, partial / "manifest.json")
+        write_json(manifest, partial / "manifest.json")  # first: it marks the .partial as a run's (eval.rundir)
+        write_text_atomic(to_toml(cfg), partial / "scenario.toml")
 
     done: list[TaskResult] = []
     if jobs <= 1:

@@ -19,6 +19,8 @@ def scenario_path(name_or_path: str | Path) -> Path:
     p = Path(name_or_path)
     if p.is_file():
         return p
+    if p.is_dir():
+        raise ScenarioError(f"{name_or_path}: is a directory, not a scenario file")
     candidate = HERE / f"{p.name if p.suffix == '.toml' else p.name + '.toml'}"
     if p.parent == Path(".") and candidate.is_file():
         return candidate

@@ -286,10 +286,11 @@ def scenario_from_dict(data: dict[str, Any], source: str = "scenario") -> Scenar
 def load_scenario(path: str | Path) -> ScenarioConfig:
     """Read and validate a scenario: a TOML path, or the name of a bundled scenario (``default``)."""
     from scenarios import scenario_path
+    from sim.files import read_text
 
     p = scenario_path(path)
     try:
-        data = tomllib.loads(p.read_text())
+        data = tomllib.loads(read_text(p, "scenario file", ScenarioError))  # unreadable, binary: one line
     except tomllib.TOMLDecodeError as e:
         raise ScenarioError(f"{p}: not valid TOML: {e}") from None
     return scenario_from_dict(data, str(p))

@@ -11,3 +11,11 @@ class ScenarioError(BasketgymError, ValueError):
 
 class RankerError(BasketgymError, ValueError):
     """A ranker is unknown or returned an invalid slate."""
+
+
+class InputFileError(BasketgymError, ValueError):
+    """A file basketgym reads is missing, unreadable or corrupt; the message names the file and the fault."""
+
+
+class OutputPathError(BasketgymError, ValueError):
+    """An output path cannot be written, or writing it would replace something basketgym did not write."""
