@@ -13,9 +13,13 @@ def spec(
     hi: float | None = None,
     choices: tuple[str, ...] | None = None,
     doc: str = "",
+    infinite: bool = False,
 ) -> Any:
-    """A config field with its allowed range or choices, used by validation and the docs."""
-    meta = {"lo": lo, "hi": hi, "choices": choices, "doc": doc}
+    """A config field with its allowed range or choices, used by validation and the docs.
+
+    Float fields refuse NaN and infinities unless ``infinite`` (the key documents that it takes ``inf``).
+    """
+    meta = {"lo": lo, "hi": hi, "choices": choices, "doc": doc, "infinite": infinite}
     if isinstance(default, list | tuple):
         return field(default_factory=lambda: tuple(default), metadata=meta)
     return field(default=default, metadata=meta)

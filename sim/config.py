@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import math
 import tomllib
 import typing
 from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -99,13 +101,22 @@ class ExperimentConfig:
     )
 
 
+DEFAULT_EVENT_DAYS = 7  # a promotion or stock-out without a duration
+
+
 @dataclass(frozen=True)
 class EventConfig:
     """One scheduled change to the marketplace (promotion, price change, stock-out, launch)."""
 
     kind: str = spec("promotion", choices=("promotion", "price_change", "stockout", "new_products"), doc="what happens")
     day: int = spec(0, lo=0, hi=100_000, doc="day it starts")
-    duration: int = spec(7, lo=1, hi=100_000, doc="days it lasts (price_change and new_products are permanent)")
+    duration: int = spec(
+        -1,
+        lo=-1,
+        hi=100_000,
+        doc="days it lasts; -1: the kind's default (promotion and stockout 7 days, price_change permanent; "
+        "new_products are always permanent)",
+    )
     aisle: int = spec(-1, lo=-1, hi=100_000, doc="target aisle (-1: any)")
     department: int = spec(-1, lo=-1, hi=100_000, doc="target department (-1: any)")
     brand: int = spec(-1, lo=-1, hi=1_000_000, doc="target brand (-1: any)")
@@ -113,6 +124,13 @@ class EventConfig:
     discount: float = spec(0.2, lo=0.0, hi=0.95, doc="promotion price cut")
     multiplier: float = spec(1.1, lo=0.05, hi=20.0, doc="price_change factor")
     count: int = spec(30, lo=1, hi=100_000, doc="new_products: how many products launch")
+
+    @property
+    def lasts(self) -> int | None:
+        """Days the event lasts, or None when it is permanent (launches; price changes without a duration)."""
+        if self.kind == "new_products" or (self.kind == "price_change" and self.duration < 0):
+            return None
+        return DEFAULT_EVENT_DAYS if self.duration < 0 else self.duration
 
 
 @dataclass(frozen=True)
@@ -179,6 +197,10 @@ def _check_scalar(where: str, tp: Any, value: Any, meta: dict) -> Any:
         raise ScenarioError(f"{where} = {_fmt(value)}: must be {_type_name(tp)}")
     if tp is float:
         value = float(value)
+        # NaN compares false with every bound and inf breaks every sum: refuse both once, here, for every float key
+        if math.isnan(value) or (math.isinf(value) and not meta.get("infinite")):
+            allowed = "a number (not nan)" if meta.get("infinite") else "a finite number (not nan, inf or -inf)"
+            raise ScenarioError(f"{where} = {_fmt(value)}: must be {allowed}")
     lo, hi, choices = meta.get("lo"), meta.get("hi"), meta.get("choices")
     if choices is not None and value not in choices:
         raise ScenarioError(f"{where} = {_fmt(value)}: must be one of {', '.join(map(repr, choices))}")
@@ -242,42 +264,19 @@ def _ranker_options(value: Any, where: str) -> dict[str, dict[str, Any]]:
         for k, v in opts.items():
             if not isinstance(v, bool | int | float | str):
                 raise ScenarioError(f"{where}.{name}.{k} = {_fmt(v)}: must be a number, a boolean or a string")
+            if isinstance(v, float) and not math.isfinite(v):
+                raise ScenarioError(f"{where}.{name}.{k} = {_fmt(v)}: must be a finite number (not nan, inf or -inf)")
         out[name] = dict(opts)
     return out
 
 
-def _cross_checks(cfg: ScenarioConfig) -> None:
-    mk, cat = cfg.marketplace, cfg.catalog
-    for p in mk.ad_positions:
-        if p >= mk.slate_size:
-            raise ScenarioError(
-                f"marketplace.ad_positions = {list(mk.ad_positions)}: positions must be < slate_size ({mk.slate_size})"
-            )
-    if cat.departments > cat.aisles:
-        raise ScenarioError(f"catalog.departments = {cat.departments}: must be <= catalog.aisles ({cat.aisles})")
-    if cat.aisles > cat.products:
-        raise ScenarioError(f"catalog.aisles = {cat.aisles}: must be <= catalog.products ({cat.products})")
-    if not cfg.rankers.names:
-        raise ScenarioError("rankers.names = []: name at least one ranker")
-    ex = cfg.experiment
-    if ex.treatment and ex.start_day + ex.days > cfg.days:
-        raise ScenarioError(
-            f"experiment.days = {ex.days}: start_day + days must be <= days ({cfg.days}); start_day is {ex.start_day}"
-        )
-    if ex.treatment and ex.treatment == cfg.rankers.control:
-        raise ScenarioError(f"experiment.treatment = {ex.treatment!r}: must differ from rankers.control")
-    for i, ev in enumerate(cfg.events):
-        for key, n in (("aisle", cat.aisles), ("department", cat.departments), ("brand", cat.brands)):
-            v = getattr(ev, key)
-            if v >= n:
-                raise ScenarioError(f"events[{i}].{key} = {v}: must be -1 or below catalog.{key}s ({n})")
-
-
 def scenario_from_dict(data: dict[str, Any], source: str = "scenario") -> ScenarioConfig:
-    """Validate a parsed scenario mapping (as read from TOML)."""
+    """Validate a parsed scenario mapping (as read from TOML): every key, then every cross-field rule."""
+    from sim.scenario_rules import check_rules
+
     try:
         cfg = build(ScenarioConfig, data, "")
-        _cross_checks(cfg)
+        check_rules(cfg)
     except ScenarioError as e:
         raise ScenarioError(f"{source}: {e}") from None
     return cfg
@@ -301,15 +300,35 @@ def resolve_scenario(
     days: int | None = None,
     shoppers: int | None = None,
     event_log: str | None = None,
+    rankers: Sequence[str] | None = None,
 ) -> ScenarioConfig:
-    """A scenario (bundled name, TOML path or config) with the common overrides of CLI and envs."""
+    """A scenario (bundled name, TOML path or config) with the common overrides of CLI and envs.
+
+    A scenario read from a file is checked as written and again after the overrides
+    (``sim.scenario_rules``), with its events, horizons and refits judged against the calendar it was
+    written for: a shorter ``days`` runs that calendar's first days. A config object passed in is the
+    caller's own and is not re-checked.
+    """
+    from sim.scenario_rules import check_rules
+
+    given = isinstance(scenario, ScenarioConfig)
     cfg = scenario if isinstance(scenario, ScenarioConfig) else load_scenario(scenario)
+    calendar = cfg.days
     if days is not None:
         cfg = cfg.replace(days=int(days))
     if shoppers is not None:
         cfg = cfg.replace(population=dataclasses.replace(cfg.population, shoppers=int(shoppers)))
     if event_log is not None:
         cfg = cfg.replace(run=dataclasses.replace(cfg.run, event_log=event_log))
+    if rankers is not None:
+        cfg = cfg.replace(rankers=dataclasses.replace(cfg.rankers, names=tuple(rankers)))
+    if not given and (days, shoppers, rankers) != (None, None, None):
+        try:
+            check_rules(cfg, calendar_days=calendar)
+        except ScenarioError as e:
+            flags = [f"--{k} {v}" for k, v in (("days", days), ("shoppers", shoppers)) if v is not None]
+            flags += [f"--rankers {','.join(rankers)}"] if rankers is not None else []
+            raise ScenarioError(f"{scenario} with {' '.join(flags)}: {e}") from None
     return cfg
 
 
