@@ -401,7 +401,55 @@ def schema_markdown() -> str:
                         "strings), e.g. `[rankers.options.causal_value]` with `retention_value = 5.0`; the ranker",
                         "rejects unknown names and bad values with one line.", ""]  # fmt: skip
     out += ["## `[[events]]`", "", (EventConfig.__doc__ or "").strip(), "", *rows(EventConfig, ""), ""]
+    out += _rules_markdown()
     return "\n".join(out)
+
+
+def _rules_markdown() -> list[str]:
+    """The cross-field rules section: the prose, then one line per rule of ``sim.scenario_rules.RULES``."""
+    from sim.scenario_rules import MIN_ARM_SHOPPERS, RULES
+
+    out = [
+        "## Rules across keys",
+        "",
+        "Numbers are finite: every number key refuses `nan`, `inf` and `-inf` (TOML accepts them), and so do",
+        "ranker options. Beyond each key's own range, a scenario must mean what it says; these rules are checked",
+        "when it loads, before any world is built (`sim/scenario_rules.py`, in this order), and each refusal is one",
+        "line naming the key, its value and what is allowed:",
+        "",
+    ]
+    for rule in RULES:
+        out.append(f"- `{rule.__name__}`: {' '.join((rule.__doc__ or '').split())}")
+    out += [
+        "",
+        "Decisions behind some of them:",
+        "",
+        "- A `price_change` is permanent unless it has a `duration`; then its factor is divided out again when it",
+        "  ends. A launch (`new_products`) is always permanent and takes no `duration`.",
+        f"- An A/B test needs at least {MIN_ARM_SHOPPERS} expected shoppers in each arm (`experiment.share` times the",
+        "  shoppers who joined before `experiment.start_day`): its statistics need two per arm, and with",
+        f"  {MIN_ARM_SHOPPERS} expected the chance of fewer is below 1e-7.",
+        "- A control that is not among `rankers.names` is allowed: it is simulated as an extra twin world (every",
+        "  ranker's incrementality is read against it) and does not appear in the per-ranker tables.",
+        "- `[rankers.options.objective]` weights `relevance` and `margin` (the ones given, with the defaults",
+        "  1 and 0 for the others) must sum to 1; nothing is rescaled behind your back.",
+        "- `--days N` shorter than the scenario's `days` runs the first N days of the calendar the scenario was",
+        "  written for: events, horizons and refits are checked against that calendar, and `run`/`check` print a",
+        "  note naming the events never reached, the horizons that print as '—' and a refit that never comes.",
+        "  An `[experiment]` must still end within the run. `--rankers` replaces `rankers.names`, and every rule",
+        "  holds for the result (options for a ranker no longer run are refused).",
+        "",
+        "`basketgym check SCENARIO` (with `run`'s `--rankers`, `--days`, `--seeds`, `--jobs`) runs every rule and",
+        "the memory check without simulating and prints what the run would do: its worlds by kind, days and",
+        "shoppers, the estimated memory per world and at `--jobs`, and the estimated sessions and time. `run`",
+        "makes the same checks before it writes anything. The memory estimate (`sim/footprint.py`) counts the",
+        "worker process (~200 MB), the shopper state (~500 B a shopper on the default world), the catalog and the",
+        "event log at its peak (held twice: ~2.2 kB a session with the full log); it is within ~10% of the",
+        "default world's measured peak (1.04 GB estimated, ~1.0 GB measured). A run whose estimate exceeds the",
+        "machine's available memory (`MemAvailable`) is refused in one line.",
+        "",
+    ]
+    return out
 
 
 if __name__ == "__main__":
