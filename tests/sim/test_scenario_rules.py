@@ -93,7 +93,7 @@ def test_home_featured_within_the_catalog_and_a_small_population_experiment():
     tiny = _set(small, "population.shoppers", 30)
     msg = str(pytest.raises(ScenarioError, scenario_from_dict, tiny).value)
     assert "experiment.share = 0.5: 30 shoppers are too few for an A/B test (each arm needs >= 20 expected)" in msg
-    assert scenario_from_dict(_set(small, "experiment.share", 0.8)).experiment.share == 0.8
+    assert scenario_from_dict(_set(small, "experiment.share", 0.75)).experiment.share == 0.75
 
 
 def test_experiment_keys_without_a_treatment_do_nothing_and_are_refused():
