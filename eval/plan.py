@@ -131,14 +131,12 @@ def plan_run(
     seeds: int | None = None,
     jobs: int = 1,
     *,
-    calendar_days: int | None = None,
     write: bool = True,
     rules: bool = True,
 ) -> Plan:
     """Check a run of ``cfg`` and describe it, without simulating (well under a second).
 
-    ``rankers``/``seeds`` override the scenario's; ``calendar_days`` is the scenario's own ``days`` when the
-    run was shortened (``--days``); ``write`` False: only the rankers' own worlds (``run --no-write`` still
+    ``rankers``/``seeds`` override the scenario's; ``write`` False: only the rankers' own worlds (``run --no-write`` still
     analyses, so the CLI plans the full grid). ``rules`` False skips the scenario's cross-field rules
     (``eval.runner.run_scenario`` on a config built in code, which may be a deliberately shortened one).
     """
@@ -148,7 +146,7 @@ def plan_run(
     n_seeds = int(seeds or cfg.run.seeds)
     run_cfg = cfg if rankers is None else cfg.replace(rankers=_names(cfg, names))
     if rules:
-        check_rules(run_cfg, calendar_days=calendar_days, seeds=n_seeds)
+        check_rules(run_cfg, seeds=n_seeds)
     ex = cfg.experiment
     if ex.treatment and ex.start_day + ex.days > cfg.days:
         raise ScenarioError(
@@ -159,7 +157,7 @@ def plan_run(
     for name in [*names, cfg.rankers.control, *cfg.evaluation.attribution, *filter(None, [ex.treatment])]:
         # as eval.runner.scenario_ranker: unknown names and bad options fail here
         _objective_weights(cfg, name, make_ranker(name, **cfg.rankers.options.get(name, {})))
-    notes = shortened_run_notes(cfg, calendar_days) if calendar_days else []
+    notes = shortened_run_notes(cfg)
     plan = Plan(cfg, names, n_seeds, int(jobs), grid_counts(cfg, names, n_seeds, twins=write), world_footprint(cfg),
                 available_memory(), notes)  # fmt: skip
     plan.check()
@@ -176,11 +174,10 @@ def plan_scenario(
     event_log: str | None = None,
 ) -> Plan:
     """Read a scenario with the command line's overrides and plan its run (``basketgym check`` and ``run``)."""
-    from sim.config import load_scenario, resolve_scenario
+    from sim.config import resolve_scenario
 
-    calendar = load_scenario(scenario).days
     cfg = resolve_scenario(scenario, days=days, event_log=event_log, rankers=rankers)
-    return plan_run(cfg, rankers, seeds, jobs, calendar_days=calendar)
+    return plan_run(cfg, rankers, seeds, jobs)
 
 
 def scenario_problems(
@@ -196,7 +193,7 @@ def scenario_problems(
     p = scenario_path(scenario)
     cfg = build(ScenarioConfig, tomllib.loads(p.read_text()), "")
     final = resolve_scenario(cfg, days=days, rankers=rankers)
-    return [f"{p}: {x}" for x in problems(final, calendar_days=cfg.days, seeds=seeds)]
+    return [f"{p}: {x}" for x in problems(final, seeds=seeds)]
 
 
 def _names(cfg: ScenarioConfig, names: list[str]):  # noqa: ANN202 - a RankersConfig

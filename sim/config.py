@@ -141,6 +141,13 @@ class ScenarioConfig:
     description: str = spec("", doc="what the scenario is for")
     seed: int = spec(0, lo=0, hi=2**62, doc="root of every random draw")
     days: int = spec(180, lo=1, hi=100_000, doc="simulated days")
+    calendar_days: int = spec(
+        0,
+        lo=0,
+        hi=100_000,
+        doc="days of the calendar the events, horizons and refits were written for, when the run simulates only "
+        "its first `days` (set by `--days`; 0: `days`)",
+    )
     catalog: CatalogConfig = field(default_factory=CatalogConfig)
     population: PopulationConfig = field(default_factory=PopulationConfig)
     behaviour: BehaviourConfig = field(default_factory=BehaviourConfig)
@@ -305,17 +312,17 @@ def resolve_scenario(
     """A scenario (bundled name, TOML path or config) with the common overrides of CLI and envs.
 
     A scenario read from a file is checked as written and again after the overrides
-    (``sim.scenario_rules``), with its events, horizons and refits judged against the calendar it was
-    written for: a shorter ``days`` runs that calendar's first days. A config object passed in is the
-    caller's own and is not re-checked.
+    (``sim.scenario_rules``). A shorter ``days`` runs the first days of the calendar the scenario was
+    written for: ``calendar_days`` keeps that calendar's length, against which events, horizons and
+    refits are judged. A config object passed in is the caller's own and is not re-checked.
     """
     from sim.scenario_rules import check_rules
 
     given = isinstance(scenario, ScenarioConfig)
     cfg = scenario if isinstance(scenario, ScenarioConfig) else load_scenario(scenario)
-    calendar = cfg.days
+    calendar = max(cfg.days, cfg.calendar_days)
     if days is not None:
-        cfg = cfg.replace(days=int(days))
+        cfg = cfg.replace(days=int(days), calendar_days=calendar if int(days) < calendar else 0)
     if shoppers is not None:
         cfg = cfg.replace(population=dataclasses.replace(cfg.population, shoppers=int(shoppers)))
     if event_log is not None:
@@ -324,7 +331,7 @@ def resolve_scenario(
         cfg = cfg.replace(rankers=dataclasses.replace(cfg.rankers, names=tuple(rankers)))
     if not given and (days, shoppers, rankers) != (None, None, None):
         try:
-            check_rules(cfg, calendar_days=calendar)
+            check_rules(cfg)
         except ScenarioError as e:
             flags = [f"--{k} {v}" for k, v in (("days", days), ("shoppers", shoppers)) if v is not None]
             flags += [f"--rankers {','.join(rankers)}"] if rankers is not None else []
@@ -434,7 +441,8 @@ def _rules_markdown() -> list[str]:
         "- `[rankers.options.objective]` weights `relevance` and `margin` (the ones given, with the defaults",
         "  1 and 0 for the others) must sum to 1; nothing is rescaled behind your back.",
         "- `--days N` shorter than the scenario's `days` runs the first N days of the calendar the scenario was",
-        "  written for: events, horizons and refits are checked against that calendar, and `run`/`check` print a",
+        "  written for (the resolved scenario records it as `calendar_days`): events, horizons and refits are",
+        "  checked against that calendar, and `run`/`check` print a",
         "  note naming the events never reached, the horizons that print as '—' and a refit that never comes.",
         "  An `[experiment]` must still end within the run. `--rankers` replaces `rankers.names`, and every rule",
         "  holds for the result (options for a ranker no longer run are refused).",

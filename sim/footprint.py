@@ -24,6 +24,11 @@ LOG_PEAK_FACTOR = 2.0
 #: search slates per visit = wants_per_visit + this x the household's staple needs (measured on default and
 #: smoke: 9.2 and 4.9 search slates per session, both fit by 0.44)
 NEEDS_PER_STAPLE = 0.44
+#: the rankers' per-shopper feature store (purchase-count slots, recency) besides the world's own state
+RANKER_BYTES_PER_SHOPPER = 200
+#: temporaries of one visit in flight (intents, shelf scores, slates): the residual of the measured peak over
+#: state, catalog and logs, ~18 kB a visitor on both a 2,000-shopper smoke world and the default world
+WORKING_BYTES_PER_VISIT = 18_000
 #: simulated sessions per second and core (benchmarks/README.md: ~50k on the default world)
 SESSIONS_PER_SECOND = 50_000.0
 # state bytes per shopper besides taste, pantry and history: id 8, habits 8 x 10, favourites 8 x 2 and 33 of scalars
@@ -48,12 +53,13 @@ class Footprint:
     state_bytes: float  # shopper state and order-again history
     catalog_bytes: float  # catalog arrays and the per-aisle shelf blocks
     log_bytes: float  # the logged tables at their peak
+    working_bytes: float  # one chunk of visits in flight: their intents against the searched shelves
     process_bytes: float  # the worker process itself
 
     @property
     def total_bytes(self) -> float:
         """Peak resident memory of the world's process."""
-        return self.state_bytes + self.catalog_bytes + self.log_bytes + self.process_bytes
+        return self.state_bytes + self.catalog_bytes + self.log_bytes + self.working_bytes + self.process_bytes
 
     @property
     def seconds(self) -> float:
@@ -98,12 +104,15 @@ def world_footprint(cfg: ScenarioConfig) -> Footprint:
     per_session = _row_bytes(SESSION_COLUMNS, k) + slates * _row_bytes(PURCHASE_COLUMNS, k)  # ~ a line per slate
     if cfg.run.event_log == "full":
         per_session += slates * _row_bytes(SLATE_COLUMNS, k)
+    in_flight = min(cfg.run.chunk_size, sessions / max(1, cfg.days))  # one day's visitors, a chunk at a time
+    working = in_flight * WORKING_BYTES_PER_VISIT
     return Footprint(
         capacity=rows,
         sessions=sessions,
-        state_bytes=float(rows * per_shopper),
+        state_bytes=float(rows * (per_shopper + RANKER_BYTES_PER_SHOPPER)),
         catalog_bytes=float(catalog),
         log_bytes=LOG_PEAK_FACTOR * sessions * per_session,
+        working_bytes=float(working),
         process_bytes=PROCESS_BYTES,
     )
 

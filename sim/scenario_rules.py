@@ -35,7 +35,7 @@ EVENT_KEYS_BY_KIND = {
 class Context:
     """What a rule needs beyond the config: the scenario's calendar and the run's seeds."""
 
-    calendar_days: int  # the scenario's days as written (a shorter --days runs its first days)
+    calendar_days: int  # the calendar's days (a shorter --days runs its first days: ScenarioConfig.calendar_days)
     seeds: tuple[int, ...]  # the worlds' seeds (catalog sizes depend on them)
 
 
@@ -330,30 +330,29 @@ RULES: tuple[Rule, ...] = (
 )
 
 
-def problems(cfg: ScenarioConfig, *, calendar_days: int | None = None, seeds: int | None = None) -> list[str]:
+def problems(cfg: ScenarioConfig, *, seeds: int | None = None) -> list[str]:
     """Every problem the rules find (empty: the scenario means what it says).
 
-    ``calendar_days``: the scenario's own ``days`` when a shorter run was asked for (``--days``): events,
-    horizons and refits are checked against the calendar the scenario was written for, and the run
-    simulates its first ``cfg.days`` days. ``seeds``: worlds per ranker (default ``run.seeds``).
+    Events, horizons and refits are judged against the scenario's calendar (``calendar_days`` when a
+    shorter run was asked for with ``--days``: the run simulates its first ``days``). ``seeds``: worlds
+    per ranker (default ``run.seeds``).
     """
     n = cfg.run.seeds if seeds is None else seeds
-    ctx = Context(
-        calendar_days=max(cfg.days, calendar_days or 0), seeds=tuple(cfg.seed + s for s in range(max(1, n)))
-    )
+    ctx = Context(calendar_days=max(cfg.days, cfg.calendar_days), seeds=tuple(cfg.seed + s for s in range(max(1, n))))
     return [p for rule in RULES for p in rule(cfg, ctx)]
 
 
-def check_rules(cfg: ScenarioConfig, *, calendar_days: int | None = None, seeds: int | None = None) -> None:
+def check_rules(cfg: ScenarioConfig, *, seeds: int | None = None) -> None:
     """Raise ``ScenarioError`` with the first problem of ``problems`` (one line)."""
-    found = problems(cfg, calendar_days=calendar_days, seeds=seeds)
+    found = problems(cfg, seeds=seeds)
     if found:
         more = f" (and {len(found) - 1} more: basketgym check lists them)" if len(found) > 1 else ""
         raise ScenarioError(found[0] + more)
 
 
-def shortened_run_notes(cfg: ScenarioConfig, calendar_days: int) -> list[str]:
+def shortened_run_notes(cfg: ScenarioConfig) -> list[str]:
     """What a run shorter than the scenario's calendar leaves out (printed by ``run`` and ``check``)."""
+    calendar_days = cfg.calendar_days
     if cfg.days >= calendar_days:
         return []
     d, notes = cfg.days, []

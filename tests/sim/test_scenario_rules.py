@@ -130,7 +130,19 @@ def test_every_rule_has_a_refusal_in_the_table():
 def test_overrides_keep_the_rules_against_the_written_calendar():
     # --days shorter than the file: events, horizons and refits are judged against the calendar as written
     cfg = resolve_scenario("smoke", days=5)
-    assert cfg.days == 5 and cfg.events[0].day == 10
+    assert cfg.days == 5 and cfg.calendar_days == 30 and cfg.events[0].day == 10
+    from sim.config import to_toml
+    from sim.scenario_rules import shortened_run_notes
+
+    assert scenario_from_dict(tomllib.loads(to_toml(cfg))) == cfg  # a run directory's scenario.toml loads again
+    assert shortened_run_notes(cfg) == [
+        "--days 5 runs the first 5 of 30 days: never reached: events[0] (promotion, day 10), events[1] (stockout, "
+        "day 15)",
+        "--days 5: horizons [7, 14, 30] are longer than the run and print as '—'",
+        "--days 5: shorter than rankers.refit_every_days (7): no refit",
+    ]
+    with pytest.raises(ScenarioError, match=r"events\[1\].day = 15: must be below days \(12\)"):
+        scenario_from_dict(_set(_smoke(), "days", 12))  # the same file with days = 12 written in it is refused
     # --rankers: the rules hold for the result
     with pytest.raises(ScenarioError, match=r"smoke with --rankers random,random: rankers.names = \['random', 'random'\]"):
         resolve_scenario("smoke", rankers=["random", "random"])
