@@ -46,8 +46,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import tempfile
 
     from eval.analysis import analyze_run
-    from eval.report import format_analysis, format_summary_table, summary_tables
     from eval.plan import plan_scenario
+    from eval.report import format_analysis, format_summary_table, summary_tables
     from eval.runner import grid, run_scenario
 
     rankers = [r.strip() for r in args.rankers.split(",") if r.strip()] if args.rankers else None

@@ -136,9 +136,10 @@ def plan_run(
 ) -> Plan:
     """Check a run of ``cfg`` and describe it, without simulating (well under a second).
 
-    ``rankers``/``seeds`` override the scenario's; ``write`` False: only the rankers' own worlds (``run --no-write`` still
-    analyses, so the CLI plans the full grid). ``rules`` False skips the scenario's cross-field rules
-    (``eval.runner.run_scenario`` on a config built in code, which may be a deliberately shortened one).
+    ``rankers``/``seeds`` override the scenario's; ``write`` False: only the rankers' own worlds
+    (``run --no-write`` still analyses, so the CLI plans the full grid). ``rules`` False skips the
+    scenario's cross-field rules (``eval.runner.run_scenario`` on a config built in code, which may be a
+    deliberately shortened one).
     """
     from rankers import make_ranker  # not eval.runner: pandas and scipy would cost more than the whole check
 

@@ -7,8 +7,8 @@ import difflib
 import math
 import tomllib
 import typing
-from dataclasses import dataclass, field
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 

@@ -98,8 +98,10 @@ def world_footprint(cfg: ScenarioConfig) -> Footprint:
     catalog = cat.products * (cat.latent_dim * 4 + 170) + cat.aisles * width * (cat.latent_dim * 8 + 8)
     sessions = expected_sessions(cfg)
     k = max(mk.slate_size, mk.home_slate_size)
-    slates = (1.0 if mk.home_slate_size > 0 else 0.0) + bh.wants_per_visit + NEEDS_PER_STAPLE * (
-        cfg.population.staples_used * n_staples
+    slates = (
+        (1.0 if mk.home_slate_size > 0 else 0.0)
+        + bh.wants_per_visit
+        + NEEDS_PER_STAPLE * (cfg.population.staples_used * n_staples)
     )
     per_session = _row_bytes(SESSION_COLUMNS, k) + slates * _row_bytes(PURCHASE_COLUMNS, k)  # ~ a line per slate
     if cfg.run.event_log == "full":

@@ -58,7 +58,9 @@ def events_within_calendar(cfg: ScenarioConfig, ctx: Context) -> Iterator[str]:
     """An event starting on or after the last day never happens (a launch's products would never appear)."""
     for i, ev in enumerate(cfg.events):
         if ev.day >= ctx.calendar_days:
-            yield f"events[{i}].day = {ev.day}: must be below days ({ctx.calendar_days}); a {ev.kind} then never happens"
+            yield (
+                f"events[{i}].day = {ev.day}: must be below days ({ctx.calendar_days}); a {ev.kind} then never happens"
+            )
 
 
 def event_durations(cfg: ScenarioConfig, ctx: Context) -> Iterator[str]:
@@ -365,4 +367,3 @@ def shortened_run_notes(cfg: ScenarioConfig) -> list[str]:
     if cfg.rankers.refit_every_days > d:
         notes.append(f"--days {d}: shorter than rankers.refit_every_days ({cfg.rankers.refit_every_days}): no refit")
     return notes
-

@@ -81,8 +81,8 @@ def _like(current: Any) -> st.SearchStrategy:
     if isinstance(current, float):
         return st.one_of(st.floats(-2 * abs(current) - 1, 2 * abs(current) + 1), st.sampled_from(SPECIAL_FLOATS))
     if isinstance(current, str):
-        return st.one_of(st.sampled_from(NAMES + ["full", "none", "promotion", "price_change", "stockout",
-                                                  "new_products", "margin", "gtv", "orders"]), st.text(max_size=6))  # fmt: skip
+        words = ["full", "none", "promotion", "price_change", "stockout", "new_products", "margin", "gtv", "orders"]
+        return st.one_of(st.sampled_from(NAMES + words), st.text(max_size=6))
     if isinstance(current, list):
         return st.one_of(st.lists(st.integers(-2, 60), max_size=5), st.lists(st.sampled_from(NAMES), max_size=4))
     if isinstance(current, dict):

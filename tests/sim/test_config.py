@@ -105,7 +105,11 @@ def test_scenario_reference_doc_is_in_sync():
 
 def test_evaluation_and_experiment_sections():
     msg = _err(
-        {"days": 60, "run": {"horizons": [14, 30]}, "experiment": {"treatment": "buy_again", "start_day": 50, "days": 28}}
+        {
+            "days": 60,
+            "run": {"horizons": [14, 30]},
+            "experiment": {"treatment": "buy_again", "start_day": 50, "days": 28},
+        }
     )
     assert "experiment.days = 28: start_day + days must be <= days (60); start_day is 50" in msg
     assert "experiment.treatment = 'popularity': must differ from rankers.control" in _err(
@@ -155,7 +159,7 @@ def test_an_unknown_option_names_the_ranker_and_suggests_the_closest():
     "section", [{"run": "discount_rate"}, {"population": "budget"}, {"churn": "memory"}, {"catalog": "latent_noise"}]
 )
 def test_every_float_key_refuses_nan_and_infinities(section, value):
-    (table, key), = section.items()
+    ((table, key),) = section.items()
     msg = _err({table: {key: value}})
     assert msg == f"x.toml: {table}.{key} = {value}: must be a finite number (not nan, inf or -inf)"
 

@@ -1,4 +1,4 @@
-"""Memory estimates from a scenario's sizes: close to a measured world, and a too-big scenario refused before allocation."""
+"""Memory estimates from a scenario's sizes: close to a measured world; a too-big scenario refused before allocation."""
 
 import dataclasses
 import time

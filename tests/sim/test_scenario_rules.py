@@ -41,7 +41,11 @@ CASES = [
     ("marketplace.home_slate_size", 70, "marketplace.home_slate_size = 70: must be <= the home candidate set"),
     ("marketplace.max_sponsored", 50, "marketplace.max_sponsored = 50: must be <= the largest slate (10)"),
     ("marketplace.ad_positions", [0, 0], "marketplace.ad_positions = [0, 0]: position 0 named twice"),
-    ("marketplace.ad_positions", [0, 1, 2, 3], "marketplace.ad_positions = [0, 1, 2, 3]: 4 positions but max_sponsored"),
+    (
+        "marketplace.ad_positions",
+        [0, 1, 2, 3],
+        "marketplace.ad_positions = [0, 1, 2, 3]: 4 positions but max_sponsored",
+    ),
     ("marketplace.ad_positions", [0, 12], "marketplace.ad_positions = [0, 12]: positions must be < slate_size (10)"),
     ("catalog.brands", 5000, "catalog.brands = 5000: must be <= catalog.products (3000)"),
     ("events.3.count", 2900, "events[3].count = 2900: must be <= the"),
@@ -144,7 +148,9 @@ def test_overrides_keep_the_rules_against_the_written_calendar():
     with pytest.raises(ScenarioError, match=r"events\[1\].day = 15: must be below days \(12\)"):
         scenario_from_dict(_set(_smoke(), "days", 12))  # the same file with days = 12 written in it is refused
     # --rankers: the rules hold for the result
-    with pytest.raises(ScenarioError, match=r"smoke with --rankers random,random: rankers.names = \['random', 'random'\]"):
+    with pytest.raises(
+        ScenarioError, match=r"smoke with --rankers random,random: rankers.names = \['random', 'random'\]"
+    ):
         resolve_scenario("smoke", rankers=["random", "random"])
     with pytest.raises(ScenarioError, match=r"'buy_again' must be one of rankers.names \(random\)"):
         resolve_scenario("default", rankers=["random"])
@@ -173,7 +179,9 @@ def test_grid_counts_match_the_grid(name):
     cfg = resolve_scenario(name)
     names = list(cfg.rankers.names)
     for twins in (True, False):
-        assert grid_counts(cfg, names, 3, twins=twins) == dict(Counter(t.kind for t in grid(cfg, names, 3, twins=twins)))
+        assert grid_counts(cfg, names, 3, twins=twins) == dict(
+            Counter(t.kind for t in grid(cfg, names, 3, twins=twins))
+        )
 
 
 def test_a_price_change_with_a_duration_ends():
