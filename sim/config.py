@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import json
 import math
+import re
 import tomllib
 import typing
 from collections.abc import Sequence
@@ -14,6 +16,9 @@ from typing import Any
 
 from agents.params import BehaviourConfig, ChurnConfig, PopulationConfig, spec
 from sim.errors import ScenarioError
+
+
+NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"  # a scenario's name becomes a directory name
 
 
 @dataclass(frozen=True)
@@ -137,7 +142,11 @@ class EventConfig:
 class ScenarioConfig:
     """A whole scenario: the world, its shoppers, the platform, the rankers and the run."""
 
-    name: str = spec("scenario", doc="short name used in run directories")
+    name: str = spec(
+        "scenario",
+        pattern=NAME_PATTERN,
+        doc="short name used in run directories: letters, digits, '_', '-' and '.', at most 64, a letter or digit first",
+    )
     description: str = spec("", doc="what the scenario is for")
     seed: int = spec(0, lo=0, hi=2**62, doc="root of every random draw")
     days: int = spec(180, lo=1, hi=100_000, doc="simulated days")
@@ -209,6 +218,9 @@ def _check_scalar(where: str, tp: Any, value: Any, meta: dict) -> Any:
             allowed = "a number (not nan)" if meta.get("infinite") else "a finite number (not nan, inf or -inf)"
             raise ScenarioError(f"{where} = {_fmt(value)}: must be {allowed}")
     lo, hi, choices = meta.get("lo"), meta.get("hi"), meta.get("choices")
+    pattern = meta.get("pattern")
+    if pattern is not None and not re.fullmatch(pattern, value):
+        raise ScenarioError(f"{where} = {_fmt(value)}: must match {pattern} (it names files)")
     if choices is not None and value not in choices:
         raise ScenarioError(f"{where} = {_fmt(value)}: must be one of {', '.join(map(repr, choices))}")
     if lo is not None and value < lo or hi is not None and value > hi:
@@ -343,10 +355,16 @@ def _toml_value(v: Any) -> str:
     if isinstance(v, bool):
         return "true" if v else "false"
     if isinstance(v, str):
-        return '"' + v.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        # JSON's escapes are TOML's basic-string escapes; DEL is the one control character JSON leaves raw
+        return json.dumps(v, ensure_ascii=False).replace("\x7f", "\\u007f")
     if isinstance(v, list | tuple):
         return "[" + ", ".join(_toml_value(x) for x in v) + "]"
     return repr(v)
+
+
+def _toml_key(key: str) -> str:
+    """A bare key when TOML allows one, else a quoted one (a model directory's path as a ranker name)."""
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_value(key)
 
 
 def to_toml(cfg: ScenarioConfig) -> str:
@@ -360,7 +378,8 @@ def to_toml(cfg: ScenarioConfig) -> str:
             lines += ["", f"[{k}]"] + [f"{kk} = {_toml_value(vv)}" for kk, vv in v.items() if kk not in nested]
             for kk, tables in nested.items():  # rankers.options.<name>
                 for name, opts in tables.items():
-                    lines += ["", f"[{k}.{kk}.{name}]"] + [f"{o} = {_toml_value(x)}" for o, x in opts.items()]
+                    lines += ["", f"[{k}.{kk}.{_toml_key(name)}]"]
+                    lines += [f"{_toml_key(o)} = {_toml_value(x)}" for o, x in opts.items()]
     for ev in events:
         lines += ["", "[[events]]"] + [f"{kk} = {_toml_value(vv)}" for kk, vv in ev.items()]
     return "\n".join(lines) + "\n"

@@ -1,5 +1,6 @@
 """Scenario validation: every malformed input is rejected with one line naming key, value and rule."""
 
+import dataclasses
 import re
 import tomllib
 
@@ -190,3 +191,16 @@ def test_nan_is_refused_for_every_float_key_of_the_schema():
             assert "must be a finite number" in _err({"events": [{g.name: float("nan")}]})
             checked += 1
     assert checked == 38  # every float of population, behaviour, churn, catalog, marketplace, run, experiment, events
+
+
+def test_names_are_file_safe_and_every_string_round_trips_through_toml():
+    assert "name = '../x': must match" in _err({"name": "../x"})
+    assert "name = 'a\\x1f': must match" in _err({"name": "a\x1f"})  # repr: the control character is escaped
+    cfg = ScenarioConfig(description='tab\t, unit\x1f, del\x7f, "quotes" \\ and é').replace(
+        rankers=dataclasses.replace(
+            ScenarioConfig().rankers,
+            names=("models/default/mmoe",),
+            options={"models/default/mmoe": {"odd key": "x\ny"}},
+        )
+    )
+    assert scenario_from_dict(tomllib.loads(to_toml(cfg))) == cfg
