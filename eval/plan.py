@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from sim.config import ScenarioConfig
+from sim.config import ScenarioConfig, key_name
 from sim.errors import ScenarioError
 from sim.footprint import Footprint, available_memory, human_bytes, world_footprint
 from sim.scenario_rules import check_rules, shortened_run_notes
@@ -120,7 +120,7 @@ def _objective_weights(cfg: ScenarioConfig, name: str, ranker: object) -> None:
     r, m = objective[0], objective[1]
     if abs(r + m - 1.0) > WEIGHT_TOLERANCE:
         raise ScenarioError(
-            f"rankers.options.{name}: relevance ({r:g}) + margin ({m:g}) = {r + m:g}: must sum to 1 "
+            f"rankers.options.{key_name(name)}: relevance ({r:g}) + margin ({m:g}) = {r + m:g}: must sum to 1 "
             "(unset weights take their defaults, relevance 1 and margin 0)"
         )
 

@@ -17,7 +17,6 @@ from typing import Any
 from agents.params import BehaviourConfig, ChurnConfig, PopulationConfig, spec
 from sim.errors import ScenarioError
 
-
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"  # a scenario's name becomes a directory name
 
 
@@ -145,7 +144,7 @@ class ScenarioConfig:
     name: str = spec(
         "scenario",
         pattern=NAME_PATTERN,
-        doc="short name used in run directories: letters, digits, '_', '-' and '.', at most 64, a letter or digit first",
+        doc="short name used in run directories: letters, digits, '_', '-' and '.' (at most 64; a letter or digit first)",
     )
     description: str = spec("", doc="what the scenario is for")
     seed: int = spec(0, lo=0, hi=2**62, doc="root of every random draw")
@@ -196,6 +195,11 @@ def _type_name(tp: Any) -> str:
             "a list of " + {int: "integers", float: "numbers", str: "strings", bool: "booleans"}[typing.get_args(tp)[0]]
         )
     return {int: "an integer", float: "a number", str: "a string", bool: "a boolean"}.get(tp, str(tp))
+
+
+def key_name(key: str) -> str:
+    """A key as it may appear in a one-line error: bare when it is printable, else quoted with escapes."""
+    return key if key.isprintable() and key.strip() == key and key else repr(key)
 
 
 def _fmt(value: Any) -> str:
@@ -255,7 +259,7 @@ def build(cls: type, data: Any, where: str) -> Any:
             close = difflib.get_close_matches(key, list(fields), n=1, cutoff=0.6)
             hint = f"did you mean '{close[0]}'? " if close else ""
             section = f"[{where}] " if where else ""
-            raise ScenarioError(f"{section}{key}: unknown key; {hint}allowed: {', '.join(fields)}")
+            raise ScenarioError(f"{section}{key_name(key)}: unknown key; {hint}allowed: {', '.join(fields)}")
     kwargs = {}
     for name, value in data.items():
         tp, key = hints[name], f"{where}.{name}" if where else name
@@ -279,12 +283,15 @@ def _ranker_options(value: Any, where: str) -> dict[str, dict[str, Any]]:
     out = {}
     for name, opts in value.items():
         if not isinstance(opts, dict):
-            raise ScenarioError(f"{where}.{name} = {_fmt(opts)}: must be a table of keyword arguments")
+            raise ScenarioError(f"{where}.{key_name(name)} = {_fmt(opts)}: must be a table of keyword arguments")
         for k, v in opts.items():
             if not isinstance(v, bool | int | float | str):
-                raise ScenarioError(f"{where}.{name}.{k} = {_fmt(v)}: must be a number, a boolean or a string")
+                raise ScenarioError(
+                    f"{where}.{key_name(name)}.{key_name(k)} = {_fmt(v)}: must be a number, a boolean or a string"
+                )
             if isinstance(v, float) and not math.isfinite(v):
-                raise ScenarioError(f"{where}.{name}.{k} = {_fmt(v)}: must be a finite number (not nan, inf or -inf)")
+                key = f"{where}.{key_name(name)}.{key_name(k)}"
+                raise ScenarioError(f"{key} = {_fmt(v)}: must be a finite number (not nan, inf or -inf)")
         out[name] = dict(opts)
     return out
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from sim.config import EventConfig, ExperimentConfig, ScenarioConfig
+from sim.config import EventConfig, ExperimentConfig, ScenarioConfig, key_name
 from sim.errors import ScenarioError
 
 #: expected shoppers per A/B arm below which the test is refused: its statistics need two per arm, and with
@@ -267,7 +267,7 @@ def options_for_run_rankers(cfg: ScenarioConfig, ctx: Context) -> Iterator[str]:
     run = run_rankers(cfg)
     for name in cfg.rankers.options:
         if name not in run:
-            yield f"rankers.options.{name}: '{name}' is not a ranker of this run (run: {', '.join(run)})"
+            yield f"rankers.options.{key_name(name)}: {name!r} is not a ranker of this run (run: {_list(tuple(run))})"
 
 
 def attribution_rankers(cfg: ScenarioConfig, ctx: Context) -> Iterator[str]:
@@ -279,7 +279,7 @@ def attribution_rankers(cfg: ScenarioConfig, ctx: Context) -> Iterator[str]:
         if r == cfg.rankers.control:
             yield f"evaluation.attribution = {_list(attr)}: {r!r} is rankers.control; its effect over itself is 0"
         elif r not in names:
-            yield f"evaluation.attribution = {_list(attr)}: {r!r} must be one of rankers.names ({', '.join(names)})"
+            yield f"evaluation.attribution = {_list(attr)}: {r!r} must be one of rankers.names {_list(names)}"
 
 
 def experiment_arms(cfg: ScenarioConfig, ctx: Context) -> Iterator[str]:

@@ -55,7 +55,7 @@ def test_check_refuses_an_override_that_breaks_a_rule(capsys):
     err = capsys.readouterr().err
     assert "experiment: days 60-87 do not fit a 30-day run" in err and "Traceback" not in err
     assert main(["check", "default", "--rankers", "random"]) == 2
-    assert "evaluation.attribution = ['buy_again']: 'buy_again' must be one of rankers.names (random)" in (
+    assert "evaluation.attribution = ['buy_again']: 'buy_again' must be one of rankers.names ['random']" in (
         capsys.readouterr().err
     )
 

@@ -152,7 +152,7 @@ def test_overrides_keep_the_rules_against_the_written_calendar():
         ScenarioError, match=r"smoke with --rankers random,random: rankers.names = \['random', 'random'\]"
     ):
         resolve_scenario("smoke", rankers=["random", "random"])
-    with pytest.raises(ScenarioError, match=r"'buy_again' must be one of rankers.names \(random\)"):
+    with pytest.raises(ScenarioError, match=r"'buy_again' must be one of rankers.names \['random'\]"):
         resolve_scenario("default", rankers=["random"])
     # --days longer than the file: fine, as written
     assert resolve_scenario("smoke", days=60).days == 60
