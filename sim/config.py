@@ -144,7 +144,7 @@ class ScenarioConfig:
     name: str = spec(
         "scenario",
         pattern=NAME_PATTERN,
-        doc="short name used in run directories: letters, digits, '_', '-' and '.' (at most 64; a letter or digit first)",
+        doc="short name used in run directories: letters, digits, '_', '-', '.' (at most 64; a letter or digit first)",
     )
     description: str = spec("", doc="what the scenario is for")
     seed: int = spec(0, lo=0, hi=2**62, doc="root of every random draw")

@@ -57,13 +57,17 @@ def _get(d: Any, path: str) -> Any:
 
 
 def _put(d: Any, path: str, value: Any) -> None:
+    """Set a key; an item of a list or table an earlier edit replaced (``rankers.names`` then its item 0) is skipped."""
     *head, last = path.split(".")
-    for k in head:
-        d = d[int(k)] if isinstance(d, list) else d[k]
-    if isinstance(d, list):
-        d[int(last)] = value
-    else:
-        d[last] = value
+    try:
+        for k in head:
+            d = d[int(k)] if isinstance(d, list) else d[k]
+        if isinstance(d, list):
+            d[int(last)] = value
+        else:
+            d[last] = value
+    except (IndexError, KeyError, TypeError, ValueError):
+        pass
 
 
 SPECIAL_FLOATS = [math.nan, math.inf, -math.inf, 1e300, -1e300, 0.0, -0.0, 1e-300]
