@@ -1,8 +1,9 @@
 """A world's memory and work estimated from its scenario's sizes alone, before anything is allocated.
 
 Calibrated against measured worlds (``tests/sim/test_footprint.py``; figures in docs/SCENARIOS.md):
-the estimate of the default world (one seed, 180 days, full event log) is within about 10% of its
-measured peak resident memory, and the Python-side peak of a small world is within a factor of 2.
+the estimate of the default world (one seed, 180 days, full event log) is 1.06 GB against a measured
+peak resident memory of 0.996 GB (+6%), smoke's 204 MB against 183 MB (+11%), and the Python-side
+part (without the process) of 1,500- and 2,000-shopper worlds is within 0.99-1.25x of tracemalloc's peak.
 """
 
 from __future__ import annotations
