@@ -90,6 +90,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 def _cmd_check(args: argparse.Namespace) -> int:
     """Every rule of a run (scenario, rankers, control, horizons, experiment, attribution, events, memory), no world."""
+    import time
+
     from eval.plan import plan_scenario, scenario_problems
     from sim.errors import ScenarioError
 
