@@ -13,9 +13,15 @@ def spec(
     hi: float | None = None,
     choices: tuple[str, ...] | None = None,
     doc: str = "",
+    infinite: bool = False,
+    pattern: str | None = None,
 ) -> Any:
-    """A config field with its allowed range or choices, used by validation and the docs."""
-    meta = {"lo": lo, "hi": hi, "choices": choices, "doc": doc}
+    """A config field with its allowed range or choices, used by validation and the docs.
+
+    Float fields refuse NaN and infinities unless ``infinite`` (the key documents that it takes ``inf``);
+    a string field with a ``pattern`` (a regular expression) must match it whole.
+    """
+    meta = {"lo": lo, "hi": hi, "choices": choices, "doc": doc, "infinite": infinite, "pattern": pattern}
     if isinstance(default, list | tuple):
         return field(default_factory=lambda: tuple(default), metadata=meta)
     return field(default=default, metadata=meta)

@@ -33,15 +33,18 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import tempfile
 
     from eval.analysis import analyze_run
+    from eval.plan import plan_scenario
     from eval.report import format_analysis, format_summary_table, summary_tables
     from eval.rundir import check_run_out
-    from eval.runner import grid, run_scenario, scenario_ranker
-    from sim.config import resolve_scenario
+    from eval.runner import grid, run_scenario
 
-    cfg = resolve_scenario(args.scenario, days=args.days, event_log="none" if args.no_event_log else None)
     rankers = [r.strip() for r in args.rankers.split(",") if r.strip()] if args.rankers else None
-    for name in rankers or cfg.rankers.names:
-        scenario_ranker(cfg, name)  # unknown names and bad options fail here, before any output
+    # every rule of `basketgym check` (scenario, rankers, memory) before any output or world
+    plan = plan_scenario(args.scenario, days=args.days, rankers=rankers, seeds=args.seeds, jobs=args.jobs,
+                         event_log="none" if args.no_event_log else None)  # fmt: skip
+    cfg = plan.cfg
+    for note in plan.notes:
+        print(f"basketgym run: {note}", file=sys.stderr)
     n_seeds = args.seeds or cfg.run.seeds
     if not args.no_write:
         check_run_out(args.out, cfg.name, args.overwrite)  # refused before any world is simulated
@@ -73,6 +76,33 @@ def _cmd_run(args: argparse.Namespace) -> int:
     print("\n" + format_analysis(analysis))
     if scratch is None:
         print(f"results: {result.run_dir}/ (summary.json, analysis.json, plots/, results/, logs/)")
+    return 0
+
+
+def _cmd_check(args: argparse.Namespace) -> int:
+    """Every rule of a run (scenario, rankers, control, horizons, experiment, attribution, events, memory), no world."""
+    import time
+
+    from eval.plan import plan_scenario, scenario_problems
+    from sim.errors import ScenarioError
+
+    rankers = [r.strip() for r in args.rankers.split(",") if r.strip()] if args.rankers else None
+    t0 = time.perf_counter()
+    try:
+        plan = plan_scenario(args.scenario, days=args.days, rankers=rankers, seeds=args.seeds, jobs=args.jobs,
+                             event_log="none" if args.no_event_log else None)  # fmt: skip
+    except ScenarioError:
+        try:
+            found = scenario_problems(args.scenario, days=args.days, rankers=rankers, seeds=args.seeds)
+        except BasketgymError:
+            found = []
+        if len(found) <= 1:
+            raise
+        for line in found:
+            print(f"basketgym: error: {line}", file=sys.stderr)
+        return EXIT_USAGE
+    print("\n".join(plan.lines()))
+    print(f"ok: every rule holds (checked in {time.perf_counter() - t0:.2f} s, nothing simulated)")
     return 0
 
 
@@ -371,6 +401,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="write outcomes and summaries but not the event log (~30 MB a world)",
     )
     r.set_defaults(func=_cmd_run)
+
+    ck = sub.add_parser("check", help="check a scenario and what its run would do (worlds, memory, time); no world")
+    ck.add_argument("scenario", help="scenario TOML path or bundled name")
+    ck.add_argument("--rankers", help="comma-separated ranker names (default: the scenario's)")
+    ck.add_argument("--seeds", type=int, help="worlds per ranker (default: the scenario's run.seeds)")
+    ck.add_argument("--days", type=int, help="override the scenario's horizon")
+    ck.add_argument("--jobs", type=int, default=1, help="worlds simulated in parallel processes")
+    ck.add_argument("--no-event-log", action="store_true", help="plan a run without the event log")
+    ck.set_defaults(func=_cmd_check)
 
     rep = sub.add_parser("report", help="recompute a finished run's report, tables and plots from its saved results")
     rep.add_argument("run_dir", help="a run directory written by 'basketgym run'")

@@ -253,10 +253,12 @@ def run_scenario(
     shoppers meeting the same luck. A written run also simulates the twins the report needs (see
     ``grid``); ``write=False`` simulates only the named rankers' worlds.
     """
+    from eval.plan import plan_run
+
     names = list(rankers or cfg.rankers.names)
-    for name in [*names, cfg.rankers.control, *cfg.evaluation.attribution, *filter(None, [cfg.experiment.treatment])]:
-        scenario_ranker(cfg, name)  # fail fast on unknown names and bad options, before any simulation
     n_seeds = int(seeds or cfg.run.seeds)
+    # before any simulation or output: unknown rankers, bad options, an experiment past the end, too little memory
+    plan_run(cfg, names, n_seeds, jobs, write=write, rules=False)
     tasks = grid(cfg, names, n_seeds, twins=write)
     final = partial = None
     started = time.time()

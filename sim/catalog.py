@@ -136,6 +136,29 @@ def _brand_names(n: int, seed: int) -> list[str]:
     return names
 
 
+def aisle_sizes(cfg: CatalogConfig, seed: int) -> np.ndarray:
+    """Products per aisle: every aisle gets at least one, the rest proportional to a random weight.
+
+    Cheap (one draw per aisle), so scenario checks can size shelves without generating the catalog.
+    """
+    n_a, n = cfg.aisles, cfg.products
+    ua = rng.uniform(seed, Purpose.CATALOG, np.arange(n_a), 2, 2)
+    weight = 0.5 + ua[:, 0]
+    counts = 1 + np.floor((n - n_a) * weight / weight.sum()).astype(np.int64)
+    counts[np.argsort(-weight, kind="stable")[: n - counts.sum()]] += 1
+    return counts
+
+
+def aisle_departments(cfg: CatalogConfig) -> np.ndarray:
+    """Each aisle's department (no draws: aisles are dealt round-robin over departments)."""
+    return np.array(_aisle_plan(cfg)[1], np.int64)
+
+
+def aisle_staples(cfg: CatalogConfig) -> np.ndarray:
+    """Whether each aisle sells a staple (no draws)."""
+    return np.array([a[1] for a in _aisle_plan(cfg)[2]], bool)
+
+
 def generate_catalog(cfg: CatalogConfig, seed: int) -> Catalog:
     """Generate the catalog for a scenario seed (deterministic)."""
     dept_names, aisle_dept_list, aisles = _aisle_plan(cfg)
@@ -146,12 +169,7 @@ def generate_catalog(cfg: CatalogConfig, seed: int) -> Catalog:
     aisle_cycle = np.array([a[2] for a in aisles], np.float32)
     aisle_price = np.array([a[3] for a in aisles], np.float32)
 
-    # products per aisle: every aisle gets at least one, the rest proportional to a random weight
-    ua = rng.uniform(seed, Purpose.CATALOG, np.arange(n_a), 2, 2)
-    weight = 0.5 + ua[:, 0]
-    extra = n - n_a
-    counts = 1 + np.floor(extra * weight / weight.sum()).astype(np.int64)
-    counts[np.argsort(-weight, kind="stable")[: n - counts.sum()]] += 1
+    counts = aisle_sizes(cfg, seed)
     aisle = np.repeat(np.arange(n_a), counts).astype(np.int16)
     department = aisle_dept[aisle]
 

@@ -20,9 +20,10 @@ if TYPE_CHECKING:
 class MarketEvents:
     """Resolves each event's target products from the seed and applies it to the live catalog.
 
-    Live price = base price x permanent factor x product of active promotion factors; an item is
+    Live price = base price x price-change factor x product of active promotion factors; an item is
     available when it has launched and no stock-out is active on it. Launches are applied when the
-    world is built (the products exist but stay hidden until their day).
+    world is built (the products exist but stay hidden until their day). A price change is permanent
+    unless it has a ``duration``; then the factor is divided out again when it ends.
     """
 
     def __init__(self, events: Iterable[EventConfig], catalog: PublicCatalog, seed: int):
@@ -72,11 +73,14 @@ class MarketEvents:
             self.stockouts[idx] += 1
         self._apply(ev.day)
         world.refresh_prices()
-        if ev.kind in ("promotion", "stockout"):
-            yield env.timeout(ev.duration)
+        lasts = ev.lasts
+        if lasts is not None:
+            yield env.timeout(lasts)
             if ev.kind == "promotion":
                 self.promo[idx] /= 1.0 - ev.discount
+            elif ev.kind == "price_change":
+                self.permanent[idx] /= ev.multiplier
             else:
                 self.stockouts[idx] -= 1
-            self._apply(ev.day + ev.duration)
+            self._apply(ev.day + lasts)
             world.refresh_prices()

@@ -1,5 +1,6 @@
 """Scenario validation: every malformed input is rejected with one line naming key, value and rule."""
 
+import dataclasses
 import re
 import tomllib
 
@@ -104,7 +105,13 @@ def test_scenario_reference_doc_is_in_sync():
 
 
 def test_evaluation_and_experiment_sections():
-    msg = _err({"days": 60, "experiment": {"treatment": "buy_again", "start_day": 50, "days": 28}})
+    msg = _err(
+        {
+            "days": 60,
+            "run": {"horizons": [14, 30]},
+            "experiment": {"treatment": "buy_again", "start_day": 50, "days": 28},
+        }
+    )
     assert "experiment.days = 28: start_day + days must be <= days (60); start_day is 50" in msg
     assert "experiment.treatment = 'popularity': must differ from rankers.control" in _err(
         {"experiment": {"treatment": "popularity"}}
@@ -146,3 +153,54 @@ def test_an_unknown_option_names_the_ranker_and_suggests_the_closest():
     msg = "ranker 'causal_value': unknown option 'retention_valu'; did you mean 'retention_value'"
     with pytest.raises(RankerError, match=re.escape(msg)):
         make_ranker("causal_value", retention_valu=1.0)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), float("-inf")])
+@pytest.mark.parametrize(
+    "section", [{"run": "discount_rate"}, {"population": "budget"}, {"churn": "memory"}, {"catalog": "latent_noise"}]
+)
+def test_every_float_key_refuses_nan_and_infinities(section, value):
+    ((table, key),) = section.items()
+    msg = _err({table: {key: value}})
+    assert msg == f"x.toml: {table}.{key} = {value}: must be a finite number (not nan, inf or -inf)"
+
+
+def test_nan_in_an_event_and_in_ranker_options_is_refused():
+    assert "events[0].discount = nan: must be a finite number" in _err({"events": [{"discount": float("nan")}]})
+    msg = _err({"rankers": {"names": ["objective"], "options": {"objective": {"margin": float("inf")}}}})
+    assert "rankers.options.objective.margin = inf: must be a finite number" in msg
+
+
+def test_nan_is_refused_for_every_float_key_of_the_schema():
+    import dataclasses
+    import typing
+
+    from sim.config import EventConfig
+
+    checked = 0
+    for f in dataclasses.fields(ScenarioConfig):
+        tp = typing.get_type_hints(ScenarioConfig)[f.name]
+        if not dataclasses.is_dataclass(tp):
+            continue
+        for g in dataclasses.fields(tp):
+            if typing.get_type_hints(tp)[g.name] is float:
+                assert "must be a finite number" in _err({f.name: {g.name: float("nan")}})
+                checked += 1
+    for g in dataclasses.fields(EventConfig):
+        if typing.get_type_hints(EventConfig)[g.name] is float:
+            assert "must be a finite number" in _err({"events": [{g.name: float("nan")}]})
+            checked += 1
+    assert checked == 38  # every float of population, behaviour, churn, catalog, marketplace, run, experiment, events
+
+
+def test_names_are_file_safe_and_every_string_round_trips_through_toml():
+    assert "name = '../x': must match" in _err({"name": "../x"})
+    assert "name = 'a\\x1f': must match" in _err({"name": "a\x1f"})  # repr: the control character is escaped
+    cfg = ScenarioConfig(description='tab\t, unit\x1f, del\x7f, "quotes" \\ and é').replace(
+        rankers=dataclasses.replace(
+            ScenarioConfig().rankers,
+            names=("models/default/mmoe",),
+            options={"models/default/mmoe": {"odd key": "x\ny"}},
+        )
+    )
+    assert scenario_from_dict(tomllib.loads(to_toml(cfg))) == cfg
