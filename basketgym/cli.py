@@ -43,11 +43,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     plan = plan_scenario(args.scenario, days=args.days, rankers=rankers, seeds=args.seeds, jobs=args.jobs,
                          event_log="none" if args.no_event_log else None)  # fmt: skip
     cfg = plan.cfg
+    if not args.no_write:
+        check_run_out(args.out, cfg.name, args.overwrite)  # refused before any world is simulated
     for note in plan.notes:
         print(f"basketgym run: {note}", file=sys.stderr)
     n_seeds = args.seeds or cfg.run.seeds
-    if not args.no_write:
-        check_run_out(args.out, cfg.name, args.overwrite)  # refused before any world is simulated
     n_tasks = len(grid(cfg, list(rankers or cfg.rankers.names), n_seeds))
     print(
         f"basketgym run: scenario '{cfg.name}' — {cfg.population.shoppers:,} shoppers, "

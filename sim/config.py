@@ -168,7 +168,15 @@ class ScenarioConfig:
     events: tuple[EventConfig, ...] = ()
 
     def replace(self, **changes: Any) -> ScenarioConfig:
-        """A copy with top-level fields replaced (e.g. ``days=30``)."""
+        """A copy with top-level fields replaced (e.g. ``days=30``).
+
+        A shorter ``days`` (without an explicit ``calendar_days``) runs the first days of the
+        calendar this scenario was written for, as ``resolve_scenario(..., days=)`` does, so the
+        copy's resolved ``scenario.toml`` loads again with its events and horizons intact.
+        """
+        if "days" in changes and "calendar_days" not in changes:
+            calendar = max(self.days, self.calendar_days)
+            changes["calendar_days"] = calendar if int(changes["days"]) < calendar else 0
         return dataclasses.replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
@@ -340,9 +348,8 @@ def resolve_scenario(
 
     given = isinstance(scenario, ScenarioConfig)
     cfg = scenario if isinstance(scenario, ScenarioConfig) else load_scenario(scenario)
-    calendar = max(cfg.days, cfg.calendar_days)
     if days is not None:
-        cfg = cfg.replace(days=int(days), calendar_days=calendar if int(days) < calendar else 0)
+        cfg = cfg.replace(days=int(days))
     if shoppers is not None:
         cfg = cfg.replace(population=dataclasses.replace(cfg.population, shoppers=int(shoppers)))
     if event_log is not None:
