@@ -11,3 +11,7 @@ class ScenarioError(BasketgymError, ValueError):
 
 class RankerError(BasketgymError, ValueError):
     """A ranker is unknown or returned an invalid slate."""
+
+
+class ModelError(BasketgymError, ValueError):
+    """A saved model directory is unreadable, tampered with, from another format version, or inconsistent."""
