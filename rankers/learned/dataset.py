@@ -37,7 +37,8 @@ POSITION = FEATURE_NAMES.index("position")
 SERVING_POSITION = 0
 CHURN_DAYS = 30
 LABELS = ("click", "purchase", "margin", "churn_30d")
-FOLD_COUNTER = 1  # the CROSS_FIT word of a shopper that draws its fold (off-policy cross-fitting uses word 0)
+# Words of a shopper's CROSS_FIT stream (word 0: off-policy cross-fitting), one per independent split
+FOLD_COUNTER, TEST_COUNTER, SAMPLE_COUNTER = 1, 2, 3
 
 
 def serving_features(store: FeatureStore, request: RankRequest, items: np.ndarray, position: np.ndarray) -> np.ndarray:
@@ -188,17 +189,25 @@ class Folds:
     calibration: np.ndarray
 
 
+def shopper_uniform(session_id: np.ndarray, seed: int, counter: int) -> np.ndarray:
+    """One counter-based uniform per row, the same for every row of a shopper (``Purpose.CROSS_FIT``, word ``counter``).
+
+    A pure function of (seed, shopper, counter): a shopper lands on the same side of a split
+    whatever else the table holds, and splits drawn from different counters are independent.
+    """
+    shopper = np.asarray(session_id, np.int64) & 0xFFFFFFFF
+    keys = np.full((len(shopper), 1), counter, np.int64)
+    return rng.uniform_keyed(seed, Purpose.CROSS_FIT, shopper, 0, keys)[:, 0]
+
+
 def shopper_folds(session_id: np.ndarray, held_out_share: float, calibration_share: float, seed: int) -> Folds:
     """Whole shoppers in three folds: ``held_out_share`` of them held out, ``calibration_share`` of those to calibrate.
 
-    One counter-based uniform per shopper (``Purpose.CROSS_FIT``, word ``FOLD_COUNTER``, day 0):
-    u < held_out x (1 - calibration_share) stops early, u < held_out calibrates, the rest trains.
-    The same shopper lands in the same fold whatever rows the table holds, and no shopper is on
-    two sides, so neither the early-stopping choice nor the calibration map sees rows of a
-    shopper the other used.
+    One uniform per shopper (``shopper_uniform``, word ``FOLD_COUNTER``): u < held_out x (1 -
+    calibration_share) stops early, u < held_out calibrates, the rest trains. No shopper is on two
+    sides, so neither the early-stopping choice nor the calibration map sees rows of a shopper
+    the other used.
     """
-    shopper = np.asarray(session_id, np.int64) & 0xFFFFFFFF
-    keys = np.full((len(shopper), 1), FOLD_COUNTER, np.int64)
-    u = rng.uniform_keyed(seed, Purpose.CROSS_FIT, shopper, 0, keys)[:, 0]
+    u = shopper_uniform(session_id, seed, FOLD_COUNTER)
     cut = held_out_share * (1.0 - calibration_share)
     return Folds(u >= held_out_share, u < cut, (u >= cut) & (u < held_out_share))
