@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import time
@@ -179,8 +180,11 @@ class TaskModel:
                 raise ModelError(f"{path / MODEL_FILE}: a lambdarank model lists {names}, not ['rank.lgb']")
             boosters = {}
             for name in names:
+                text = (path / name).read_text(encoding="utf-8", errors="replace")
+                if _NON_FINITE_LEAF.search(text):
+                    raise ModelError(f"{path / name}: a tree has non-finite leaf values")
                 try:
-                    boosters[name[: -len(".lgb")]] = lgb.Booster(model_file=str(path / name))
+                    boosters[name[: -len(".lgb")]] = lgb.Booster(model_str=text)
                 except lgb.basic.LightGBMError as e:
                     raise ModelError(f"{path / name}: not a LightGBM text model ({_one_line(e)})") from None
             if kind == "lgbm":
@@ -193,7 +197,17 @@ class TaskModel:
             cal = {t: calibrator_from_json(d) for t, d in meta.get("calibration", {}).items()}
         except (KeyError, TypeError, ValueError) as e:
             raise ModelError(f"{path / MODEL_FILE}: unreadable calibration map ({_one_line(e)})") from None
+        for task, c in cal.items():
+            if isinstance(c, Temperature):
+                params, shaped = np.atleast_1d(c.t), c.t > 0
+            else:
+                params, shaped = np.r_[c.x, c.y], c.x.shape == c.y.shape and c.x.ndim == 1
+            if not params.size or not np.isfinite(params).all() or not shaped:
+                raise ModelError(f"{path / MODEL_FILE}: calibration of {task!r}: non-finite, empty or misshapen map")
         return cls(kind, predictor, cal, meta.get("facts", {}))
+
+
+_NON_FINITE_LEAF = re.compile(r"^leaf_value=.*\b(nan|inf)", re.M | re.I)
 
 
 def _umask() -> int:

@@ -164,8 +164,13 @@ def _nan_tensor(model: Path) -> None:
     arrays["towers.click.2.bias"][0] = np.nan
     with open(weights, "wb") as f:
         np.savez(f, allow_pickle=False, **arrays)
-    _rewrite_meta(model, lambda m: m["files"].update({"weights.npz": {"bytes": weights.stat().st_size,
-                                                                       "sha256": _sha256(weights)}}))  # fmt: skip
+    _reseal(weights)
+
+
+def _reseal(file: Path) -> None:
+    """Record a changed weights file's size and sha256 in model.json: a consistent directory with bad content."""
+    _rewrite_meta(file.parent, lambda m: m["files"].update({file.name: {"bytes": file.stat().st_size,
+                                                                         "sha256": _sha256(file)}}))  # fmt: skip
 
 
 def _wider_experts(model: Path) -> None:
@@ -182,6 +187,8 @@ CORRUPTIONS = {
     "a missing file": (lambda d: (d / "weights.npz").unlink(), "weights.npz", "missing"),
     "model.json not JSON": (lambda d: (d / "model.json").write_bytes(b"\x80{kind"), "model.json",
                             "not a readable JSON"),
+    "a NaN temperature": (lambda d: _rewrite_meta(d, lambda m: m["calibration"]["click"].update(t=float("nan"))),
+                          "model.json", "calibration of 'click': non-finite"),
     "a future format": (lambda d: _rewrite_meta(d, lambda m: m.update(format=99)), "model.json",
                         "format = 99: this version reads format 2; a newer basketgym"),
 }  # fmt: skip
@@ -207,6 +214,17 @@ def test_a_tampered_lightgbm_model_is_refused(models, tmp_path):
     text = (d / "click.lgb").read_text()
     (d / "click.lgb").write_text(text.replace("num_leaves", "num_leafs", 1))
     with pytest.raises(ModelError, match=r"click\.lgb: \d+ bytes, model.json says \d+|click\.lgb: sha256 differs"):
+        TaskModel.load(d)
+
+
+def test_a_lightgbm_model_with_a_nan_leaf_is_refused_even_when_its_checksum_fits(models, tmp_path):
+    d = models["lgbm"].save(tmp_path / "g")
+    lines = (d / "purchase.lgb").read_text().splitlines(keepends=True)
+    i = next(i for i, line in enumerate(lines) if line.startswith("leaf_value="))
+    lines[i] = "leaf_value=nan" + lines[i][lines[i].index(" ") :]
+    (d / "purchase.lgb").write_text("".join(lines))
+    _reseal(d / "purchase.lgb")
+    with pytest.raises(ModelError, match=r"purchase\.lgb: a tree has non-finite leaf values$"):
         TaskModel.load(d)
 
 
