@@ -200,9 +200,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
     run = train_and_grade(cfg, kinds, seed, args.policy, args.explore, args.test_share, fit_cfg, max_rows=args.max_rows)
     f = run.facts
     kept = f" (of {f['logged']:,}: a sample of shoppers)" if f["logged"] > f["rows"] else ""
+    folds = next(iter(run.models.values())).facts  # every model of a run splits the same shoppers
     print(
-        f"\n{cfg.name}: {f['rows']:,} logged impressions{kept}; trained on {f['train_rows']:,}, graded on "
-        f"{f['test_rows']:,} of {args.test_share:.0%} held-out shoppers; ECE raw → calibrated\n"
+        f"\n{cfg.name}: {f['rows']:,} logged impressions{kept}; trained on {f['train_rows']:,} (networks fit "
+        f"{folds['train_rows']:,} and stop early on {folds['early_stopping_rows']:,}, LightGBM fits both; "
+        f"calibrated on {folds['calibration_rows']:,} of other shoppers), graded on {f['test_rows']:,} of "
+        f"{args.test_share:.0%} held-out shoppers; ECE raw → calibrated\n"
     )
     print(comparison_table(run))
     explanations = {}

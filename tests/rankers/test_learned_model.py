@@ -189,6 +189,8 @@ CORRUPTIONS = {
                             "not a readable JSON"),
     "a NaN temperature": (lambda d: _rewrite_meta(d, lambda m: m["calibration"]["click"].update(t=float("nan"))),
                           "model.json", "calibration of 'click': non-finite"),
+    "an old format (torch pickles)": (lambda d: _rewrite_meta(d, lambda m: m.pop("format")), "model.json",
+                                      "format = 1: this version reads format 2; an older basketgym .*: retrain it"),
     "a future format": (lambda d: _rewrite_meta(d, lambda m: m.update(format=99)), "model.json",
                         "format = 99: this version reads format 2; a newer basketgym"),
 }  # fmt: skip
