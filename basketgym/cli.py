@@ -171,22 +171,20 @@ def _cmd_ope(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from eval.calibration import calibration_facts, format_facts
-    from eval.runner import simulate
+    from eval.calibration import MIN_SEEDS, format_realism, realism
+    from eval.runner import scenario_ranker
     from sim.config import resolve_scenario
 
+    if args.seeds < MIN_SEEDS:
+        raise BasketgymError(f"--seeds = {args.seeds}: a realism grade needs at least {MIN_SEEDS} worlds")
     cfg = resolve_scenario(args.scenario, days=args.days, event_log="full")
-    prog = _Progress(1)
-    result = simulate(cfg, args.ranker, cfg.seed, lambda d, n: prog(args.ranker, cfg.seed, 0, d, n))
-    warmup = min(30, cfg.days // 4)
-    facts = calibration_facts(result.purchases, result.sessions, result.slates, result.shoppers, cfg.days, warmup)
-    print(
-        f"\ncalibration of '{cfg.name}' under '{args.ranker}' (seed {cfg.seed}, days {warmup}-{cfg.days - 1}"
-        " after a warm-up that gives every shopper a history)"
-        " against public grocery facts"
-    )
-    print(format_facts(facts))
-    return 0 if all(f.ok is not False for f in facts) else 1
+    scenario_ranker(cfg, args.ranker)  # an unknown name fails here, before any world
+    seeds = [cfg.seed + i for i in range(args.seeds)]
+    prog = _Progress(len(seeds))
+    result = realism(cfg, args.ranker, seeds, jobs=args.jobs,
+                     progress=lambda seed, i, d, n: prog(args.ranker, seed, i, d, n))  # fmt: skip
+    print("\n" + format_realism(result))
+    return 0 if result.ok else 1
 
 
 _TRAIN_FILES = ("grades.csv", "training.json", "comparison.md", "reliability.png")
@@ -267,9 +265,12 @@ def _cmd_train(args: argparse.Namespace) -> int:
     run = train_and_grade(cfg, kinds, seed, args.policy, args.explore, args.test_share, fit_cfg, max_rows=args.max_rows)
     f = run.facts
     kept = f" (of {f['logged']:,}: a sample of shoppers)" if f["logged"] > f["rows"] else ""
+    folds = next(iter(run.models.values())).facts  # every model of a run splits the same shoppers
     print(
-        f"\n{cfg.name}: {f['rows']:,} logged impressions{kept}; trained on {f['train_rows']:,}, graded on "
-        f"{f['test_rows']:,} of {args.test_share:.0%} held-out shoppers; ECE raw → calibrated\n"
+        f"\n{cfg.name}: {f['rows']:,} logged impressions{kept}; trained on {f['train_rows']:,} (networks fit "
+        f"{folds['train_rows']:,} and stop early on {folds['early_stopping_rows']:,}, LightGBM fits both; "
+        f"calibrated on {folds['calibration_rows']:,} of other shoppers), graded on {f['test_rows']:,} of "
+        f"{args.test_share:.0%} held-out shoppers; ECE raw → calibrated\n"
     )
     print(comparison_table(run))
     explanations = {}
@@ -474,6 +475,8 @@ def build_parser() -> argparse.ArgumentParser:
     v.add_argument("scenario")
     v.add_argument("--ranker", default="popularity")
     v.add_argument("--days", type=int)
+    v.add_argument("--seeds", type=int, default=3, help="worlds (seeds scenario seed, +1, ...); every one is graded")
+    v.add_argument("--jobs", type=int, default=1, help="worlds simulated in parallel processes")
     v.set_defaults(func=_cmd_validate)
 
     ls = sub.add_parser("list", help="bundled scenarios and registered rankers")

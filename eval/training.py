@@ -18,7 +18,15 @@ import pandas as pd
 from eval import reliability
 from eval.bandit_logs import collect
 from rankers.exploration import EpsilonGreedy
-from rankers.learned.dataset import FEATURE_NAMES, SERVING_POSITION, FeatureLogger, holdout_visits, training_table
+from rankers.learned.dataset import (
+    FEATURE_NAMES,
+    SAMPLE_COUNTER,
+    SERVING_POSITION,
+    TEST_COUNTER,
+    FeatureLogger,
+    shopper_uniform,
+    training_table,
+)
 from rankers.learned.model import NETWORKS, FitConfig, TaskModel, fit
 from sim.config import ScenarioConfig
 
@@ -100,13 +108,15 @@ def train_and_grade(cfg: ScenarioConfig, kinds: list[str], seed: int, policy: st
 
     Shoppers, not days, are held out: every day is on both sides (no extrapolation in time, and
     the 30-day churn label is observable for the held-out rows as for the others). ``max_rows``:
-    keep a seeded share of shoppers (whole histories) when the log has more impressions.
+    keep a seeded share of shoppers (whole histories) when the log has more impressions. Both
+    splits and the models' own folds (``rankers.learned.dataset.shopper_folds``) are independent
+    counter-based draws per shopper from ``seed``.
     """
     df = logged_table(cfg, seed, policy, explore) if table is None else table
     logged = len(df)
     if max_rows is not None and len(df) > max_rows:  # a seeded share of shoppers, whole histories
-        df = df[holdout_visits(df["session_id"].to_numpy() & 0xFFFFFFFF, max_rows / len(df), seed + 2)]
-    test = holdout_visits(df["session_id"].to_numpy() & 0xFFFFFFFF, test_share, seed + 1)  # held-out shoppers
+        df = df[shopper_uniform(df["session_id"].to_numpy(), seed, SAMPLE_COUNTER) < max_rows / len(df)]
+    test = shopper_uniform(df["session_id"].to_numpy(), seed, TEST_COUNTER) < test_share  # held-out shoppers
     train_df, test_df = df[~test].reset_index(drop=True), df[test].reset_index(drop=True)
     models, rows = {}, []
     base = fit_cfg or FitConfig()

@@ -19,3 +19,7 @@ class InputFileError(BasketgymError, ValueError):
 
 class OutputPathError(BasketgymError, ValueError):
     """An output path cannot be written, or writing it would replace something basketgym did not write."""
+
+
+class ModelError(BasketgymError, ValueError):
+    """A saved model directory is unreadable, tampered with, from another format version, or inconsistent."""

@@ -14,13 +14,16 @@ standard position-as-feature debiasing.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from rankers.features import DAYS_CAP, ITEM_FEATURE_NAMES, SHOPPER_FEATURE_NAMES, FeatureStore
+from sim import rng
 from sim.catalog import PublicCatalog
 from sim.protocol import Ranker, RankRequest, RankResponse
+from sim.rng import Purpose
 
 FEATURE_NAMES = (
     *ITEM_FEATURE_NAMES,
@@ -34,6 +37,8 @@ POSITION = FEATURE_NAMES.index("position")
 SERVING_POSITION = 0
 CHURN_DAYS = 30
 LABELS = ("click", "purchase", "margin", "churn_30d")
+# Words of a shopper's CROSS_FIT stream (word 0: off-policy cross-fitting), one per independent split
+FOLD_COUNTER, TEST_COUNTER, SAMPLE_COUNTER = 1, 2, 3
 
 
 def serving_features(store: FeatureStore, request: RankRequest, items: np.ndarray, position: np.ndarray) -> np.ndarray:
@@ -173,3 +178,36 @@ def holdout_visits(session_id: np.ndarray, share: float, seed: int) -> np.ndarra
     """Boolean mask: rows of a seeded ``share`` of visits (no visit on both sides)."""
     visits, inverse = np.unique(session_id, return_inverse=True)
     return (np.random.default_rng(seed).random(len(visits)) < share)[inverse]
+
+
+@dataclass(frozen=True)
+class Folds:
+    """Row masks of a training table, by shopper: fit on ``train``, stop early on one fold, calibrate on another."""
+
+    train: np.ndarray
+    early_stopping: np.ndarray
+    calibration: np.ndarray
+
+
+def shopper_uniform(session_id: np.ndarray, seed: int, counter: int) -> np.ndarray:
+    """One counter-based uniform per row, the same for every row of a shopper (``Purpose.CROSS_FIT``, word ``counter``).
+
+    A pure function of (seed, shopper, counter): a shopper lands on the same side of a split
+    whatever else the table holds, and splits drawn from different counters are independent.
+    """
+    shopper = np.asarray(session_id, np.int64) & 0xFFFFFFFF
+    keys = np.full((len(shopper), 1), counter, np.int64)
+    return rng.uniform_keyed(seed, Purpose.CROSS_FIT, shopper, 0, keys)[:, 0]
+
+
+def shopper_folds(session_id: np.ndarray, held_out_share: float, calibration_share: float, seed: int) -> Folds:
+    """Whole shoppers in three folds: ``held_out_share`` of them held out, ``calibration_share`` of those to calibrate.
+
+    One uniform per shopper (``shopper_uniform``, word ``FOLD_COUNTER``): u < held_out x (1 -
+    calibration_share) stops early, u < held_out calibrates, the rest trains. No shopper is on two
+    sides, so neither the early-stopping choice nor the calibration map sees rows of a shopper
+    the other used.
+    """
+    u = shopper_uniform(session_id, seed, FOLD_COUNTER)
+    cut = held_out_share * (1.0 - calibration_share)
+    return Folds(u >= held_out_share, u < cut, (u >= cut) & (u < held_out_share))

@@ -85,7 +85,7 @@ def test_train_grades_explains_and_saves_models_that_run(tmp_path, capsys):
     assert "| mmoe |" in text and "| lgbm_rank |" in text and "click ECE (truth)" in text
     assert "integrated gradients" in text and "TreeSHAP" in text and "[position 0 vs average" in text
     assert re.search(r"gate weights per task.*\n    click +(\d\.\d\d ){2}\d\.\d\d\n", text)  # MMoE: 3 experts
-    for name in ("mmoe/model.json", "mmoe/weights.pt", "lgbm_rank/rank.lgb", "grades.csv", "comparison.md",
+    for name in ("mmoe/model.json", "mmoe/weights.npz", "lgbm_rank/rank.lgb", "grades.csv", "comparison.md",
                  "reliability.png"):  # fmt: skip
         assert (out / name).is_file(), name
     assert main([*args, "--out", str(out)]) == 2  # not over earlier models without --overwrite
