@@ -17,7 +17,9 @@ The twin world adds the *deployed* value, where the target also changes which co
 Intervals are cluster bootstraps over shoppers (a shopper's slates share their state: resampling
 slates would treat correlated rounds as independent and under-cover). Every estimator family
 comes with its weight diagnostics (``eval.ope.weight_diagnostics``: support, largest weight, ESS,
-top-1% mass); an estimate whose ESS is below ``eval.ope.MIN_ESS`` is flagged as unsupported.
+top-1% mass, mean weight); an estimate whose ESS is below ``eval.ope.MIN_ESS``, or whose mean
+weight is significantly below 1 (target mass on slates the log never shows), is flagged as
+unsupported.
 
 It also reports what session-level OPE cannot see: the target's long-horizon (LTV) effect over
 the logging policy's base ranker, from the twin worlds.
@@ -179,7 +181,7 @@ def evaluate(
         deployed_slate=deployed_slate,
         ltv_effect=ltv_target - ltv_base,
         ltv_horizon=h,
-        top_slot_weights=ope.weight_diagnostics(probs["position"][:, 0] / p0, "top slot"),
-        slate_weights=ope.slate_diagnostics(*slate_args),
+        top_slot_weights=ope.weight_diagnostics(probs["position"][:, 0] / p0, "top slot", shoppers),
+        slate_weights=ope.slate_diagnostics(*slate_args, clusters=shoppers),
         shoppers=len(np.unique(shoppers)),
     )

@@ -72,6 +72,7 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
 
 
 MIN_ESS = 100.0  # Kish effective sample size below which an importance-weighted estimate is flagged as unsupported
+MASS_Z = 2.58  # mean weight this many standard errors below 1 (the 99% level): target mass the log never shows
 
 
 @dataclass(frozen=True)
@@ -84,27 +85,53 @@ class WeightDiagnostics:
     max_weight: float
     ess: float  # Kish effective sample size (sum w)^2 / sum w^2; 0 when every weight is 0
     top1_share: float  # share of the total weight in the top 1% of rounds by weight (NaN when every weight is 0)
+    mean_weight: float  # 1 in expectation when the logging policy covers the target; below 1: mass never logged
+    mean_weight_se: float  # its standard error (over clusters when given)
 
     @property
-    def unsupported(self) -> bool:
+    def few_effective(self) -> bool:
         """Whether an estimate from these weights rests on fewer than ``MIN_ESS`` effective rounds."""
         return self.ess < MIN_ESS
 
+    @property
+    def missing_mass(self) -> bool:
+        """Whether the mean weight is below 1 by more than ``MASS_Z`` standard errors (or is 0)."""
+        return self.mean_weight == 0 or (
+            self.mean_weight_se > 0 and (1 - self.mean_weight) > MASS_Z * self.mean_weight_se
+        )
 
-def weight_diagnostics(w: np.ndarray, weights: str) -> WeightDiagnostics:
-    """ESS, largest weight and top-1% mass share of importance weights ``w`` (n,)."""
+    @property
+    def unsupported(self) -> bool:
+        """Whether the data do not support the target: few effective rounds, or target mass the log never shows."""
+        return self.few_effective or self.missing_mass
+
+
+def weight_diagnostics(w: np.ndarray, weights: str, clusters: np.ndarray | None = None) -> WeightDiagnostics:
+    """Support, largest weight, ESS, top-1% mass share and mean weight (with its se) of importance weights ``w`` (n,).
+
+    Under the logging policy E[w] = sum_a target(a) = 1 whenever every action the target takes has a
+    positive logging probability; a sample mean well below 1 says that part of the target's mass sits
+    on actions the log (almost) never shows, which every IPS estimate silently drops. Its se is over
+    ``clusters`` (e.g. shoppers) when given, over rounds otherwise.
+    """
     w = _array(w, "w", 1)
     total, sq = float(w.sum()), float(w @ w)
     top = max(1, int(np.ceil(0.01 * w.size)))
     share = float(np.sort(w)[-top:].sum() / total) if total > 0 else float("nan")
+    mean = total / w.size if w.size else float("nan")
+    sums = _cluster_sums(np.column_stack([w, np.ones(w.size)]), clusters)  # (G, 2): weight and rounds per cluster
+    g = sums.shape[0]
+    resid = sums[:, 0] - mean * sums[:, 1]
+    se = float(np.sqrt(g / (g - 1) * (resid @ resid)) / w.size) if g > 1 else float("nan")
     return WeightDiagnostics(weights, int(w.size), int((w > 0).sum()), float(w.max(initial=0.0)),
-                             total**2 / sq if sq > 0 else 0.0, share)  # fmt: skip
+                             total**2 / sq if sq > 0 else 0.0, share, mean, se)  # fmt: skip
 
 
-def _worst(w: np.ndarray, valid: np.ndarray, weights: str) -> WeightDiagnostics:
+def _worst(w: np.ndarray, valid: np.ndarray, weights: str, clusters: np.ndarray | None) -> WeightDiagnostics:
     """The diagnostics of the position (column of ``w``) with the lowest ESS among the rounds that reach it."""
-    cols = [weight_diagnostics(w[valid[:, k], k], weights) for k in range(w.shape[1]) if valid[:, k].any()]
-    return min(cols, key=lambda d: d.ess)
+    cols = [weight_diagnostics(w[valid[:, k], k], weights, None if clusters is None else clusters[valid[:, k]])
+            for k in range(w.shape[1]) if valid[:, k].any()]  # fmt: skip
+    return min(cols, key=lambda d: (d.ess, d.mean_weight))
 
 
 def _check_bootstrap(n_boot: int, alpha: float) -> None:
@@ -451,6 +478,7 @@ def slate_diagnostics(
     position_target: np.ndarray,
     prefix_pscore: np.ndarray,
     prefix_target: np.ndarray,
+    clusters: np.ndarray | None = None,
 ) -> dict[str, WeightDiagnostics]:
     """Weight diagnostics of each slate estimator's weights, keyed by estimator name.
 
@@ -458,9 +486,10 @@ def slate_diagnostics(
     cascade: the prefix with the lowest ESS (typically the deepest).
     """
     p = _array(slate_pscore, "slate_pscore", 1)
-    slate = weight_diagnostics(_array(slate_target, "slate_target", 1, p.size) / p, "slate")
+    ids = None if clusters is None else np.asarray(clusters)
+    slate = weight_diagnostics(_array(slate_target, "slate_target", 1, p.size) / p, "slate", ids)
     w_i, v_i = _position_weights(position_target, position_pscore, ("position_target", "position_pscore"))
     w_c, v_c = _position_weights(prefix_target, prefix_pscore, ("prefix_target", "prefix_pscore"))
-    pos, pre = _worst(w_i, v_i, "position (worst)"), _worst(w_c, v_c, "prefix (worst)")
+    pos, pre = _worst(w_i, v_i, "position (worst)", ids), _worst(w_c, v_c, "prefix (worst)", ids)
     return {"standard_ips": slate, "standard_snips": slate, "independent_ips": pos, "independent_snips": pos,
             "cascade_ips": pre, "cascade_snips": pre}  # fmt: skip

@@ -347,14 +347,14 @@ def format_ope(r: Any) -> str:
 
     def block(title: str, results: Sequence[Any], truth: float, logged: float, deployed: float,
               weights: Callable[[str], Any]) -> list[str]:  # fmt: skip
-        rows, flagged = [], []
+        rows, flagged = [], {}
         for e in results:
             rel = (e.value - truth) / truth if truth else math.nan
             covers = "yes" if e.ci_low <= truth <= e.ci_high else "no"
             w = weights(e.estimator)
             ess = "—" if w is None else f"{w.ess:,.1f}"
             if w is not None and w.unsupported:
-                flagged.append((e.estimator, w))
+                flagged.setdefault(w, []).append(e.estimator)
             rows.append([e.estimator, f"{e.value:.4f} [{e.ci_low:.4f}, {e.ci_high:.4f}]", f"{rel:+.1%}", covers, ess])
         out = [
             "",
@@ -362,22 +362,29 @@ def format_ope(r: Any) -> str:
             f" {logged:.4f}; target deployed in a twin world {deployed:.4f}",
             text_table(["estimator", "estimate [95% CI]", "rel. error", "covers truth", "ESS"], rows),
         ]
-        for name, w in flagged:
+        for w, names in flagged.items():
+            why = []
+            if w.few_effective:
+                why.append(f"ESS {w.ess:,.1f} of {w.n:,} rounds, below {MIN_ESS:.0f}")
+            if w.missing_mass:
+                why.append(f"mean weight {w.mean_weight:.3f} ± {w.mean_weight_se:.3f}, not 1: part of the target's"
+                           " slates are ones the logging policy (almost) never shows")  # fmt: skip
             out.append(
-                f"! {name}: unsupported target — ESS {w.ess:,.1f} of {w.n:,} ({w.weights} weights; {w.support:,} with"
-                f" weight > 0; below {MIN_ESS:.0f}): the logging policy almost never shows what the target shows, so"
-                " the estimate and its interval say nothing about the target"
+                f"! {', '.join(names)}: unsupported target ({w.weights} weights: {'; '.join(why)}): these estimates"
+                " and their intervals do not describe the target"
             )
         return out
 
     def diagnostics(ws: Sequence[Any]) -> list[str]:
         rows = [[w.weights, f"{w.support:,} of {w.n:,}", f"{w.max_weight:,.1f}", f"{w.ess:,.1f}",
-                 MISSING if math.isnan(w.top1_share) else percent(w.top1_share)] for w in ws]  # fmt: skip
+                 MISSING if math.isnan(w.top1_share) else percent(w.top1_share),
+                 f"{w.mean_weight:.3f} ± {w.mean_weight_se:.3f}"] for w in ws]  # fmt: skip
         return [
             "",
             "importance weights (target / logging probability; ESS: Kish effective sample size (sum w)^2 / sum w^2;"
-            " top 1%: share of the total weight on the heaviest 1% of rounds)",
-            text_table(["weights", "weight > 0", "max weight", "ESS", "top 1%"], rows),
+            " top 1%: share of the total weight on the heaviest 1% of rounds; mean: 1 in expectation when the log"
+            " covers the target, ± its se over shoppers)",
+            text_table(["weights", "weight > 0", "max weight", "ESS", "top 1%", "mean weight"], rows),
         ]
 
     top_w, slate_w = getattr(r, "top_slot_weights", None), getattr(r, "slate_weights", {}) or {}
