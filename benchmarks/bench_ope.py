@@ -3,9 +3,10 @@
 Cells: log size (sessions) x target (near: buy_again; far: margin_greedy), logged by
 epsilon-greedy(popularity, 0.3) on the default catalog without sponsored slots, ``--reps`` seeds
 each. Error is against each seed's exact truth (the target's slates evaluated in shadow on every
-logged context, same state and draws). Usage::
+logged context, same state and draws). Intervals resample shoppers (``--resample shoppers``, what
+``basketgym ope`` does) or slates (the method before). Usage::
 
-    python benchmarks/bench_ope.py [--sizes 10000,100000] [--reps 10] [--days 14]
+    python benchmarks/bench_ope.py [--sizes 10000,100000] [--reps 10] [--days 14] [--resample shoppers]
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ TARGETS = {"near": "buy_again", "far": "margin_greedy"}
 VISITS_PER_SHOPPER_DAY = 0.105  # default world, measured: sessions / (shoppers x days) over two weeks
 
 
-def cell(sessions: int, target: str, reps: int, days: int, n_boot: int) -> dict[str, tuple[float, float]]:
+def cell(
+    sessions: int, target: str, reps: int, days: int, n_boot: int, resample: str = "shoppers"
+) -> dict[str, tuple[float, float]]:
     """(mean relative error |estimate - truth| / truth, interval coverage) per estimator over ``reps`` seeds."""
     base = load_scenario("default").replace(days=days, events=())
     shoppers = max(200, int(sessions / (VISITS_PER_SHOPPER_DAY * days)))
@@ -44,12 +47,13 @@ def cell(sessions: int, target: str, reps: int, days: int, n_boot: int) -> dict[
         cov["sessions logged"].append(True)
         q_logged, q_target = reward_model(log, log.targets[target][:, 0], seed)
         click = t["clicked"][:, 0].astype(float)
+        clusters = t["shopper_id"] if resample == "shoppers" else None
         single = ope.evaluate_single(click, t["propensity"][:, 0].astype(float), p["position"][:, 0], q_logged,
-                                     q_target, n_boot=n_boot, seed=seed)  # fmt: skip
+                                     q_target, n_boot=n_boot, seed=seed, clusters=clusters)  # fmt: skip
         carted = t["carted"].astype(float)
         slate = ope.evaluate_slate(carted, t["slate_propensity"].astype(float), p["slate"],
                                    t["propensity"].astype(float), p["position"], t["prefix_propensity"].astype(float),
-                                   p["prefix"], n_boot=n_boot, seed=seed)  # fmt: skip
+                                   p["prefix"], n_boot=n_boot, seed=seed, clusters=clusters)  # fmt: skip
         truths = (log.target_clicked[target][:, 0].mean(), log.target_carted[target].sum(axis=1).mean())
         for results, truth in ((single, truths[0]), (slate, truths[1])):
             for r in results:
@@ -65,13 +69,14 @@ def main() -> None:
     p.add_argument("--reps", type=int, default=10)
     p.add_argument("--days", type=int, default=14)
     p.add_argument("--n-boot", type=int, default=200)
+    p.add_argument("--resample", choices=("shoppers", "slates"), default="shoppers", help="the bootstrap's unit")
     args = p.parse_args()
     sizes = [int(x) for x in args.sizes.split(",")]
     cells = {}
     t0 = time.perf_counter()
     for size in sizes:
         for kind, target in TARGETS.items():
-            cells[(size, kind)] = cell(size, target, args.reps, args.days, args.n_boot)
+            cells[(size, kind)] = cell(size, target, args.reps, args.days, args.n_boot, args.resample)
     heads = [f"{s // 1000}k sessions, {k} ({TARGETS[k]})" for s in sizes for k in TARGETS]
     print("| estimator | " + " | ".join(heads) + " |")
     print("|---|" + "---|" * len(heads))
@@ -81,8 +86,8 @@ def main() -> None:
     for est in [e for e in first if e != "sessions logged"]:
         row = [f"{cells[(s, k)][est][0]:.1%} / {cells[(s, k)][est][1]:.0%}" for s in sizes for k in TARGETS]
         print(f"| {est} | " + " | ".join(row) + " |")
-    print(f"\nmean relative error / 95% interval coverage over {args.reps} seeds per cell; "
-          f"{time.perf_counter() - t0:.0f} s")  # fmt: skip
+    print(f"\nmean relative error / 95% interval coverage (bootstrap over {args.resample}) over {args.reps} seeds"
+          f" per cell; {time.perf_counter() - t0:.0f} s")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -42,6 +42,7 @@ class SequentialResult:
     reject: np.ndarray
     first_rejection: int
     naive_p: np.ndarray
+    tau: float  # the mixing scale, fixed before the first look (``planned_tau``)
 
 
 def _check_alpha(alpha: float) -> None:
@@ -149,11 +150,35 @@ def srm_p_value(n_t: int, n_c: int, share_t: float = 0.5) -> float:
     return float(stats.chi2.sf(chi2, df=1))
 
 
+FALLBACK_TAU = 1.0  # metric units; used only when the pre-period has no variance (any fixed tau keeps the guarantee)
+
+
+def planned_tau(pre_t: np.ndarray, pre_c: np.ndarray, horizon_days: int, pre_days: int) -> float:
+    """The mixture SPRT's mixing scale, fixed before the test starts: the planned horizon's expected Welch se.
+
+    From the pre-period only (the same metric of the same units over the ``pre_days`` days before the
+    start; it cannot depend on the assignment, so the arms' variances are pooled):
+    ``tau = sd(pre, pooled over both arms) * sqrt(1/n_t + 1/n_c) * horizon_days / pre_days``, the se of
+    the difference a fixed-horizon test of ``horizon_days`` days would have if the test period behaves
+    like the pre-period (a cumulative metric grows with the days: linear scaling). Never from a look of
+    the test: a tau chosen from the last look makes every earlier look depend on the future and voids
+    the any-look guarantee. With no pre-period variance, ``FALLBACK_TAU``: any tau fixed in advance keeps
+    the guarantee; tau only moves the power, which is highest for effects of size about tau.
+    """
+    t, c = _arm(pre_t, "pre_t"), _arm(pre_c, "pre_c")
+    if horizon_days < 1 or pre_days < 1:
+        raise ValueError(f"horizon_days and pre_days must be >= 1, got {horizon_days} and {pre_days}")
+    sd = float(np.concatenate([t, c]).std(ddof=1))
+    tau = sd * math.sqrt(1.0 / t.size + 1.0 / c.size) * horizon_days / pre_days
+    return tau if tau > 0 else FALLBACK_TAU
+
+
 def sequential_test(
     y_t_looks: np.ndarray,
     y_c_looks: np.ndarray,
     alpha: float = 0.05,
-    tau: float | None = None,
+    *,
+    tau: float,
     intersect: bool = False,
 ) -> SequentialResult:
     """Always-valid inference under continuous monitoring (peeking at every look).
@@ -176,9 +201,10 @@ def sequential_test(
     max of the lower and running min of the upper bounds (the interval only shrinks); only valid when the estimand is
     the same at every look. Rejection of 0 is the same either way (0 is a constant null).
 
-    Default tau: the last look's se ``s_L`` (a mixing scale matched to the effects the experiment can detect), or the
-    largest se if ``s_L == 0``. Looks with zero variance in both arms (se == 0) give an infinite interval (no
-    rejection) rather than an error. ``naive_p`` holds fixed-horizon Welch p-values per look (what naive peeking uses).
+    ``tau`` (required): the mixing scale, fixed before the first look — from the pre-period or the planned horizon
+    (``planned_tau``), never from the data of the looks, so the result at look l does not depend on later looks
+    (tested). Looks with zero variance in both arms (se == 0) give an infinite interval (no rejection) rather than an
+    error. ``naive_p`` holds fixed-horizon Welch p-values per look (what naive peeking uses).
     """
     _check_alpha(alpha)
     t, c = np.asarray(y_t_looks, dtype=np.float64), np.asarray(y_c_looks, dtype=np.float64)
@@ -192,24 +218,19 @@ def sequential_test(
     diff = t.mean(axis=1) - c.mean(axis=1)
     se, _, naive_p = _welch_parts(diff, t.var(axis=1, ddof=1) / n_t, c.var(axis=1, ddof=1) / n_c, n_t, n_c, alpha)
 
-    if tau is None:
-        tau = float(se[-1]) if se[-1] > 0 else float(se.max())
-    elif not (math.isfinite(tau) and tau > 0):
+    if not (math.isfinite(tau) and tau > 0):
         raise ValueError(f"tau must be a positive finite number, got {tau}")
     ok = se > 0
-    if tau > 0:
-        s2 = np.where(ok, se, 1.0) ** 2
-        ratio = (s2 + tau**2) / s2
-        half = np.sqrt(s2 * 2.0 * (s2 + tau**2) / tau**2 * (0.5 * np.log(ratio) - math.log(alpha)))
-        half = np.where(ok, half, np.inf)
-    else:  # every look has zero variance
-        half = np.full(diff.shape, np.inf)
+    s2 = np.where(ok, se, 1.0) ** 2
+    ratio = (s2 + tau**2) / s2
+    half = np.sqrt(s2 * 2.0 * (s2 + tau**2) / tau**2 * (0.5 * np.log(ratio) - math.log(alpha)))
+    half = np.where(ok, half, np.inf)
     low, high = diff - half, diff + half
     if intersect:
         low, high = np.maximum.accumulate(low), np.minimum.accumulate(high)
     reject = np.logical_or.accumulate((low > 0) | (high < 0))
     first = int(np.argmax(reject)) if reject.any() else -1
-    return SequentialResult(diff, se, low, high, reject, first, naive_p)
+    return SequentialResult(diff, se, low, high, reject, first, naive_p, float(tau))
 
 
 def naive_peeking_rejects(result: SequentialResult, alpha: float = 0.05) -> bool:

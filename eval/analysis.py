@@ -2,7 +2,9 @@
 
 ``analyze_run(run_dir)`` reads what the tasks wrote (``results/<label>/seed=<s>/``: outcomes,
 cumulative, latency, window), computes every table, writes ``analysis.json`` and ``plots/*.png``
-atomically, and returns an ``Analysis`` that ``format_report`` prints. ``basketgym run`` calls it
+atomically (with an A/B test, also ``ab_units.parquet``: its per-unit arrays, one row per shopper
+and seed, for re-checking Welch and CUPED elsewhere), and returns an ``Analysis`` that
+``format_report`` prints. ``basketgym run`` calls it
 at the end of a run and ``basketgym report RUN_DIR`` calls it again on saved results, so a report
 can always be regenerated without re-simulating.
 """
@@ -15,15 +17,19 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from eval import experiment, incrementality, latency, plots
 from eval.report import write_json_atomic
 from eval.rundir import manifest_dirs, read_manifest, task_dir
-from eval.uncertainty import bootstrap
+from eval.uncertainty import between_seeds, bootstrap
 from rankers.composite import ABLATIONS
 from sim.config import ScenarioConfig, load_scenario
 from sim.errors import BasketgymError, InputFileError
+from sim.eventlog import write_parquet_atomic
 from sim.files import read_json, reading
+
+AB_UNITS = "ab_units.parquet"  # experiment.UNIT_COLUMNS of every seed's A/B test, next to analysis.json
 
 
 @dataclass
@@ -103,44 +109,51 @@ def _long_horizon(d: RunData, cols: list[str]) -> pd.DataFrame:
     frames = []
     for r in d.rankers:
         per_seed = [d.outcomes[(r, s)][cols].to_numpy(np.float64) for s in d.seeds]
-        mean, lo_s, hi_s = bootstrap(per_seed, d.cfg.evaluation.bootstrap, d.cfg.seed, over_seeds=False)
-        _, lo, hi = bootstrap(per_seed, d.cfg.evaluation.bootstrap, d.cfg.seed, over_seeds=True)
-        frames.append(pd.DataFrame({"ranker": r, "metric": cols, "mean": mean, "ci_low": lo, "ci_high": hi,
+        _, lo_s, hi_s = bootstrap(per_seed, d.cfg.evaluation.bootstrap, d.cfg.seed, over_seeds=False)
+        b = between_seeds(per_seed)
+        frames.append(pd.DataFrame({"ranker": r, "metric": cols, "mean": b.mean, "ci_low": b.low, "ci_high": b.high,
+                                    "seed_sd": b.sd, "seeds": b.n_seeds,
                                     "shoppers_ci_low": lo_s, "shoppers_ci_high": hi_s}))  # fmt: skip
     return pd.concat(frames, ignore_index=True)
 
 
 def _reversals(d: RunData, short: str, long: str) -> list[dict[str, Any]]:
-    """Pairs of rankers whose order at the short horizon reverses at the long one (paired, twin worlds)."""
+    """Pairs of rankers whose order at the short horizon reverses at the long one (paired, twin worlds).
+
+    Significant: the t-interval across seeds of the per-seed paired mean differences excludes 0 at
+    both horizons (``eval.uncertainty.between_seeds``); never with one seed (no such interval).
+    """
     out = []
     for i, a in enumerate(d.rankers):
         for b in d.rankers[i + 1 :]:
             per_seed = [incrementality.paired_differences(d.outcomes[(a, s)], d.outcomes[(b, s)], [short, long])
                         for s in d.seeds]  # fmt: skip
-            mean, lo, hi = bootstrap(per_seed, d.cfg.evaluation.bootstrap, d.cfg.seed, over_seeds=True)
+            b = between_seeds(per_seed)
+            mean, lo, hi = b.mean, b.low, b.high
             if np.sign(mean[0]) * np.sign(mean[1]) < 0:
                 first, second = (a, b) if mean[0] > 0 else (b, a)
                 sign = 1 if first == a else -1
-                significant = bool((lo[0] > 0 or hi[0] < 0) and (lo[1] > 0 or hi[1] < 0))
+                significant = bool((lo[0] > 0 or hi[0] < 0) and (lo[1] > 0 or hi[1] < 0))  # NaN bounds: False
                 out.append({"ahead_short": first, "ahead_long": second, "short": short, "long": long,
                             "short_gap": float(sign * mean[0]), "long_gap": float(-sign * mean[1]),
-                            "significant": significant})  # fmt: skip
+                            "significant": significant, "seeds": int(b.n_seeds.min()),
+                            "short_ci": [float(lo[0]), float(hi[0])],
+                            "long_ci": [float(lo[1]), float(hi[1])]})  # fmt: skip
     return out
 
 
-def _curve_frame(ranker: str, days: np.ndarray, per_seed: list[np.ndarray], n_boot: int, seed: int) -> pd.DataFrame:
-    """A curve's mean over seeds of per-shopper means at ``days``, with the seeds-and-shoppers bootstrap band."""
-    mean, lo, hi = bootstrap(per_seed, n_boot, seed, over_seeds=True)
-    return pd.DataFrame({"ranker": ranker, "day": days, "mean": mean, "ci_low": lo, "ci_high": hi})
+def _curve_frame(ranker: str, days: np.ndarray, per_seed: list[np.ndarray]) -> pd.DataFrame:
+    """A curve's mean over seeds of per-shopper means at ``days``, with the across-seeds t band (none for one seed)."""
+    b = between_seeds(per_seed)
+    return pd.DataFrame({"ranker": ranker, "day": days, "mean": b.mean, "ci_low": b.low, "ci_high": b.high})
 
 
 def curves(d: RunData) -> dict[str, pd.DataFrame]:
     """The plotted curves of the day-0 shoppers: retention, cumulative LTV, cumulative incremental margin.
 
     Per-shopper values at each day (retention) or weekly checkpoint (money), so the bands are the
-    same bootstrap over seeds and shoppers as the tables.
+    same t-intervals across seeds as the tables (a single seed draws the line alone).
     """
-    n_boot, seed = d.cfg.evaluation.bootstrap, d.cfg.seed
     days = np.arange(d.cfg.days)
     out: dict[str, list[pd.DataFrame]] = {"retention": [], "ltv": [], "incremental": []}
     for r in d.rankers:
@@ -148,16 +161,15 @@ def curves(d: RunData) -> dict[str, pd.DataFrame]:
         for s in d.seeds:
             churn = d.cumulative[(r, s)]["churn_day"].to_numpy()
             alive.append(((churn < 0)[:, None] | (churn[:, None] >= days[None, :])).astype(np.float64))
-        out["retention"].append(_curve_frame(r, days, alive, n_boot, seed))
+        out["retention"].append(_curve_frame(r, days, alive))
         cols = [c for c in d.cumulative[(r, d.seeds[0])].columns if c.startswith("ltv_d")]
         cps = np.array([int(c[len("ltv_d") :]) for c in cols])
-        out["ltv"].append(_curve_frame(r, cps, [d.cumulative[(r, s)][cols].to_numpy(np.float64) for s in d.seeds],
-                                       n_boot, seed))  # fmt: skip
+        out["ltv"].append(_curve_frame(r, cps, [d.cumulative[(r, s)][cols].to_numpy(np.float64) for s in d.seeds]))
         if r != d.control:
             mcols = [f"margin_d{c}" for c in cps]
             diffs = [incrementality.paired_differences(d.cumulative[(r, s)], d.cumulative[(d.control, s)], mcols)
                      for s in d.seeds]  # fmt: skip
-            out["incremental"].append(_curve_frame(r, cps, diffs, n_boot, seed))
+            out["incremental"].append(_curve_frame(r, cps, diffs))
     empty = pd.DataFrame(columns=plots.CURVE_COLUMNS)
     return {k: pd.concat(v, ignore_index=True) if v else empty for k, v in out.items()}
 
@@ -219,6 +231,9 @@ def analyze_run(run_dir: str | Path, *, write: bool = True, control: str | None 
                  latency.latency_table(calls))  # fmt: skip
     if write:
         a.plots = _write_plots(d, calls)
+        if experiments:  # the A/B test's per-unit arrays, for a peer to re-check Welch and CUPED
+            units = pd.concat([e.units for e in experiments], ignore_index=True)
+            write_parquet_atomic(pa.Table.from_pandas(units, preserve_index=False), d.run_dir / AB_UNITS)
         write_json_atomic(analysis_json(a), d.run_dir / "analysis.json")
     return a
 
@@ -232,7 +247,7 @@ def _experiment_json(e: experiment.ExperimentResult) -> dict[str, Any]:
         "seed": e.seed, "n_treatment": e.n_treatment, "n_control": e.n_control,
         "welch": est(e.welch), "relative_lift": est(e.lift), "cuped": est(e.cuped), "srm_p_value": e.srm_p,
         "sequential": {"first_rejection_look": seq.first_rejection, "ci_low": seq.ci_low[-1],
-                       "ci_high": seq.ci_high[-1], "rejected": bool(seq.reject[-1])},
+                       "ci_high": seq.ci_high[-1], "rejected": bool(seq.reject[-1]), "tau": seq.tau},
         "naive_peeking_rejects": e.naive_peeking_rejects,
         "truth": {"effect": e.truth, "ci_low": e.truth_low, "ci_high": e.truth_high},
         "ab_interval_covers_truth": e.covered, "twin_over_ab_interval_width": e.width_ratio,

@@ -11,7 +11,7 @@ A/B test cannot see and the simulator can.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -37,6 +37,7 @@ class ExperimentResult:
     truth: float  # twin worlds: mean per-shopper effect of switching everyone
     truth_low: float  # its 95% interval over shoppers (paired t)
     truth_high: float
+    units: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False, compare=False)  # UNIT_COLUMNS per shopper
 
     @property
     def width_ratio(self) -> float:
@@ -47,6 +48,9 @@ class ExperimentResult:
     def covered(self) -> bool:
         """Whether the A/B interval covers the twin-world effect."""
         return self.welch.covers(self.truth)
+
+
+UNIT_COLUMNS = ("seed", "shopper_id", "treated", "pre", "outcome")  # the per-unit arrays behind Welch and CUPED
 
 
 def eligible(window: pd.DataFrame, outcomes: pd.DataFrame, start: int) -> pd.DataFrame:
@@ -65,13 +69,21 @@ def analyze(
     share: float,
     alpha: float = 0.05,
 ) -> ExperimentResult:
-    """Estimate the effect from the experiment world and the truth from its twins (``window_metrics`` tables)."""
+    """Estimate the effect from the experiment world and the truth from its twins (``window_metrics`` tables).
+
+    ``units`` holds what the estimates are computed from, one row per eligible shopper: the arm
+    (``treated``), the pre-period covariate (``pre``) and the outcome over the whole test
+    (``outcome``, the last look): ``welch(outcome[treated], outcome[~treated])`` and
+    ``cuped(..., pre[treated], pre[~treated])`` reproduce the result exactly.
+    """
     pop = eligible(window_ab, outcomes_ab, start)
     ids = pop["shopper_id"].to_numpy()
     treated = treatment_assignment(seed, ids, share)
     looks = np.column_stack([pop[c].to_numpy(np.float64) for c in pop.columns if c.startswith("d")]).T  # (L, n)
     y, x = looks[-1], pop["pre"].to_numpy(np.float64)
-    seq = ab_stats.sequential_test(looks[:, treated], looks[:, ~treated], alpha)
+    # tau is planned before the first look, from the pre-period (min(length, start) days before the start)
+    tau = ab_stats.planned_tau(x[treated], x[~treated], looks.shape[0], min(looks.shape[0], start))
+    seq = ab_stats.sequential_test(looks[:, treated], looks[:, ~treated], alpha, tau=tau)
     sw = window_switch.set_index("shopper_id").reindex(ids)
     ct = window_control.set_index("shopper_id").reindex(ids)
     last = f"d{looks.shape[0] - 1}"
@@ -92,4 +104,7 @@ def analyze(
         truth=mean,
         truth_low=mean - half,
         truth_high=mean + half,
+        units=pd.DataFrame(
+            {"seed": np.full(len(ids), seed, np.int64), "shopper_id": ids, "treated": treated, "pre": x, "outcome": y}
+        ),  # fmt: skip
     )

@@ -4,7 +4,10 @@ Worlds with the same seed share every random draw (common random numbers) and th
 (arrivals are drawn per day, not per ranker), so a shopper's outcome under the policy minus their
 outcome under the control is that shopper's effect of the policy — no estimator needed. The mean
 over shoppers is the incremental value; its intervals (``eval.uncertainty``) say how much it
-depends on which shoppers and worlds were drawn. A ranker against itself gives exactly zero.
+depends on which shoppers and worlds were drawn: the headline one is the t-interval across seeds
+of the per-seed paired means (S - 1 df; tight because a seed's paired effect varies far less
+between worlds than either twin's level), the other a bootstrap over shoppers with seeds fixed.
+A ranker against itself gives exactly zero.
 
 Surface attribution: worlds where the policy serves every surface but one (``rankers.composite.
 SurfaceAblation``: search or home served by the control; ads: no sponsored placements) measure
@@ -19,7 +22,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from eval.uncertainty import bootstrap
+from eval.uncertainty import between_seeds, bootstrap
 
 Outcomes = Mapping[tuple[str, int], pd.DataFrame]  # (label, seed) -> shopper_outcomes table
 
@@ -41,11 +44,11 @@ def paired_differences(policy: pd.DataFrame, control: pd.DataFrame, cols: Sequen
 
 
 def _summary(per_seed: list[np.ndarray], cols: Sequence[str], n_boot: int, boot_seed: int) -> pd.DataFrame:
-    mean, lo_s, hi_s = bootstrap(per_seed, n_boot, boot_seed, over_seeds=False)
-    _, lo, hi = bootstrap(per_seed, n_boot, boot_seed, over_seeds=True)
+    _, lo_s, hi_s = bootstrap(per_seed, n_boot, boot_seed, over_seeds=False)
+    b = between_seeds(per_seed)
     return pd.DataFrame(
-        {"metric": list(cols), "mean": mean, "ci_low": lo, "ci_high": hi, "shoppers_ci_low": lo_s,
-         "shoppers_ci_high": hi_s}
+        {"metric": list(cols), "mean": b.mean, "ci_low": b.low, "ci_high": b.high, "seed_sd": b.sd,
+         "seeds": b.n_seeds, "shoppers_ci_low": lo_s, "shoppers_ci_high": hi_s}
     )  # fmt: skip
 
 
@@ -60,8 +63,9 @@ def incrementality(
 ) -> pd.DataFrame:
     """Per ranker and metric: mean incremental value per shopper over ``control`` with 95% intervals.
 
-    Columns: ranker, metric, mean, ci_low/ci_high (bootstrap over seeds and shoppers),
-    shoppers_ci_low/high (over shoppers only), exact_zero (every shopper's difference is 0 — a
+    Columns: ranker, metric, mean, ci_low/ci_high (t-interval across seeds of the per-seed paired
+    means; NaN with one seed), seed_sd (their between-seed SD), seeds, shoppers_ci_low/high
+    (bootstrap over shoppers only, seeds fixed), exact_zero (every shopper's difference is 0 — a
     ranker against itself).
     """
     frames = []
@@ -87,7 +91,7 @@ def attribution(
     """Incremental ``metric`` per shopper of ``ranker`` over ``control``, split by surface.
 
     Rows: total (policy - control), one per surface (policy - policy without it), interaction
-    (total minus the surfaces' sum); each with mean and 95% intervals over seeds and shoppers.
+    (total minus the surfaces' sum); each with mean and 95% intervals as in ``incrementality``.
     """
     parts: dict[str, list[np.ndarray]] = {"total": []}
     for s in seeds:

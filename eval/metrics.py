@@ -8,13 +8,12 @@ from numbers import Real
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from eval.outcomes import active_days, last_active_day, reorder_flags
 from eval.tables import Table, columns
+from eval.uncertainty import t_half_width
 
 SOURCE_ORGANIC = 2  # sim.eventlog.SOURCE_ORGANIC; eval reads the logs, not the world's modules
-CONFIDENCE = 0.95
 
 
 def metric_names(horizons: Sequence[int]) -> list[str]:
@@ -190,8 +189,10 @@ def across_seeds(rows: Sequence[Mapping[str, object]]) -> pd.DataFrame:
     """Mean, standard error and 95% t-interval of every numeric metric over per-seed summaries.
 
     One row per metric (index ``metric``, in first-seen order) with columns n (seeds with a
-    non-NaN value), mean, std (ddof=1), se, half_width, ci_low, ci_high. With n = 1 the spread and
-    interval are NaN. Non-numeric entries (the ranker's name) and the ``seed`` key are skipped.
+    non-NaN value), mean, std (ddof=1: the between-seed SD), se, half_width, ci_low, ci_high. The
+    interval is ``eval.uncertainty.t_half_width`` (t with n - 1 df on the per-seed values), the same
+    formula as the report's between-seed intervals. With n = 1 the spread and interval are NaN.
+    Non-numeric entries (the ranker's name) and the ``seed`` key are skipped.
     """
     names: dict[str, None] = {}
     for row in rows:
@@ -204,7 +205,7 @@ def across_seeds(rows: Sequence[Mapping[str, object]]) -> pd.DataFrame:
         mean = float(v.mean()) if n else math.nan
         std = float(v.std(ddof=1)) if n > 1 else math.nan
         se = std / math.sqrt(n) if n > 1 else math.nan
-        half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1)) * se if n > 1 else math.nan
+        half = float(t_half_width(std, n)) if n > 1 else math.nan  # the formula of every across-seeds interval
         records.append(
             {
                 "metric": name,

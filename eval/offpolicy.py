@@ -14,6 +14,13 @@ The twin world adds the *deployed* value, where the target also changes which co
 - **slate**: the action is the whole slate, the reward the items chosen from it; standard,
   independent (position-based) and cascade IPS and their self-normalised forms.
 
+Intervals are cluster bootstraps over shoppers (a shopper's slates share their state: resampling
+slates would treat correlated rounds as independent and under-cover). Every estimator family
+comes with its weight diagnostics (``eval.ope.weight_diagnostics``: support, largest weight, ESS,
+top-1% mass, mean weight); an estimate whose ESS is below ``eval.ope.MIN_ESS``, or whose mean
+weight is significantly below 1 (target mass on slates the log never shows), is flagged as
+unsupported.
+
 It also reports what session-level OPE cannot see: the target's long-horizon (LTV) effect over
 the logging policy's base ranker, from the twin worlds.
 """
@@ -58,6 +65,9 @@ class OPEReport:
     deployed_slate: float
     ltv_effect: float  # target minus logging base, per shopper, longest horizon (twin worlds)
     ltv_horizon: int
+    top_slot_weights: ope.WeightDiagnostics | None = None  # the single-slot estimators' weights
+    slate_weights: dict[str, ope.WeightDiagnostics] = dataclasses.field(default_factory=dict)  # per slate estimator
+    shoppers: int = 0  # clusters of the bootstrap
 
 
 def _cell_means(
@@ -144,14 +154,14 @@ def evaluate(
     q_logged, q_target = reward_model(log, log.targets[target][:, 0], seed)
     reward = t["carted"].astype(np.float64)
     clicked = t["clicked"][:, 0].astype(np.float64)
+    shoppers = t["shopper_id"]  # the bootstrap's unit: a shopper's slates are correlated
+    p0 = t["propensity"][:, 0].astype(np.float64)
     top = ope.evaluate_single(
-        clicked, t["propensity"][:, 0].astype(np.float64), probs["position"][:, 0], q_logged, q_target,
-        n_boot=n_boot, seed=seed,
+        clicked, p0, probs["position"][:, 0], q_logged, q_target, n_boot=n_boot, seed=seed, clusters=shoppers,
     )  # fmt: skip
-    slate = ope.evaluate_slate(
-        reward, t["slate_propensity"].astype(np.float64), probs["slate"], t["propensity"].astype(np.float64),
-        probs["position"], t["prefix_propensity"].astype(np.float64), probs["prefix"], n_boot=n_boot, seed=seed,
-    )  # fmt: skip
+    slate_args = (t["slate_propensity"].astype(np.float64), probs["slate"], t["propensity"].astype(np.float64),
+                  probs["position"], t["prefix_propensity"].astype(np.float64), probs["prefix"])  # fmt: skip
+    slate = ope.evaluate_slate(reward, *slate_args, n_boot=n_boot, seed=seed, clusters=shoppers)
     truth = log.target_carted[target]
     deployed_top, deployed_slate, ltv_target, h = _deployed(cfg, target, seed)
     _, _, ltv_base, _ = _deployed(cfg, logging_base, seed)
@@ -171,4 +181,7 @@ def evaluate(
         deployed_slate=deployed_slate,
         ltv_effect=ltv_target - ltv_base,
         ltv_horizon=h,
+        top_slot_weights=ope.weight_diagnostics(probs["position"][:, 0] / p0, "top slot", shoppers),
+        slate_weights=ope.slate_diagnostics(*slate_args, clusters=shoppers),
+        shoppers=len(np.unique(shoppers)),
     )

@@ -3,10 +3,14 @@
 Pure functions on numpy arrays of logged rounds. A round's importance weight is ``w = target_prob / pscore``: the
 target policy's probability of the logged action over the logging policy's. Estimators that are means of per-round
 terms return those terms (the estimate is their mean); self-normalised estimators return the estimate. The
-``evaluate_*`` functions report every estimator with a percentile bootstrap interval over rounds (slates); all
-estimators share the same resamples, drawn from ``numpy.random.default_rng(seed)``, so intervals are reproducible, and
-self-normalised estimators re-normalise inside every resample. A resample in which a self-normalised estimator is
-undefined (zero total weight) makes that estimator's interval NaN; a zero total weight in the data makes its value NaN.
+``evaluate_*`` functions report every estimator with a percentile bootstrap interval: over clusters (``clusters``: one
+id per round, e.g. the shopper — a shopper's slates share their state and are correlated, so the independent unit is
+the shopper, not the slate) or, without ``clusters``, over rounds. All estimators share the same resamples, drawn from
+``numpy.random.default_rng(seed)``, so intervals are reproducible, and every estimator (means too) is re-computed as a
+ratio to the resample's own number of rounds; self-normalised estimators re-normalise inside every resample. A
+resample in which a self-normalised estimator is undefined (zero total weight) makes that estimator's interval NaN; a
+zero total weight in the data makes its value NaN. ``weight_diagnostics`` says how much the data support a target
+(effective sample size, largest weight, share of the weight mass in the top 1% of rounds).
 """
 
 from __future__ import annotations
@@ -67,6 +71,69 @@ def _ratio(num: np.ndarray, den: np.ndarray) -> np.ndarray:
     return out
 
 
+MIN_ESS = 100.0  # Kish effective sample size below which an importance-weighted estimate is flagged as unsupported
+MASS_Z = 2.58  # mean weight this many standard errors below 1 (the 99% level): target mass the log never shows
+
+
+@dataclass(frozen=True)
+class WeightDiagnostics:
+    """How well the logged data support a target: its importance weights summarised."""
+
+    weights: str  # which weights: "top slot", "slate", "position (worst)", "prefix (worst)"
+    n: int  # rounds
+    support: int  # rounds with weight > 0 (the logged action is one the target takes)
+    max_weight: float
+    ess: float  # Kish effective sample size (sum w)^2 / sum w^2; 0 when every weight is 0
+    top1_share: float  # share of the total weight in the top 1% of rounds by weight (NaN when every weight is 0)
+    mean_weight: float  # 1 in expectation when the logging policy covers the target; below 1: mass never logged
+    mean_weight_se: float  # its standard error (over clusters when given)
+
+    @property
+    def few_effective(self) -> bool:
+        """Whether an estimate from these weights rests on fewer than ``MIN_ESS`` effective rounds."""
+        return self.ess < MIN_ESS
+
+    @property
+    def missing_mass(self) -> bool:
+        """Whether the mean weight is below 1 by more than ``MASS_Z`` standard errors (or is 0)."""
+        return self.mean_weight == 0 or (
+            self.mean_weight_se > 0 and (1 - self.mean_weight) > MASS_Z * self.mean_weight_se
+        )
+
+    @property
+    def unsupported(self) -> bool:
+        """Whether the data do not support the target: few effective rounds, or target mass the log never shows."""
+        return self.few_effective or self.missing_mass
+
+
+def weight_diagnostics(w: np.ndarray, weights: str, clusters: np.ndarray | None = None) -> WeightDiagnostics:
+    """Support, largest weight, ESS, top-1% mass share and mean weight (with its se) of importance weights ``w`` (n,).
+
+    Under the logging policy E[w] = sum_a target(a) = 1 whenever every action the target takes has a
+    positive logging probability; a sample mean well below 1 says that part of the target's mass sits
+    on actions the log (almost) never shows, which every IPS estimate silently drops. Its se is over
+    ``clusters`` (e.g. shoppers) when given, over rounds otherwise.
+    """
+    w = _array(w, "w", 1)
+    total, sq = float(w.sum()), float(w @ w)
+    top = max(1, int(np.ceil(0.01 * w.size)))
+    share = float(np.sort(w)[-top:].sum() / total) if total > 0 else float("nan")
+    mean = total / w.size if w.size else float("nan")
+    sums = _cluster_sums(np.column_stack([w, np.ones(w.size)]), clusters)  # (G, 2): weight and rounds per cluster
+    g = sums.shape[0]
+    resid = sums[:, 0] - mean * sums[:, 1]
+    se = float(np.sqrt(g / (g - 1) * (resid @ resid)) / w.size) if g > 1 else float("nan")
+    return WeightDiagnostics(weights, int(w.size), int((w > 0).sum()), float(w.max(initial=0.0)),
+                             total**2 / sq if sq > 0 else 0.0, share, mean, se)  # fmt: skip
+
+
+def _worst(w: np.ndarray, valid: np.ndarray, weights: str, clusters: np.ndarray | None) -> WeightDiagnostics:
+    """The diagnostics of the position (column of ``w``) with the lowest ESS among the rounds that reach it."""
+    cols = [weight_diagnostics(w[valid[:, k], k], weights, None if clusters is None else clusters[valid[:, k]])
+            for k in range(w.shape[1]) if valid[:, k].any()]  # fmt: skip
+    return min(cols, key=lambda d: (d.ess, d.mean_weight))
+
+
 def _check_bootstrap(n_boot: int, alpha: float) -> None:
     if n_boot < 0:
         raise ValueError(f"n_boot must be non-negative, got {n_boot}")
@@ -90,6 +157,19 @@ def _resampled_sums(columns: np.ndarray, n_boot: int, rng: np.random.Generator) 
 Statistic = Callable[[np.ndarray], np.ndarray]  # (B, M) column sums of B samples of n rows -> (B,) estimates
 
 
+def _cluster_sums(columns: np.ndarray, clusters: np.ndarray | None) -> np.ndarray:
+    """(G, M) per-cluster column sums (rows of one cluster resampled together); ``columns`` itself without clusters."""
+    if clusters is None:
+        return columns
+    ids = np.asarray(clusters)
+    if ids.shape != (columns.shape[0],):
+        raise ValueError(f"clusters has shape {ids.shape}, expected ({columns.shape[0]},)")
+    _, inv = np.unique(ids, return_inverse=True)
+    order = np.argsort(inv, kind="stable")
+    starts = np.flatnonzero(np.r_[True, np.diff(inv[order]) != 0])
+    return np.add.reduceat(columns[order], starts, axis=0)
+
+
 def _results(
     columns: np.ndarray,
     statistics: list[tuple[str, Statistic]],
@@ -97,11 +177,15 @@ def _results(
     n_boot: int,
     seed: int,
     alpha: float,
+    clusters: np.ndarray | None = None,
 ) -> list[OPEResult]:
-    """Each statistic's value on the full sample and its percentile interval over shared bootstrap resamples."""
+    """Each statistic's value on the full sample and its percentile interval over shared bootstrap resamples.
+
+    A statistic maps column sums to estimates; means divide by the sum of a column of ones (the resample's rounds).
+    """
     n = columns.shape[0]
     full = columns.sum(axis=0)[None, :]
-    boot = _resampled_sums(columns, n_boot, np.random.default_rng(seed))
+    boot = _resampled_sums(_cluster_sums(columns, clusters), n_boot, np.random.default_rng(seed))
     out = []
     for name, stat in statistics:
         value = float(stat(full)[0])
@@ -213,15 +297,17 @@ def evaluate_single(
     n_boot: int = 1000,
     seed: int = 0,
     alpha: float = 0.05,
+    clusters: np.ndarray | None = None,
 ) -> list[OPEResult]:
-    """Every single-slot estimator with a percentile bootstrap interval over rounds.
+    """Every single-slot estimator with a percentile bootstrap interval over clusters (or rounds).
 
     Results come in this order, named ``ips``, ``ips_clipped`` (only with ``clip``), ``snips``, ``dm``, ``dr`` (not
     clipped), ``sndr`` and ``switch_dr``. Switch-DR's ``tau`` defaults to the 95th percentile of the positive
     (unclipped) weights of the whole log and is held fixed across resamples. All estimators share the same
-    ``n_boot`` resamples of the n rounds, drawn from ``numpy.random.default_rng(seed)`` (reproducible);
-    self-normalised estimators re-normalise inside every resample. Intervals are two-sided at level
-    ``1 - alpha``; ``n_boot`` = 0 gives NaN bounds.
+    ``n_boot`` resamples, drawn from ``numpy.random.default_rng(seed)`` (reproducible): of the clusters
+    (``clusters``: one id per round, e.g. shopper ids; all of a cluster's rounds are drawn together) or,
+    without, of the n rounds. Self-normalised estimators re-normalise inside every resample. Intervals are
+    two-sided at level ``1 - alpha``; ``n_boot`` = 0 gives NaN bounds.
     """
     _check_bootstrap(n_boot, alpha)
     r = _array(reward, "reward", 1)
@@ -244,10 +330,11 @@ def evaluate_single(
     }
     if clip is not None:
         cols["ips_clipped"] = ips(r, pscore, target_prob, clip=clip)
+    cols["rounds"] = np.ones(n)
     j = {name: i for i, name in enumerate(cols)}
 
     def mean_of(col: str) -> Statistic:
-        return lambda s: s[:, j[col]] / n
+        return lambda s: s[:, j[col]] / s[:, j["rounds"]]
 
     statistics: list[tuple[str, Statistic]] = [("ips", mean_of("wr"))]
     if clip is not None:
@@ -256,11 +343,11 @@ def evaluate_single(
         ("snips", lambda s: _ratio(s[:, j["wr"]], s[:, j["w"]])),
         ("dm", mean_of("dm")),
         ("dr", mean_of("dr")),
-        ("sndr", lambda s: s[:, j["dm"]] / n + _ratio(s[:, j["w_res"]], s[:, j["w"]])),
+        ("sndr", lambda s: s[:, j["dm"]] / s[:, j["rounds"]] + _ratio(s[:, j["w_res"]], s[:, j["w"]])),
         ("switch_dr", mean_of("switch_dr")),
     ]
     columns = np.column_stack(list(cols.values()))
-    return _results(columns, statistics, n_boot=n_boot, seed=seed, alpha=alpha)
+    return _results(columns, statistics, n_boot=n_boot, seed=seed, alpha=alpha, clusters=clusters)
 
 
 # ---- slate estimators ----------------------------------------------------------------------------------------------
@@ -340,13 +427,14 @@ def evaluate_slate(
     n_boot: int = 1000,
     seed: int = 0,
     alpha: float = 0.05,
+    clusters: np.ndarray | None = None,
 ) -> list[OPEResult]:
     """Standard, independent and cascade slate IPS and their self-normalised forms, with percentile bootstrap intervals.
 
     Self-normalised standard IPS is sum_i w_i R_i / sum_i w_i (R the slate's reward); independent and cascade IPS
     normalise per position, sum_k (sum_i w_ik r_ik / sum_i w_ik). All estimators share the same ``n_boot`` resamples
-    of the n slates, drawn from ``numpy.random.default_rng(seed)``, and self-normalised ones re-normalise in every
-    resample.
+    of the clusters (``clusters``, e.g. shopper ids: a shopper's slates drawn together) or, without, of the n slates,
+    drawn from ``numpy.random.default_rng(seed)``, and self-normalised ones re-normalise in every resample.
 
     Results come in this order, named ``standard_ips``, ``independent_ips``, ``cascade_ips``, ``standard_snips``,
     ``independent_snips``, ``cascade_snips``. Per-position normalisation runs over the slates that reach position k
@@ -368,16 +456,40 @@ def evaluate_slate(
     # columns: 0 standard terms, 1 slate weight, then K-wide blocks of terms, weights and reach per estimator
     blocks = [standard[:, None], w_s[:, None]]
     blocks += [np.where(v_i, w_i * r, 0.0), w_i, v_i.astype(np.float64)]
-    blocks += [np.where(v_c, w_c * r, 0.0), w_c, v_c.astype(np.float64)]
+    blocks += [np.where(v_c, w_c * r, 0.0), w_c, v_c.astype(np.float64), np.ones((n, 1))]  # last: the rounds
     columns = np.concatenate(blocks, axis=1)
     ind = [slice(2 + i * k, 2 + (i + 1) * k) for i in range(3)]
     cas = [slice(2 + (3 + i) * k, 2 + (4 + i) * k) for i in range(3)]
     statistics: list[tuple[str, Statistic]] = [
-        ("standard_ips", lambda s: s[:, 0] / n),
-        ("independent_ips", lambda s: s[:, ind[0]].sum(axis=1) / n),
-        ("cascade_ips", lambda s: s[:, cas[0]].sum(axis=1) / n),
+        ("standard_ips", lambda s: s[:, 0] / s[:, -1]),
+        ("independent_ips", lambda s: s[:, ind[0]].sum(axis=1) / s[:, -1]),
+        ("cascade_ips", lambda s: s[:, cas[0]].sum(axis=1) / s[:, -1]),
         ("standard_snips", lambda s: _ratio(s[:, 0], s[:, 1])),
         ("independent_snips", lambda s: _per_position_snips(s[:, ind[0]], s[:, ind[1]], s[:, ind[2]])),
         ("cascade_snips", lambda s: _per_position_snips(s[:, cas[0]], s[:, cas[1]], s[:, cas[2]])),
     ]
-    return _results(columns, statistics, n_boot=n_boot, seed=seed, alpha=alpha)
+    return _results(columns, statistics, n_boot=n_boot, seed=seed, alpha=alpha, clusters=clusters)
+
+
+def slate_diagnostics(
+    slate_pscore: np.ndarray,
+    slate_target: np.ndarray,
+    position_pscore: np.ndarray,
+    position_target: np.ndarray,
+    prefix_pscore: np.ndarray,
+    prefix_target: np.ndarray,
+    clusters: np.ndarray | None = None,
+) -> dict[str, WeightDiagnostics]:
+    """Weight diagnostics of each slate estimator's weights, keyed by estimator name.
+
+    Standard IPS (and SNIPS): the whole slate's weight; independent: the position with the lowest ESS;
+    cascade: the prefix with the lowest ESS (typically the deepest).
+    """
+    p = _array(slate_pscore, "slate_pscore", 1)
+    ids = None if clusters is None else np.asarray(clusters)
+    slate = weight_diagnostics(_array(slate_target, "slate_target", 1, p.size) / p, "slate", ids)
+    w_i, v_i = _position_weights(position_target, position_pscore, ("position_target", "position_pscore"))
+    w_c, v_c = _position_weights(prefix_target, prefix_pscore, ("prefix_target", "prefix_pscore"))
+    pos, pre = _worst(w_i, v_i, "position (worst)", ids), _worst(w_c, v_c, "prefix (worst)", ids)
+    return {"standard_ips": slate, "standard_snips": slate, "independent_ips": pos, "independent_snips": pos,
+            "cascade_ips": pre, "cascade_snips": pre}  # fmt: skip

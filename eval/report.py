@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 
 from eval.metrics import across_seeds
+from eval.ope import MIN_ESS
 from sim.files import write_text_atomic
 
 MISSING = "—"
@@ -149,7 +150,10 @@ def format_summary_table(df: pd.DataFrame, columns: Sequence[Column] = SUMMARY_C
 
     out = [line(header), "  ".join("-" * w for w in widths), *(line(r) for r in text_rows)]
     if any(int(s) > 1 for s in seeds):
-        out.append("± : half-width of the 95% t-interval across seeds")
+        out.append(
+            "± : half-width of the 95% t-interval across seeds (t with seeds - 1 df on the per-seed values;"
+            " the between-seed SD is `std` in summary.json)"
+        )
     return "\n".join(out)
 
 
@@ -189,6 +193,18 @@ def _ci(mean: float, low: float, high: float, fmt: Callable[[float], str], sign:
     return f"{head} [{fmt(low)}, {fmt(high)}]"
 
 
+def _sd(v: float, fmt: Callable[[float], str]) -> str:
+    return MISSING if v is None or (isinstance(v, float) and math.isnan(v)) else fmt(v)
+
+
+def _interval_note(seeds: Sequence[int], paired: bool = False) -> str:
+    """What the brackets of the analysis tables are: across seeds, or (one seed) over shoppers only."""
+    if len(seeds) < 2:
+        return "one seed: no between-seed interval exists; brackets: 95% bootstrap over this world's shoppers only"
+    what = "per-seed paired means" if paired else "per-seed means"
+    return f"95% t-intervals across {len(seeds)} seeds of the {what}, {len(seeds) - 1} df"
+
+
 def text_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
     """A fixed-width table: first column left-aligned, the others right-aligned."""
     widths = [max(len(str(c)) for c in col) for col in zip(header, *rows, strict=True)]
@@ -209,20 +225,32 @@ def _metric_label(metric: str) -> tuple[str, Callable[[float], str]]:
 def format_analysis(a: Any) -> str:
     """The long-horizon report of an ``eval.analysis.Analysis`` as text."""
     out = []
+    one_seed = len(a.seeds) < 2
+    lo_col, hi_col = ("shoppers_ci_low", "shoppers_ci_high") if one_seed else ("ci_low", "ci_high")
     lh = a.long_horizon
     metrics = list(dict.fromkeys(lh["metric"]))
-    rows = []
+    rows, sd_rows = [], []
     for r in a.rankers:
         g = lh[lh["ranker"] == r].set_index("metric")
-        rows.append([r, *(_ci(g.at[m, "mean"], g.at[m, "ci_low"], g.at[m, "ci_high"], _metric_label(m)[1])
+        rows.append([r, *(_ci(g.at[m, "mean"], g.at[m, lo_col], g.at[m, hi_col], _metric_label(m)[1])
                           for m in metrics)])  # fmt: skip
+        sd_rows.append([r, *(_sd(g.at[m, "seed_sd"], _metric_label(m)[1]) for m in metrics)])
     out += [
-        "long-horizon value per shopper (value: margin + ad revenue; LTV discounted; 95% bootstrap intervals over "
-        "seeds and shoppers)",
+        f"long-horizon value per shopper (value: margin + ad revenue; LTV discounted; {_interval_note(a.seeds)})",
         text_table(["ranker", *(_metric_label(m)[0] for m in metrics)], rows),
     ]
+    if not one_seed:
+        out += [
+            "between-seed SD of the per-seed means (the spread of worlds behind the intervals above)",
+            text_table(["ranker", *(_metric_label(m)[0] for m in metrics)], sd_rows),
+        ]
     for rev in a.reversals:
-        verdict = "significant at both horizons" if rev["significant"] else "not significant at both horizons"
+        if one_seed:
+            verdict = "one seed: not testable (no between-seed interval)"
+        elif rev["significant"]:
+            verdict = "significant at both horizons"
+        else:
+            verdict = "not significant at both horizons"
         short, long = rev["short"].split("_")[-1], rev["long"].split("_")[-1]
         out.append(
             f"! ranking reverses: {rev['ahead_short']} is ahead of {rev['ahead_long']} over {short}"
@@ -241,13 +269,13 @@ def format_analysis(a: Any) -> str:
             rows.append([f"{r} (itself)", *(["0 for every shopper"] + [""] * (len(cols) - 1))])
             continue
         fmts = [percent if c.startswith("retained") else decimal if c == "orders" else money_cents for c in cols]
-        rows.append([r, *(_ci(g.at[c, "mean"], g.at[c, "ci_low"], g.at[c, "ci_high"], f, sign=True)
+        rows.append([r, *(_ci(g.at[c, "mean"], g.at[c, lo_col], g.at[c, hi_col], f, sign=True)
                           for c, f in zip(cols, fmts, strict=True))])  # fmt: skip
     labels = [c.replace("_", " ").replace("retained", "retained").replace("ltv", "LTV") for c in cols]
     out += [
         "",
         f"incrementality over the control '{a.control}' per shopper (twin worlds: same shoppers, same draws; "
-        "95% intervals over seeds and shoppers)",
+        f"{_interval_note(a.seeds, paired=True)})",
         text_table(["ranker", *labels], rows),
     ]
 
@@ -255,7 +283,7 @@ def format_analysis(a: Any) -> str:
         for r in dict.fromkeys(a.attribution["ranker"]):
             g = a.attribution[a.attribution["ranker"] == r]
             rows = [[p, _ci(m, lo, hi, money_cents, sign=True)]
-                    for p, m, lo, hi in zip(g["part"], g["mean"], g["ci_low"], g["ci_high"], strict=True)]  # fmt: skip
+                    for p, m, lo, hi in zip(g["part"], g["mean"], g[lo_col], g[hi_col], strict=True)]  # fmt: skip
             out += [
                 "",
                 f"incremental GTV per shopper of {r} by surface (ablation worlds: the control serves that surface;"
@@ -317,27 +345,62 @@ def format_analysis(a: Any) -> str:
 def format_ope(r: Any) -> str:
     """An ``eval.offpolicy.OPEReport`` as text: every estimator against the truth."""
 
-    def block(title: str, results: Sequence[Any], truth: float, logged: float, deployed: float) -> list[str]:
-        rows = []
+    def block(title: str, results: Sequence[Any], truth: float, logged: float, deployed: float,
+              weights: Callable[[str], Any]) -> list[str]:  # fmt: skip
+        rows, flagged = [], {}
         for e in results:
             rel = (e.value - truth) / truth if truth else math.nan
             covers = "yes" if e.ci_low <= truth <= e.ci_high else "no"
-            rows.append([e.estimator, f"{e.value:.4f} [{e.ci_low:.4f}, {e.ci_high:.4f}]", f"{rel:+.1%}", covers])
-        return [
+            w = weights(e.estimator)
+            ess = "—" if w is None else f"{w.ess:,.1f}"
+            if w is not None and w.unsupported:
+                flagged.setdefault(w, []).append(e.estimator)
+            rows.append([e.estimator, f"{e.value:.4f} [{e.ci_low:.4f}, {e.ci_high:.4f}]", f"{rel:+.1%}", covers, ess])
+        out = [
             "",
             f"{title}: truth {truth:.4f} (the target's slates in the logged contexts, same draws); logging policy"
             f" {logged:.4f}; target deployed in a twin world {deployed:.4f}",
-            text_table(["estimator", "estimate [95% CI]", "rel. error", "covers truth"], rows),
+            text_table(["estimator", "estimate [95% CI]", "rel. error", "covers truth", "ESS"], rows),
+        ]
+        for w, names in flagged.items():
+            why = []
+            if w.few_effective:
+                why.append(f"ESS {w.ess:,.1f} of {w.n:,} rounds, below {MIN_ESS:.0f}")
+            if w.missing_mass:
+                why.append(f"mean weight {w.mean_weight:.3f} ± {w.mean_weight_se:.3f}, not 1: part of the target's"
+                           " slates are ones the logging policy (almost) never shows")  # fmt: skip
+            out.append(
+                f"! {', '.join(names)}: unsupported target ({w.weights} weights: {'; '.join(why)}): these estimates"
+                " and their intervals do not describe the target"
+            )
+        return out
+
+    def diagnostics(ws: Sequence[Any]) -> list[str]:
+        rows = [[w.weights, f"{w.support:,} of {w.n:,}", f"{w.max_weight:,.1f}", f"{w.ess:,.1f}",
+                 MISSING if math.isnan(w.top1_share) else percent(w.top1_share),
+                 f"{w.mean_weight:.3f} ± {w.mean_weight_se:.3f}"] for w in ws]  # fmt: skip
+        return [
+            "",
+            "importance weights (target / logging probability; ESS: Kish effective sample size (sum w)^2 / sum w^2;"
+            " top 1%: share of the total weight on the heaviest 1% of rounds; mean: 1 in expectation when the log"
+            " covers the target, ± its se over shoppers)",
+            text_table(["weights", "weight > 0", "max weight", "ESS", "top 1%", "mean weight"], rows),
         ]
 
-    out = [f"off-policy evaluation of '{r.target}' from {r.n_slates:,} slates logged by '{r.logging}' (seed {r.seed})"]
+    top_w, slate_w = getattr(r, "top_slot_weights", None), getattr(r, "slate_weights", {}) or {}
+    out = [f"off-policy evaluation of '{r.target}' from {r.n_slates:,} slates logged by '{r.logging}' (seed {r.seed});"
+           f" 95% intervals: bootstrap over {getattr(r, 'shoppers', 0):,} shoppers (a shopper's slates resampled"
+           " together)"]  # fmt: skip
     out += block("top slot (action: the item at position 0; reward: a click on it)", r.top_slot,
-                 r.truth_top_slot, r.logging_value_top_slot, r.deployed_top_slot)  # fmt: skip
+                 r.truth_top_slot, r.logging_value_top_slot, r.deployed_top_slot,
+                 lambda e: None if e == "dm" else top_w)  # fmt: skip
     out.append(
         f"(the same contexts' expected top-slot clicks, analytic from the shoppers' states: {r.expected_top_slot:.4f})"
     )
     out += block("slate (action: the whole slate; reward: items chosen from it)", r.slate, r.truth_slate,
-                 r.logging_value_slate, r.deployed_slate)  # fmt: skip
+                 r.logging_value_slate, r.deployed_slate, slate_w.get)  # fmt: skip
+    if top_w is not None:
+        out += diagnostics([top_w, *dict.fromkeys(slate_w.values())])
     out += [
         "",
         f"what session-level OPE cannot see: '{r.target}' changes LTV over {r.ltv_horizon} days by "

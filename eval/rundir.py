@@ -35,7 +35,9 @@ from sim.files import check_writable, os_error_line, read_json
 PARTIAL_SUFFIX = ".partial"
 MANIFEST = "manifest.json"
 # What a run directory holds at its top level (``run_dir_problem``: anything else is not ours to delete).
-RUN_ENTRIES = frozenset({MANIFEST, "scenario.toml", "summary.json", "analysis.json", "plots", "results", "logs"})
+RUN_ENTRIES = frozenset(
+    {MANIFEST, "scenario.toml", "summary.json", "analysis.json", "ab_units.parquet", "plots", "results", "logs"}
+)
 
 
 def package_version() -> str:

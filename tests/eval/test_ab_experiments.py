@@ -102,11 +102,16 @@ def test_ab_interval_covers_the_twin_world_effect_and_cuped_cuts_variance(worlds
 
 
 def test_daily_peeking_sequential_keeps_alpha_naive_does_not(worlds):
-    """500 A/A experiments looked at every day for 28 days (binomial sd of a 5% rate at 500: 1%)."""
-    y = worlds["y0"]
+    """500 A/A re-randomisations of the simulated control world, looked at every day for 28 days, tau planned.
+
+    Binomial sd of a 5% rate at 500: 1%. tau comes from each assignment's pre-period (the four weeks
+    before the start), fixed before the first look.
+    """
+    y, pre = worlds["y0"], worlds["pre"]
     seq, naive = [], []
     for t in _assignments(y.shape[1], 500):
-        r = ab_stats.sequential_test(y[:, t], y[:, ~t])
+        tau = ab_stats.planned_tau(pre[t], pre[~t], DAYS, DAYS)  # planned from the four weeks before the start
+        r = ab_stats.sequential_test(y[:, t], y[:, ~t], tau=tau)
         seq.append(r.first_rejection >= 0)
         naive.append(ab_stats.naive_peeking_rejects(r))
     assert np.mean(seq) <= 0.05
