@@ -1,10 +1,11 @@
 """Independent shopper lives stepped one slate at a time, many at once: the engine of the Shopper envs.
 
-Each slot of ``ShopperLives`` hosts one shopper's life after another, from day 0 to churn or the
-horizon, and an agent chooses every slate the shopper sees. The slots are state rows of one
-subset ``World`` (same catalog, same physics, same per-shopper random draws as ``basketgym run``),
-but their visits fall on different days, so each visit reads the catalog of its own day from a
-``MarketTimeline``. One ``step`` advances every slot by one slate:
+Each slot of ``ShopperLives`` hosts one shopper's life after another, from day 0 to churn (or,
+with ``absence_days``, to N days without a visit) or the horizon, and an agent chooses every slate
+the shopper sees. The slots are state rows of one subset ``World`` (same catalog, same physics,
+same per-shopper random draws as ``basketgym run``), but their visits fall on different days, so
+each visit reads the catalog of its own day from a ``MarketTimeline``. One ``step`` advances every
+slot by one slate:
 
 - home-feed answers are read at once (what the home feed sells decides which searches follow);
 - search answers are stored until the visit's last one (searches of a visit do not affect each
@@ -67,17 +68,24 @@ class StepResult:
     ad_revenue: np.ndarray
     lines: np.ndarray  # int64: order lines of the checked-out visit (0 otherwise)
     day: np.ndarray  # int64: the day of the slate just answered
-    status: np.ndarray  # int8: ONGOING, TERMINATED (churned) or TRUNCATED (next visit beyond the horizon)
+    status: np.ndarray  # int8: ONGOING, TERMINATED (churned, or absent N days) or TRUNCATED (beyond the horizon)
     purchases: dict[str, np.ndarray]  # the order lines of the visits checked out this step
 
 
 class ShopperLives:
     """N slots of shopper lives in one world (scenario ``cfg``, world seed ``seed``), advanced one slate per step."""
 
-    def __init__(self, cfg: ScenarioConfig, seed: int, n_slots: int):
+    def __init__(self, cfg: ScenarioConfig, seed: int, n_slots: int, absence_days: int | None = None):
+        """``absence_days``: None ends a life at churn (hidden state); N ends it after N days without a visit.
+
+        The absence ending is observable: see ``_next_visits``.
+        """
         if n_slots < 1:
             raise ValueError(f"n_slots = {n_slots}: must be at least 1")
+        if absence_days is not None and (not isinstance(absence_days, int | np.integer) or absence_days < 1):
+            raise ValueError(f"absence_days = {absence_days!r}: must be None or a whole number of days >= 1")
         self.cfg, self.seed, self.n = cfg, int(seed), int(n_slots)
+        self.absence_days = None if absence_days is None else int(absence_days)
         self.world = World(cfg, seed, AgentRanked(), "agent", shoppers=np.array([0]))
         w, mk = self.world, cfg.marketplace
         self.timeline = MarketTimeline(cfg, seed, w.catalog, w.shelf, cfg.days)
@@ -95,6 +103,8 @@ class ShopperLives:
         self.ep = np.zeros(n, np.int64)
         self.surface = np.zeros(n, np.int8)
         self.status = np.zeros(n, np.int8)
+        self.last_visit = np.zeros(n, np.int64)  # day of the last visit checked out (0 before the first)
+        self.end_day = np.full(n, -1, np.int64)  # absence endings: the day the N days without a visit ran out
         self.home_cands = np.full((n, max(self.n_home, 1)), -1, np.int32)
         # the open visit after its home feed: intents, open searches and their slates, home purchases
         self.n_int = np.zeros(n, np.int64)
@@ -168,6 +178,7 @@ class ShopperLives:
             self.world.reset_rows(slots[~staged], ids[~staged])
         self.orders[slots], self.lines[slots], self.spend[slots] = 0.0, 0.0, 0.0
         self.last_order[slots] = -1
+        self.last_visit[slots], self.end_day[slots] = 0, -1
         self._bought_bits[slots] = 0
         self.status[slots] = ONGOING
 
@@ -403,13 +414,22 @@ class ShopperLives:
     # ---- the phases ------------------------------------------------------------------------
     def _next_visits(self, slots: np.ndarray) -> None:
         """Move ``slots`` to their shopper's next visit (or mark the life over) and prepare its first slate."""
-        st = self.world.state
+        st, days = self.world.state, self.cfg.days
         while len(slots):
             nxt = st.next_visit[slots].astype(np.int64)
-            churned = st.churn_day[slots] != NEVER
-            self.status[slots] = np.where(
-                churned | (nxt == NEVER), TERMINATED, np.where(nxt >= self.cfg.days, TRUNCATED, ONGOING)
-            )
+            if self.absence_days is None:  # churn: hidden state ends the life
+                churned = st.churn_day[slots] != NEVER
+                status = np.where(churned | (nxt == NEVER), TERMINATED, np.where(nxt >= days, TRUNCATED, ONGOING))
+            else:
+                # absence: no visit in the N days after the last one (or after day 0). Only the
+                # next visit's day is read (what waiting N days would show), never churn state; a
+                # deadline past the horizon is the horizon's truncation
+                deadline = self.last_visit[slots] + self.absence_days
+                away = (nxt == NEVER) | (nxt > deadline)
+                gone = away & (deadline < days)
+                status = np.where(gone, TERMINATED, np.where(away | (nxt >= days), TRUNCATED, ONGOING))
+                self.end_day[slots] = np.where(gone, deadline, -1)
+            self.status[slots] = status
             slots = slots[self.status[slots] == ONGOING]
             if not len(slots):
                 return
@@ -545,6 +565,7 @@ class ShopperLives:
         self.lines[slots] += s["n_lines"]
         self.spend[slots] += s["gtv"]
         self.last_order[slots] = np.where(has, self.day[slots], self.last_order[slots])
+        self.last_visit[slots] = self.day[slots]
         # purchase lines come in visit order (the canonical log order): n_lines of each visit in turn
         item = p["item_id"].astype(np.int64)
         rows = np.repeat(slots, s["n_lines"].astype(np.int64))

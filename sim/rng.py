@@ -7,7 +7,11 @@ bit-identical reruns, results independent of chunking, and common random numbers
 (the shock a shopper meets on a day for a purpose does not depend on what the ranker did).
 
 Each 64-bit word yields two uniforms in the open interval (0, 1) with 32 bits of resolution, so
-``log(u)`` is always finite.
+``log(u)`` is always finite. A draw's value never depends on how many draws were asked for: column
+``j`` of ``uniform(..., n)`` is the same number for every ``n > j`` (column ``2k`` is the low half
+of word ``k``, column ``2k + 1`` its high half), and column ``j`` of ``normal`` is word ``j``. So a
+scenario variant that widens a slate keeps every shock the narrower one had (common random numbers
+across variants, not only across policies).
 """
 
 from __future__ import annotations
@@ -105,22 +109,26 @@ def _to_unit(w: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @lru_cache(maxsize=256)
-def _halves(n: int) -> np.ndarray:
-    """Columns of a (rows, 2 * half) uint32 view of the words, ordered as high halves then low halves."""
-    half = (n + 1) // 2
-    hi, lo = (1, 0) if np.little_endian else (0, 1)
-    return np.concatenate([2 * np.arange(half) + hi, 2 * np.arange(half) + lo])[:n]
+def _low_high(n: int) -> np.ndarray:
+    """Columns of a big-endian uint32 view of words that read low, high, low, high, ... halves.
+
+    A big-endian view holds each word's high half first; a little-endian view is already in this
+    order, so ``uniform`` slices it there instead of gathering.
+    """
+    return (np.arange(n) ^ 1).astype(np.intp)
 
 
 def uniform(seed: int, purpose: int, ids: np.ndarray, day: np.ndarray | int, n: int) -> np.ndarray:
     """(len(ids), n) uniforms in (0, 1), one row per id; row values depend only on (id, day).
 
-    Columns: the high 32 bits of words 0..half-1, then their low 32 bits (read through a uint32
-    view: the same values as shifting and masking, in a third of the array calls).
+    Column ``2k`` is the low 32 bits of word ``k`` and column ``2k + 1`` its high 32 bits, so column
+    ``j`` does not depend on ``n`` (``uniform(..., n)[:, :m] == uniform(..., m)`` bit for bit for
+    ``m <= n``) and values are the same on every platform. Read through a uint32 view: the same
+    values as shifting and masking, in a third of the array calls.
     """
-    half = (n + 1) // 2
-    w = words(seed, purpose, ids, day, np.arange(half, dtype=np.uint64))
-    u = w.view(np.uint32)[:, _halves(n)].astype(np.float64)
+    w = words(seed, purpose, ids, day, np.arange((n + 1) // 2, dtype=np.uint64))
+    halves = w.view(np.uint32)
+    u = (halves[:, :n] if np.little_endian else halves[:, _low_high(n)]).astype(np.float64)
     u += 0.5
     u *= _INV32
     return u
@@ -141,7 +149,10 @@ def uniform_keyed(seed: int, purpose: int, ids: np.ndarray, day: np.ndarray | in
 
 
 def normal(seed: int, purpose: int, ids: np.ndarray, day: np.ndarray | int, n: int) -> np.ndarray:
-    """(len(ids), n) standard normals by Box-Muller on the two halves of each word."""
+    """(len(ids), n) standard normals by Box-Muller on the two halves of each word.
+
+    Column ``j`` is word ``j``, so (as in ``uniform``) it does not depend on ``n``.
+    """
     w = words(seed, purpose, ids, day, np.arange(n, dtype=np.uint64))
     u1, u2 = _to_unit(w)
     return np.sqrt(-2.0 * np.log(u1)) * np.cos(2.0 * np.pi * u2)

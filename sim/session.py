@@ -304,9 +304,13 @@ TRUTH_SAMPLES = 64  # examination patterns averaged for true purchase probabilit
 
 
 def _truth_draws(w: World, ids: np.ndarray, day: np.ndarray | int, k: int) -> np.ndarray:
-    """(TRUTH_SAMPLES, n, k) uniforms for Monte Carlo examination patterns, keyed by shopper and day."""
+    """(TRUTH_SAMPLES, n, k) uniforms for Monte Carlo examination patterns, keyed by shopper and day.
+
+    Position-major columns (position j's samples are columns j*S..j*S+S-1), so a position's draws do
+    not depend on the slate width k.
+    """
     u = rng.uniform(w.seed, Purpose.TRUTH_EXAMINE, ids, day, TRUTH_SAMPLES * k)
-    return u.reshape(len(ids), TRUTH_SAMPLES, k).transpose(1, 0, 2)
+    return u.reshape(len(ids), k, TRUTH_SAMPLES).transpose(2, 0, 1)
 
 
 def _home_choice(w: World, vs: Visits, slate: np.ndarray, expected: bool = False) -> tuple[np.ndarray, ...]:

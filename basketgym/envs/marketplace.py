@@ -9,7 +9,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from basketgym.envs.replay import Replayable, check_arguments
+from basketgym.envs.replay import Replayable, check_arguments, check_ending
 from rankers import make_ranker
 from sim.clock import Calendar
 from sim.config import ScenarioConfig, resolve_scenario
@@ -66,15 +66,20 @@ class MarketplaceEnv(Replayable, gym.Env):
     first observation is all zeros (nothing observed yet).
 
     ## Episode End
-    ``truncated`` at the scenario's horizon; ``terminated`` if every shopper has churned and none
-    arrive (the marketplace is gone).
+    ``truncated`` at the scenario's horizon. ``end_on="churn"`` (default): ``terminated`` if every
+    shopper has churned and none arrive (the marketplace is gone); **privileged information**, as
+    churn is hidden state no platform sees. ``end_on="absence", absence_days=N``: ``terminated``
+    once N days in a row have had no visit at all, which the platform observes (its own session
+    counts); terminated rather than truncated because the task defines an N-day-empty marketplace
+    as lost, so no later reward belongs to the episode. It never reads churn state.
 
     ## Arguments
     ``scenario``: bundled name, TOML path or ``ScenarioConfig`` (default ``"default"``);
     ``reward``: 'margin', 'contribution' or 'gtv'; ``days`` and ``shoppers``: optional overrides of the scenario's
     horizon and initial population; ``render_mode``: ``None`` or ``"ansi"``; ``relevance_model``: a
     model directory written by ``basketgym train`` whose calibrated purchase probability replaces
-    buy-again's order as the relevance signal (the learned ranker under the agent's objective).
+    buy-again's order as the relevance signal (the learned ranker under the agent's objective);
+    ``end_on`` ('churn' or 'absence') and ``absence_days`` (N >= 1, only with 'absence').
 
     ## Vectorized environment
     None native: a day already moves the whole population in vectorised numpy. Use
@@ -94,14 +99,18 @@ class MarketplaceEnv(Replayable, gym.Env):
         shoppers: int | None = None,
         render_mode: str | None = None,
         relevance_model: str | None = None,
+        end_on: str = "churn",
+        absence_days: int | None = None,
     ):
         check_arguments(reward, render_mode, self.metadata["render_modes"])
+        self.absence_days = check_ending(end_on, absence_days)
         cfg = resolve_scenario(scenario, days=days, shoppers=shoppers)
         if relevance_model is not None:
             make_ranker("objective", relevance_model=relevance_model)  # a bad directory fails here, clearly
         self.relevance_model = relevance_model
         self._init_args = {"scenario": cfg, "reward": reward, "render_mode": render_mode,
-                           "relevance_model": relevance_model}  # fmt: skip
+                           "relevance_model": relevance_model, "end_on": end_on,
+                           "absence_days": absence_days}  # fmt: skip
         self.cfg, self.reward_name, self.render_mode = cfg, reward, render_mode
         self.action_space = spaces.Box(0.0, 1.0, shape=(len(ACTION_NAMES),), dtype=np.float32)
         self.observation_space = spaces.Box(0.0, OBS_HIGH, shape=(len(OBSERVATION_NAMES),), dtype=np.float32)
@@ -110,6 +119,7 @@ class MarketplaceEnv(Replayable, gym.Env):
         self._reset_kwargs: dict | None = None
         self._actions: list[np.ndarray] = []
         self._last_visit: np.ndarray | None = None
+        self._last_busy_day = -1  # the last day with any visit (-1: none yet)
         self._obs = np.zeros(len(OBSERVATION_NAMES), np.float32)
 
     # ---- Gymnasium API --------------------------------------------------------------------
@@ -123,6 +133,7 @@ class MarketplaceEnv(Replayable, gym.Env):
         self.calendar = Calendar(self.world, self.cfg.days)
         self._actions = []
         self._last_visit = np.full(self.cfg.population.shoppers, -(10**6), np.int64)
+        self._last_busy_day = -1
         self._obs = np.zeros(len(OBSERVATION_NAMES), np.float32)
         return self._obs.copy(), {"day": 0, "world_seed": world_seed}
 
@@ -152,7 +163,12 @@ class MarketplaceEnv(Replayable, gym.Env):
         self._obs = self._observe(day, sessions, purchases, slates)
         st = self.world.state
         alive = int((st.churn_day[: st.size] < 0).sum())
-        terminated = alive == 0 and self.cfg.population.new_per_day == 0
+        if self.absence_days is None:
+            terminated = alive == 0 and self.cfg.population.new_per_day == 0
+        else:  # observable: the platform's own session counts, never churn state
+            if len(sessions.get("day", [])):
+                self._last_busy_day = day
+            terminated = day - self._last_busy_day >= self.absence_days
         truncated = self.calendar.finished and not terminated
         info = {
             "day": day,

@@ -11,7 +11,14 @@ from typing import Any
 
 import numpy as np
 
+from sim.errors import BasketgymError
+
 REWARDS = ("margin", "contribution", "gtv")
+ENDINGS = ("churn", "absence")
+
+
+class EnvArgumentError(BasketgymError, ValueError):
+    """An environment argument out of range; the message names the argument, the value and what is allowed."""
 
 
 def check_arguments(reward: str, render_mode: str | None, render_modes: list[str]) -> None:
@@ -20,6 +27,19 @@ def check_arguments(reward: str, render_mode: str | None, render_modes: list[str
         raise ValueError(f"reward = {reward!r}: must be one of {', '.join(map(repr, REWARDS))}")
     if render_mode not in (None, *render_modes):
         raise ValueError(f"render_mode = {render_mode!r}: must be None or one of {render_modes}")
+
+
+def check_ending(end_on: str, absence_days: int | None) -> int | None:
+    """The absence window in days for ``end_on="absence"`` (None for ``"churn"``); one-line errors otherwise."""
+    if end_on not in ENDINGS:
+        raise EnvArgumentError(f"end_on = {end_on!r}: must be one of {', '.join(map(repr, ENDINGS))}")
+    if end_on == "churn":
+        if absence_days is not None:
+            raise EnvArgumentError(f"absence_days = {absence_days!r}: only used with end_on='absence' (got 'churn')")
+        return None
+    if isinstance(absence_days, bool) or not isinstance(absence_days, int | np.integer) or absence_days < 1:
+        raise EnvArgumentError(f"absence_days = {absence_days!r}: end_on='absence' needs a whole number of days >= 1")
+    return int(absence_days)
 
 
 class Replayable:

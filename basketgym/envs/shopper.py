@@ -9,7 +9,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from basketgym.envs.replay import check_arguments
+from agents.state import NEVER
+from basketgym.envs.replay import check_arguments, check_ending
 from sim.config import ScenarioConfig, resolve_scenario
 from sim.lives import CANDIDATE_FEATURES, FEATURE_BOUND, ONGOING, SHOPPER_FEATURES, TERMINATED, TRUNCATED, ShopperLives
 from sim.protocol import SURFACE_HOME
@@ -111,12 +112,27 @@ class ShopperEnv(gym.Env):
     ``s % population`` unless ``shopper`` is given; ``options={"shopper": i}`` picks shopper ``i``.
 
     ## Episode End
-    ``terminated`` when the shopper churns (decided at a checkout); ``truncated`` when their next
-    visit falls beyond the scenario's horizon (if even the first does, the first step truncates).
+    ``end_on="churn"`` (default): ``terminated`` when the shopper churns (decided at a checkout);
+    ``truncated`` when their next visit falls beyond the scenario's horizon (if even the first
+    does, the first step truncates). **Privileged information**: churn is hidden state (no
+    platform sees it), so with this ending the ``terminated`` flag, and its difference from
+    ``truncated``, tells the agent something it could not observe; a value function trained on it
+    learns from a hidden label. Fine for studying the simulator; not a deployable signal.
+
+    ``end_on="absence", absence_days=N``: an ending the platform can observe. The episode ends
+    when the shopper has not visited for N days: no visit on the N days after their last visit
+    (or after day 0, before the first), reported at that last visit's checkout step with
+    ``info["end_day"]`` = last visit day + N. It is ``terminated``, not ``truncated``: the task
+    defines a shopper absent N days as lost (the usual lapsed-customer rule), so no reward of this
+    episode follows and bootstrapping past it would count value the env never pays. It never reads
+    churn state: a shopper who has not churned but stays away N days ends the same way, and one
+    who churned ends N days after their last visit, like anyone who never returns. If the N days
+    would run past the horizon, the episode is ``truncated`` at the horizon instead.
 
     ## Arguments
     ``scenario`` (name, TOML path or ``ScenarioConfig``), ``shopper`` (id or None), ``reward`` ('margin',
-    'contribution' or 'gtv'), ``days`` (horizon override), ``render_mode`` (None or ``"ansi"``).
+    'contribution' or 'gtv'), ``days`` (horizon override), ``render_mode`` (None or ``"ansi"``),
+    ``end_on`` ('churn' or 'absence') and ``absence_days`` (N >= 1, only with 'absence').
 
     ## Vectorized environment
     ``gymnasium.make_vec("basketgym/Shopper-v0", num_envs=N)`` returns the native
@@ -124,7 +140,8 @@ class ShopperEnv(gym.Env):
     ``AsyncVectorEnv`` (``spawn`` too: the env pickles) work as well.
 
     ## Version History
-    * v0: initial version (basketgym 0.1).
+    * v0: initial version (basketgym 0.1); ``end_on`` / ``absence_days`` added with the default
+      (churn) unchanged, so earlier results stand.
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
@@ -136,11 +153,15 @@ class ShopperEnv(gym.Env):
         reward: str = "margin",
         days: int | None = None,
         render_mode: str | None = None,
+        end_on: str = "churn",
+        absence_days: int | None = None,
     ):
         check_arguments(reward, render_mode, self.metadata["render_modes"])
+        self.absence_days = check_ending(end_on, absence_days)
+        self.end_on = end_on
         self.cfg = resolve_scenario(scenario, days=days)
         self.shopper, self.reward_name, self.render_mode = shopper, reward, render_mode
-        self.lives = ShopperLives(self.cfg, self.cfg.seed, 1)  # replaced on reset if the seed differs
+        self.lives = ShopperLives(self.cfg, self.cfg.seed, 1, self.absence_days)  # replaced on reset for another seed
         self.n_candidates, self.slate_size = self.lives.n_candidates, self.lives.slate_size
         self.action_space = spaces.MultiDiscrete(np.full(self.slate_size, self.n_candidates, np.int64))
         self.observation_space = observation_space(self.lives)
@@ -157,7 +178,7 @@ class ShopperEnv(gym.Env):
         if not 0 <= shopper < n0:
             raise ValueError(f"shopper = {shopper}: must be in [0, {n0})")
         if self.lives is None or self.lives.seed != world_seed:
-            self.lives = ShopperLives(self.cfg, world_seed, 1)
+            self.lives = ShopperLives(self.cfg, world_seed, 1, self.absence_days)
         self.lives.start(np.array([0]), np.array([shopper]))
         self._over = False
         self._pending_end = self.lives.status[0] != ONGOING
@@ -172,7 +193,10 @@ class ShopperEnv(gym.Env):
         if self._pending_end:
             self._pending_end, self._over = False, True
             status = int(lives.status[0])
-            return self._observe(), 0.0, status == TERMINATED, status == TRUNCATED, self._with_truth({"day": 0})
+            info0: dict[str, Any] = {"day": 0}
+            if status == TERMINATED and lives.end_day[0] >= 0:
+                info0["end_day"] = int(lives.end_day[0])
+            return self._observe(), 0.0, status == TERMINATED, status == TRUNCATED, self._with_truth(info0)
         res = lives.step(np.asarray(action, np.int64).reshape(1, -1))
         status = int(res.status[0])
         self._over = status != ONGOING
@@ -183,6 +207,8 @@ class ShopperEnv(gym.Env):
             reward = float(visit_reward(self.reward_name, res.gtv, res.margin, res.ad_revenue)[0])
             info.update(gtv=float(res.gtv[0]), margin=float(res.margin[0]), ad_revenue=float(res.ad_revenue[0]))
             info.update(items=p["item_id"].copy(), sources=p["source"].copy())
+        if status == TERMINATED and lives.end_day[0] >= 0:
+            info["end_day"] = int(lives.end_day[0])
         return self._observe(), reward, status == TERMINATED, status == TRUNCATED, self._with_truth(info)
 
     def render(self) -> str | None:
@@ -205,5 +231,6 @@ class ShopperEnv(gym.Env):
     def _with_truth(self, info: dict) -> dict:
         st = self.lives.world.state
         # TRUTH, for analysis only: an agent must not use these to act
-        info["truth"] = {"satisfaction": float(st.satisfaction[0]), "churned": bool(self.lives.status[0] == TERMINATED)}
+        churned = self.lives.status[0] == TERMINATED if self.absence_days is None else st.churn_day[0] != NEVER
+        info["truth"] = {"satisfaction": float(st.satisfaction[0]), "churned": bool(churned)}
         return info

@@ -10,7 +10,8 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from basketgym.envs.replay import check_arguments
+from agents.state import NEVER
+from basketgym.envs.replay import check_arguments, check_ending
 from basketgym.envs.shopper import observation_space, observe, visit_reward
 from sim.config import ScenarioConfig, resolve_scenario
 from sim.lives import ONGOING, TERMINATED, TRUNCATED, ShopperLives
@@ -44,7 +45,11 @@ class ShopperVectorEnv(VectorEnv):
     the N first shoppers (later episodes continue after the largest).
 
     ## Episode End
-    Per sub-env, as Shopper-v0: ``terminated`` at churn, ``truncated`` past the horizon. The
+    Per sub-env, as Shopper-v0: with ``end_on="churn"`` (default) ``terminated`` at churn, which is
+    **privileged** (hidden state; see Shopper-v0), ``truncated`` past the horizon; with
+    ``end_on="absence", absence_days=N`` ``terminated`` after N days without a visit (observable;
+    ``info["end_day"]``, masked, is the day the N days ran out) and ``truncated`` if those would
+    run past the horizon. The
     autoreset mode is declared in ``metadata["autoreset_mode"]``: ``NEXT_STEP`` (default; the step
     after an episode ends resets that sub-env, ignores its action and returns reward 0),
     ``SAME_STEP`` (the reset happens in the ending step; ``info["final_obs"]`` and
@@ -59,8 +64,8 @@ class ShopperVectorEnv(VectorEnv):
     analysis that agents must not use.
 
     ## Arguments
-    ``num_envs``, ``scenario``, ``reward``, ``days`` (as Shopper-v0), ``autoreset_mode``
-    (``AutoresetMode`` or its value).
+    ``num_envs``, ``scenario``, ``reward``, ``days``, ``end_on``, ``absence_days`` (as Shopper-v0),
+    ``autoreset_mode`` (``AutoresetMode`` or its value).
 
     ## Vectorized environment
     This is the native vectorised form of Shopper-v0.
@@ -79,8 +84,12 @@ class ShopperVectorEnv(VectorEnv):
         days: int | None = None,
         autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
         render_mode: str | None = None,
+        end_on: str = "churn",
+        absence_days: int | None = None,
     ):
         check_arguments(reward, render_mode, self.metadata["render_modes"])
+        self.absence_days = check_ending(end_on, absence_days)
+        self.end_on = end_on
         if int(num_envs) < 1:
             raise ValueError(f"num_envs = {num_envs}: must be at least 1")
         try:
@@ -93,7 +102,7 @@ class ShopperVectorEnv(VectorEnv):
         self.num_envs = int(num_envs)
         self.cfg = resolve_scenario(scenario, days=days)
         self.reward_name = reward
-        self.lives: ShopperLives | None = ShopperLives(self.cfg, self.cfg.seed, self.num_envs)
+        self.lives: ShopperLives | None = ShopperLives(self.cfg, self.cfg.seed, self.num_envs, self.absence_days)
         self.n_candidates, self.slate_size = self.lives.n_candidates, self.lives.slate_size
         self.single_action_space = spaces.MultiDiscrete(np.full(self.slate_size, self.n_candidates, np.int64))
         self.single_observation_space = observation_space(self.lives)
@@ -124,7 +133,7 @@ class ShopperVectorEnv(VectorEnv):
         super().reset(seed=seed)
         world_seed = int(seed) if seed is not None else int(self.np_random.integers(0, 2**62))
         if self.lives is None or self.lives.seed != world_seed:
-            self.lives = ShopperLives(self.cfg, world_seed, self.num_envs)
+            self.lives = ShopperLives(self.cfg, world_seed, self.num_envs, self.absence_days)
         n0 = self.cfg.population.shoppers
         first = options.get("shoppers")
         self._autoreset[:] = False
@@ -161,6 +170,8 @@ class ShopperVectorEnv(VectorEnv):
         done = terminated | truncated
         obs = observe(self.lives)
         info = self._info(res.done_visit, res)
+        if self.absence_days is not None and terminated.any():
+            info["end_day"], info["_end_day"] = self.lives.end_day.copy(), terminated.copy()
         self._autoreset[:] = False
         if self.autoreset_mode == AutoresetMode.NEXT_STEP:
             self._autoreset = done.copy()
@@ -225,7 +236,7 @@ class ShopperVectorEnv(VectorEnv):
         info["truth"] = {
             "satisfaction": st.satisfaction[:n].astype(np.float64),
             "_satisfaction": every,
-            "churned": lives.status == TERMINATED,
+            "churned": lives.status == TERMINATED if self.absence_days is None else st.churn_day[:n] != NEVER,
             "_churned": every,
         }
         info["_truth"] = every

@@ -144,6 +144,9 @@ def label_shown(
     table = pd.DataFrame({"session_id": slates["session_id"], "surface": slates["surface"], "query": slates["query"]})
     table["slate_row"] = np.arange(len(table))
     joined = keys.merge(table, on=["session_id", "surface", "query"], how="inner", validate="many_to_one")
+    # the slate table's canonical order, not the order requests were made in (which follows the
+    # world's chunking): trained models must not depend on chunk size
+    joined = joined.sort_values(["slate_row", "position"], kind="stable", ignore_index=True)
     sr, pos, row = (joined[c].to_numpy(np.int64) for c in ("slate_row", "position", "row"))
     out = pd.DataFrame(feats[row], columns=list(FEATURE_NAMES))
     out.insert(0, "session_id", joined["session_id"].to_numpy())

@@ -32,10 +32,13 @@ def test_the_twins_are_deterministic(data):
 
 
 def test_the_comparison_puts_the_oracle_at_one_and_learners_well_above_random():
-    """The default catalog with 3,000 shoppers (2,284 tests, 1,154 graded), outcome ``bought``.
+    """The default catalog with 3,000 shoppers (1,134 tests graded), outcome ``bought``.
 
-    Measured Qini against the true effects: T 0.44 [0.38, 0.49], X 0.47 [0.38, 0.50], random 0.02
-    [-0.08, 0.08]; the oracle is 1 by construction. The smoke world's ~300 tests are too few to learn from.
+    Measured Qini against the true effects: T 0.40 [0.32, 0.49], X 0.41 [0.33, 0.50], random -0.07
+    [-0.13, -0.01]; the oracle is 1 by construction. A random order's Qini is 0 only on average over
+    orders: its interval resamples the graded tests for one fixed order, so it need not cover 0
+    (seeds 0, 1, 2 of the order: -0.07, -0.06, 0.00, intervals ~0.06 either side). The smoke world's
+    ~300 tests are too few to learn from.
     """
     base = load_scenario("default")
     cfg = base.replace(days=88, population=dataclasses.replace(base.population, shoppers=3000))
@@ -43,5 +46,9 @@ def test_the_comparison_puts_the_oracle_at_one_and_learners_well_above_random():
     by = t.set_index("scorer")
     assert by.loc["oracle", "qini_true"] == pytest.approx(1.0) and by.loc["oracle", "pehe"] == 0.0
     assert by.loc["t-learner", "qini_true_low"] > 0.2 and by.loc["x-learner", "qini_true_low"] > 0.2
-    assert by.loc["random", "qini_true_low"] < 0 < by.loc["random", "qini_true_high"]
+    # random: near 0 (within ~2.5 interval half-widths) and below both learners' whole intervals
+    assert abs(by.loc["random", "qini_true"]) < 0.15
+    assert by.loc["random", "qini_true_high"] < min(
+        by.loc["t-learner", "qini_true_low"], by.loc["x-learner", "qini_true_low"]
+    )
     assert t.attrs["graded"] > 1000

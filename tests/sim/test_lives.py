@@ -53,7 +53,10 @@ def test_candidate_features_are_the_public_features_of_the_day(lives):
     feats = lives.candidate_features()
     tl, pub = lives.timeline, lives.world.public
     surfaces = set()
-    for slot in np.flatnonzero(lives.status == ONGOING)[:20]:
+    ongoing = np.flatnonzero(lives.status == ONGOING)
+    # a few slots of each surface (home slates are rarer than searches)
+    picked = np.concatenate([ongoing[lives.surface[ongoing] == s][:10] for s in (SURFACE_HOME, SURFACE_SEARCH)])
+    for slot in picked:
         day, cands = int(lives.day[slot]), lives.cands[slot]
         e = tl.epoch_of_day[day]
         saved = pub.price.copy()

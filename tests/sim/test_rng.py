@@ -47,3 +47,27 @@ def test_normals_have_unit_moments():
     z = rng.normal(2, Purpose.SHOPPER_TASTE, np.arange(100_000), 0, 10).ravel()
     assert abs(z.mean()) < 5 * 1 / np.sqrt(z.size)
     assert abs(z.std() - 1) < 5 * np.sqrt(0.5 / z.size)
+
+
+WIDTHS = (1, 2, 3, 4, 7, 8, 10, 33, 64)
+
+
+def test_a_column_does_not_depend_on_how_many_columns_were_asked_for():
+    ids, day = np.arange(500), np.arange(500) % 9  # per-row days too, as independent lives use
+    for draw in (rng.uniform, rng.normal):
+        full = {n: draw(5, Purpose.EXAMINE_HOME, ids, day, n) for n in WIDTHS}
+        for n in WIDTHS:
+            for m in WIDTHS:
+                k = min(n, m)
+                assert np.array_equal(full[n][:, :k], full[m][:, :k]), (draw.__name__, n, m)
+
+
+def test_uniform_columns_are_low_then_high_halves_of_each_word_on_every_platform():
+    ids, n = np.arange(200), 9
+    w = rng.words(8, Purpose.CHURN, ids, 4, np.arange((n + 1) // 2, dtype=np.uint64))
+    halves = np.stack([w & np.uint64(0xFFFFFFFF), w >> np.uint64(32)], axis=2).reshape(len(ids), -1)[:, :n]
+    expected = (halves.astype(np.float64) + 0.5) * 2.0**-32
+    assert np.array_equal(rng.uniform(8, Purpose.CHURN, ids, 4, n), expected)
+    # the big-endian path: a big-endian view of the same words, reordered, gives the same halves
+    big = w.astype(">u8").view(">u4")
+    assert np.array_equal(big[:, rng._low_high(n)].astype(np.uint64), halves)

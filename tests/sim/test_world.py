@@ -39,6 +39,34 @@ def test_results_do_not_depend_on_chunk_size(smoke):
     _assert_same(_run(smoke, "buy_again", chunk_size=13), _run(smoke, "buy_again", chunk_size=100_000))
 
 
+@pytest.fixture(scope="module")
+def tiny_mmoe(logged, tmp_path_factory):
+    """A small MMoE model trained for one epoch on the smoke world's logged table, saved as a ranker directory."""
+    from rankers.learned.model import FitConfig, fit
+
+    cfg = FitConfig(kind="mmoe", epochs=1, seed=2, network={"n_experts": 2, "expert_dim": 8, "tower_dim": 4})
+    return str(fit(logged, cfg).save(tmp_path_factory.mktemp("models") / "mmoe"))
+
+
+def test_learned_rankers_do_not_depend_on_chunk_size(smoke, tiny_mmoe):
+    """Networks rank the same whatever the chunking: a saved MMoE serving, and value_mtl training on its own logs.
+
+    Chunk sizes change how many rows each forward pass sees and in what order rows are logged;
+    neither may change a bit of any log table (value_mtl fits on day 7 here and serves its model after).
+    """
+    cfg = smoke.replace(days=12)
+    for name, make in (
+        ("mmoe", lambda: make_ranker(tiny_mmoe)),
+        ("value_mtl", lambda: make_ranker("value_mtl", min_rows=800, epochs=1)),
+    ):
+        rankers = [make() for _ in range(3)]
+        runs = [World(cfg, 4, r, name, chunk_size=c).run() for r, c in zip(rankers, (23, 150, 4096), strict=True)]
+        assert all(r.model is not None and r.model.kind == "mmoe" for r in rankers)
+        assert len(runs[0].slates["slate"]) > 1000
+        for other in runs[1:]:
+            _assert_same(runs[0], other)
+
+
 def test_different_seeds_differ(smoke):
     a, b = _run(smoke, seed=1), _run(smoke, seed=2)
     assert len(a.purchases["item_id"]) != len(b.purchases["item_id"])
