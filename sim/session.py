@@ -367,7 +367,7 @@ Outcome = tuple[np.ndarray, ...]  # (clicked, carted, P(click), P(carted)) of a 
 
 def _shadow(w: World, vs: Visits, surface: int, query: np.ndarray, rows: np.ndarray, shown: Outcome,
             choose: Callable[[np.ndarray], Outcome]) -> None:  # fmt: skip
-    """Counterfactual outcomes for an observer (``w.shadow``): what the shadow targets' slates would have done.
+    """Counterfactual outcomes for an observer (``w.observer``): what the shadow targets' slates would have done.
 
     Same shopper state, same random draws, nothing applied. ``shown``: (clicked, carted, click
     probabilities) of the shown slate (carted: chosen, before the budget); ``choose(slate)``: the
@@ -375,9 +375,9 @@ def _shadow(w: World, vs: Visits, surface: int, query: np.ndarray, rows: np.ndar
     """
     sid = vs.ids[rows]
     day = _at(vs.day, rows)
-    w.shadow.record(
+    w.observer.record(
         (np.asarray(day, np.int64) << 32) | sid.astype(np.int64), surface, query, shown,
-        {name: choose(slate) for name, slate in w.shadow.pending().items()},
+        {name: choose(slate) for name, slate in w.observer.pending().items()},
     )  # fmt: skip
 
 
@@ -387,7 +387,7 @@ def home_feed(w: World, vs: Visits, cands: np.ndarray, resp: RankResponse) -> No
     m = len(it.session)
     slate = resp.slate
     examined, clicked, purchased, intent = _home_choice(w, vs, slate)
-    if w.shadow is not None:
+    if w.observer is not None:
 
         def choose(alt: np.ndarray) -> Outcome:
             _, alt_clicked, alt_purchased, _, p_click, p_buy = _home_choice(w, vs, alt, expected=True)
@@ -474,7 +474,7 @@ def search_feed(w: World, vs: Visits, rows: np.ndarray, cands: np.ndarray, resp:
     slate = resp.slate
     valid = slate >= 0
     examined, clicked, bought = _search_choice(w, vs, rows, full, slate)
-    if w.shadow is not None:
+    if w.observer is not None:
         k = slate.shape[1]
 
         def choose(alt: np.ndarray) -> Outcome:

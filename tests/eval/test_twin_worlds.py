@@ -83,7 +83,7 @@ def test_ablated_surfaces_are_really_served_by_the_control(cfg):
 
 def test_a_full_traffic_split_is_the_treatment_world(cfg):
     """share = 1 from day 0: every row to the treatment, so the world is the treatment's, shopper by shopper."""
-    split = _outcomes(cfg, TrafficSplit(make_ranker("popularity"), make_ranker("buy_again"), 1.0, 0, 5), 5)
+    split = _outcomes(cfg, TrafficSplit(make_ranker("popularity"), make_ranker("buy_again"), 1.0, 0), 5)
     alone = _outcomes(cfg, make_ranker("buy_again"), 5)
     assert np.all(np.nan_to_num(paired_differences(split, alone, COLS)) == 0)
 
