@@ -116,7 +116,11 @@ def _rank(w: World, request: RankRequest) -> RankResponse:
     t0 = time.perf_counter()
     response = w.ranker.rank(request)
     w.latency.append((request.surface, request.batch_size, request.candidates.shape[1], time.perf_counter() - t0))
-    check_response(request, response, w.public, w.ranker_name)
+    # search rows are shelf rows; home rows hold the featured pool at fixed columns after the order history
+    if request.surface == SURFACE_SEARCH:
+        check_response(request, response, w.public, w.ranker_name, w.public.shelf_pos)
+    else:
+        check_response(request, response, w.public, w.ranker_name, w.home_column, w.order_history_items.shape[1])
     return response
 
 

@@ -138,6 +138,7 @@ class World:
         self._featured_day = -1
         self._featured_cache = np.zeros(0, np.int32)
         self._featured_pos_cache = np.zeros(0, np.int64)
+        self.home_column = np.full(self.public.n_products, -1, np.int64)
         self.latency: list[tuple[int, int, int, float]] = []
         self._day_logs: dict[str, LogBuffer] = {}
         self._run_logs = {
@@ -257,6 +258,8 @@ class World:
             pos = np.full(self.public.n_products, -1, np.int64)
             pos[self._featured_cache] = np.arange(len(self._featured_cache))
             self._featured_pos_cache = pos
+            # where each featured item sits in a home request's candidates (after the order history)
+            self.home_column = np.where(pos >= 0, self.order_history_items.shape[1] + pos, -1)
             self._featured_day = day
         return self._featured_cache, self._featured_pos_cache
 

@@ -19,8 +19,8 @@ from eval.runner import evaluate_world
 from eval.timeline import window_metrics
 from rankers import make_ranker
 from rankers.composite import TrafficSplit, treatment_assignment
-from sim.rng import ranker_seed
 from sim.config import load_scenario
+from sim.rng import ranker_seed
 from sim.world import World
 
 SEED, START, DAYS, SHARE = 3, 35, 28, 0.5
