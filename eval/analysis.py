@@ -204,7 +204,7 @@ def analyze_run(run_dir: str | Path, *, write: bool = True, control: str | None 
     hs = sorted(cfg.run.horizons)
     long_horizon = _long_horizon(d, long_horizon_columns(cfg.run.horizons))
     reversals = _reversals(d, f"contribution_{hs[0]}d", f"ltv_{hs[-1]}d")
-    rankers_vs = [r for r in d.rankers if r != d.control] + [d.control]  # the control against itself: exactly 0
+    rankers_vs = [r for r in d.rankers if r != d.control] + [d.control]  # the control's row: the reference
     incremental = incrementality.incrementality(d.outcomes, rankers_vs, d.control, seeds,
                                                 incrementality.incremental_columns(hs), n_boot, cfg.seed)  # fmt: skip
     parts = [incrementality.attribution(d.outcomes, r, d.control, seeds, ABLATIONS, n_boot, cfg.seed)

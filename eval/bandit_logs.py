@@ -53,7 +53,11 @@ class _Calls:
 
 
 class ShadowRecorder:
-    """Serves ``logging``'s slates; records every request with its answer and the ``targets``' shadow answers."""
+    """Serves ``logging``'s slates; records every request with its answer and the ``targets``' shadow answers.
+
+    It is both the world's ranker and its observer (``World(..., observer=recorder)``): the truth
+    reaches it only because ``collect`` passes it as the observer.
+    """
 
     def __init__(self, logging: Ranker, targets: dict[str, Ranker], name: str | None = None):
         self.logging, self.targets = logging, dict(targets)
@@ -61,7 +65,6 @@ class ShadowRecorder:
         self.calls = _Calls()
         self.outcomes = _Calls()  # counterfactual choices, recorded by the world's sessions
         self._pending: dict[str, np.ndarray] = {}
-        self.counterfactuals = self  # the world asks its ranker for this observer (``World.shadow``)
 
     def pending(self) -> dict[str, np.ndarray]:
         """The targets' slates for the request just answered (the session evaluates them in shadow)."""
@@ -162,7 +165,7 @@ def _pad(arrays: list[np.ndarray], fill: int) -> np.ndarray:
 def collect(cfg: ScenarioConfig, logging: Ranker, targets: dict[str, Ranker], seed: int, policy: str) -> BanditLog:
     """Run ``cfg`` for ``seed`` under ``logging`` with ``targets`` in shadow; join requests and outcomes."""
     recorder = ShadowRecorder(logging, targets, policy)
-    result = World(cfg, seed, recorder, policy, keep_slates=True).run()
+    result = World(cfg, seed, recorder, policy, keep_slates=True, observer=recorder).run()
     calls = recorder.calls.rows
     rec = {c: np.concatenate([r[c] for r in calls]) for c in ("day", "surface", "shopper_id", "query")}
     rec["session_id"] = (rec["day"].astype(np.int64) << 32) | rec["shopper_id"]

@@ -19,6 +19,7 @@ from scipy import stats
 
 from eval import ab_stats
 from rankers.composite import treatment_assignment
+from sim import rng
 
 
 @dataclass(frozen=True)
@@ -78,7 +79,7 @@ def analyze(
     """
     pop = eligible(window_ab, outcomes_ab, start)
     ids = pop["shopper_id"].to_numpy()
-    treated = treatment_assignment(seed, ids, share)
+    treated = treatment_assignment(rng.ranker_seed(seed), ids, share)  # the split's coins: its ranker seed
     looks = np.column_stack([pop[c].to_numpy(np.float64) for c in pop.columns if c.startswith("d")]).T  # (L, n)
     y, x = looks[-1], pop["pre"].to_numpy(np.float64)
     # tau is planned before the first look, from the pre-period (min(length, start) days before the start)

@@ -265,8 +265,8 @@ def format_analysis(a: Any) -> str:
     rows = []
     for r in dict.fromkeys(inc["ranker"]):
         g = inc[inc["ranker"] == r].set_index("metric")
-        if bool(g["exact_zero"].all()):
-            rows.append([f"{r} (itself)", *(["0 for every shopper"] + [""] * (len(cols) - 1))])
+        if r == a.control:  # the reference row (its difference with itself is 0 by construction: no evidence)
+            rows.append([f"{r} (the control)", *(["reference"] + [""] * (len(cols) - 1))])
             continue
         fmts = [percent if c.startswith("retained") else decimal if c == "orders" else money_cents for c in cols]
         rows.append([r, *(_ci(g.at[c, "mean"], g.at[c, lo_col], g.at[c, hi_col], f, sign=True)

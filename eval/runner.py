@@ -83,7 +83,7 @@ def task_ranker(cfg: ScenarioConfig, task: Task) -> Ranker:
         return SurfaceAblation(scenario_ranker(cfg, task.ranker), control, task.variant)
     ex = cfg.experiment
     share = ex.share if task.kind == EXPERIMENT else 1.0
-    return TrafficSplit(control, scenario_ranker(cfg, task.ranker), share, ex.start_day, task.seed)
+    return TrafficSplit(control, scenario_ranker(cfg, task.ranker), share, ex.start_day)
 
 
 def grid(cfg: ScenarioConfig, rankers: list[str], n_seeds: int, *, twins: bool = True) -> list[Task]:

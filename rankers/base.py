@@ -84,6 +84,10 @@ class BaseRanker(abc.ABC):
         self._live = (shelf.Watched(lambda: catalog.price), shelf.Watched(lambda: catalog.margin_rate))
         self._tables = shelf.Cached()
 
+    def fit_seed(self, day: int) -> int:
+        """A seed for a model fitted on ``day`` (LightGBM and torch want a small int; the ranker seed is 63-bit)."""
+        return (self.seed % 1_000_003) * 1_000 + int(day)
+
     def state_version(self) -> tuple[int, ...]:
         """Versions of what answers may depend on besides the request: logs, availability, prices.
 

@@ -22,7 +22,8 @@ ABLATIONS = ("search", "home", "ads")
 def treatment_assignment(seed: int, shopper_ids: np.ndarray, share: float) -> np.ndarray:
     """Whether each shopper is in the treatment arm: a fixed coin per (seed, shopper), P = ``share``.
 
-    The same function assigns traffic in the world and tells the analysis who was treated.
+    ``seed`` is the ranker seed the world hands ``TrafficSplit`` (``sim.rng.ranker_seed`` of the
+    world seed): the same function assigns traffic in the world and tells the analysis who was treated.
     """
     return rng.uniform(seed, Purpose.ASSIGNMENT, np.asarray(shopper_ids, np.int64), 0, 1)[:, 0] < share
 
@@ -78,7 +79,7 @@ class SurfaceAblation(_Pair):
     def __init__(self, policy: Ranker, control: Ranker, ablate: str, name: str | None = None):
         if ablate not in ABLATIONS:
             raise ValueError(f"ablate = {ablate!r}: must be one of {', '.join(map(repr, ABLATIONS))}")
-        super().__init__(policy, control, name or f"{getattr(policy, 'name', 'policy')}~no_{ablate}")
+        super().__init__(policy, control, name or f"{policy.name}~no_{ablate}")
         self.ablate = ablate
 
     def rank(self, request: RankRequest) -> RankResponse:
@@ -93,21 +94,24 @@ class SurfaceAblation(_Pair):
 class TrafficSplit(_Pair):
     """An A/B test's traffic, routed by shopper.
 
-    From ``start_day`` on, treated shoppers (``treatment_assignment``) get ``treatment``'s slates
-    and the others ``control``'s; before it everyone gets the control.
+    From ``start_day`` on, treated shoppers (``treatment_assignment`` keyed by the seed ``reset``
+    receives) get ``treatment``'s slates and the others ``control``'s; before it everyone gets the control.
     """
 
-    def __init__(self, control: Ranker, treatment: Ranker, share: float, start_day: int, seed_key: int):
-        super().__init__(
-            control, treatment, f"split({getattr(control, 'name', '?')},{getattr(treatment, 'name', '?')})"
-        )
-        self.share, self.start_day, self.seed_key = float(share), int(start_day), int(seed_key)
+    def __init__(self, control: Ranker, treatment: Ranker, share: float, start_day: int):
+        super().__init__(control, treatment, f"split({control.name},{treatment.name})")
+        self.share, self.start_day, self.seed = float(share), int(start_day), 0
+
+    def reset(self, catalog: PublicCatalog, seed: int) -> None:
+        """Reset both rankers; the assignment coins are keyed by ``seed``."""
+        super().reset(catalog, seed)
+        self.seed = int(seed)
 
     def rank(self, request: RankRequest) -> RankResponse:
         """Route each row by its shopper's arm."""
         if request.day < self.start_day or request.batch_size == 0:
             return self.first.rank(request)
-        treated = treatment_assignment(self.seed_key, request.shopper_ids, self.share)
+        treated = treatment_assignment(self.seed, request.shopper_ids, self.share)
         parts = []
         for ranker, rows in ((self.first, np.flatnonzero(~treated)), (self.second, np.flatnonzero(treated))):
             if len(rows):

@@ -122,30 +122,27 @@ class FeatureStore:
     def _alloc(self, cap: int) -> None:
         """Grow the per-shopper arrays to ``cap`` rows (+ one that stays empty), keeping their content."""
         h, old = self.history_slots, self._cap
-        spec = {
-            "n_visits": (np.int32, 0),
-            "n_orders": (np.int32, 0),
-            "first_visit": (np.int32, _NEVER),
-            "last_visit": (np.int32, -1),
-            "first_order": (np.int32, _NEVER),
-            "last_order": (np.int32, -1),
-            "spend": (np.float64, 0.0),
-            "aisle_bits": (np.uint64, 0),  # bit (aisle % 64) of every aisle in the history slots
-        }
-        for name, (dtype, fill) in spec.items():
-            a = np.full(cap + 1, fill, dtype)
+
+        def grown(a: np.ndarray | None, fill: object, dtype: type, width: int = 0) -> np.ndarray:
+            out = np.full((cap + 1, width) if width else cap + 1, fill, dtype)
             if old:
-                a[:old] = getattr(self, "_" + name)[:old]
-            setattr(self, "_" + name, a)
-        for name, dtype, fill in (
-            ("hist_item", np.int32, -1),
-            ("hist_count", np.uint16, 0),
-            ("hist_last", np.int32, -1),
-        ):
-            a = np.full((cap + 1, h), fill, dtype)
-            if old:
-                a[:old] = getattr(self, name)[:old]
-            setattr(self, name, a)
+                out[:old] = a[:old]
+            return out
+
+        # explicit attributes (no getattr/setattr by computed name: rankers/ is scanned for those)
+        first = not old
+        self._n_visits = grown(None if first else self._n_visits, 0, np.int32)
+        self._n_orders = grown(None if first else self._n_orders, 0, np.int32)
+        self._first_visit = grown(None if first else self._first_visit, _NEVER, np.int32)
+        self._last_visit = grown(None if first else self._last_visit, -1, np.int32)
+        self._first_order = grown(None if first else self._first_order, _NEVER, np.int32)
+        self._last_order = grown(None if first else self._last_order, -1, np.int32)
+        self._spend = grown(None if first else self._spend, 0.0, np.float64)
+        # bit (aisle % 64) of every aisle in the history slots
+        self._aisle_bits = grown(None if first else self._aisle_bits, 0, np.uint64)
+        self.hist_item = grown(None if first else self.hist_item, -1, np.int32, h)
+        self.hist_count = grown(None if first else self.hist_count, 0, np.uint16, h)
+        self.hist_last = grown(None if first else self.hist_last, -1, np.int32, h)
         self._cap = cap
 
     def _ensure(self, n: int) -> None:

@@ -8,9 +8,8 @@ directory (``basketgym train --out DIR``) is a ranker name too: ``make_ranker("D
 from __future__ import annotations
 
 import difflib
-import importlib
-import inspect
 from collections.abc import Callable
+from inspect import signature
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -19,8 +18,33 @@ from sim.protocol import Ranker
 
 T = TypeVar("T", bound=type)
 
+
+def _value() -> type:
+    from rankers.learned.value import ValueRanker
+
+    return ValueRanker
+
+
+def _causal() -> type:
+    from rankers.learned.causal import CausalValueRanker
+
+    return CausalValueRanker
+
+
+def _propensity() -> type:
+    from rankers.learned.causal import PropensityValueRanker
+
+    return PropensityValueRanker
+
+
 _REGISTRY: dict[str, type | str] = {}
-_LAZY = {  # imported on first use
+# imported on first use, by literal imports (no importlib: rankers/ is scanned for it)
+_LOADERS: dict[str, Callable[[], type]] = {
+    "value_mtl": _value,
+    "causal_value": _causal,
+    "propensity_value": _propensity,
+}
+_LAZY = {
     "value_mtl": "rankers.learned.value:ValueRanker",
     "causal_value": "rankers.learned.causal:CausalValueRanker",
     "propensity_value": "rankers.learned.causal:PropensityValueRanker",
@@ -60,9 +84,8 @@ def make_ranker(name: str, **kwargs: Any) -> Ranker:
     """A new ranker instance by registry name (or trained model directory); keyword arguments go to its constructor."""
     cls = _REGISTRY.get(name)
     if isinstance(cls, str):
-        module, _, attr = cls.partition(":")
         try:
-            cls = getattr(importlib.import_module(module), attr)
+            cls = _LOADERS[name]()
         except ImportError as e:
             raise RankerError(f"ranker '{name}' needs {e.name}: pip install 'basketgym[ml]'") from None
     if cls is None and is_model_dir(name):
@@ -87,14 +110,19 @@ def _options(cls: type) -> set[str]:
     """Keyword arguments the constructors along ``cls``'s MRO accept."""
     names: set[str] = set()
     for klass in cls.__mro__:
-        init = klass.__dict__.get("__init__")
+        init = _own_init(klass)
         if init is not None:
-            names |= {p.name for p in inspect.signature(init).parameters.values()
+            names |= {p.name for p in signature(init).parameters.values()
                       if p.name != "self" and p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}  # fmt: skip
     return names
 
 
+def _own_init(cls: type) -> Callable | None:
+    """The constructor ``cls`` defines itself, or None."""
+    return cls.__dict__.get("__init__")
+
+
 def _takes_any(cls: type) -> bool:
     """True if the first explicit constructor passes arbitrary keywords on to something other than its base."""
-    init = next((k.__dict__["__init__"] for k in cls.__mro__ if "__init__" in k.__dict__), None)
+    init = next((i for i in map(_own_init, cls.__mro__) if i is not None), None)
     return init is None or init is object.__init__

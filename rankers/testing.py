@@ -7,7 +7,7 @@ import dataclasses
 import numpy as np
 
 from rankers.validation import check_response
-from sim.catalog import PublicCatalog
+from sim.catalog import PublicCatalog, read_only
 from sim.eventlog import PURCHASE_COLUMNS, SESSION_COLUMNS, SLATE_COLUMNS, SOURCE_ORGANIC
 from sim.protocol import SURFACE_HOME, SURFACE_SEARCH, Ranker, RankRequest
 
@@ -147,10 +147,12 @@ def day_log(
 def smoke_check(ranker: Ranker, catalog: PublicCatalog, *, days: int = 3, seed: int = 0) -> None:
     """Reset, then for a few days rank home and search batches, validate, and feed back a day log.
 
-    Raises RankerError on the first invalid response. Unavailable items and -1 padding included.
+    Raises RankerError on the first invalid response (and numpy's ValueError if the ranker writes
+    into its catalog, a request or a log: all read-only, as in a world). Unavailable items and -1
+    padding included.
     """
     rng = np.random.default_rng(seed)
-    ranker.reset(catalog, seed)
+    ranker.reset(catalog.read_only(), seed)
     for day in range(days):
         for request in (
             home_request(catalog, rng, batch=64, day=day),
@@ -159,5 +161,6 @@ def smoke_check(ranker: Ranker, catalog: PublicCatalog, *, days: int = 3, seed: 
         ):
             check_response(request, ranker.rank(request), catalog)
         buyers = rng.integers(0, 1000, 300)
-        ranker.update(day_log(catalog, day, buyers, rng.integers(0, catalog.n_products, 300)))
+        log = day_log(catalog, day, buyers, rng.integers(0, catalog.n_products, 300))
+        ranker.update({name: {c: read_only(a) for c, a in t.items()} for name, t in log.items()})
         ranker.fit(day)

@@ -6,7 +6,7 @@ hidden ``latent`` embedding and ``quality``); ``PublicCatalog`` is what a ranker
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
@@ -16,6 +16,13 @@ from sim.rng import Purpose
 from sim.vocabulary import BRAND_SUFFIXES, BRAND_SYLLABLES, DEPARTMENTS, MODIFIERS, PRIVATE_LABEL
 
 TIER_PRIVATE, TIER_NATIONAL, TIER_PREMIUM = 0, 1, 2
+
+
+def read_only(a: np.ndarray) -> np.ndarray:
+    """A non-writeable view of ``a`` (``a`` itself stays writeable for its owner)."""
+    view = np.asarray(a).view()
+    view.flags.writeable = False
+    return view
 
 
 @dataclass
@@ -74,6 +81,22 @@ class PublicCatalog:
                 self.bid,
             ]
         ).astype(np.float32)
+
+    def read_only(self) -> PublicCatalog:
+        """The ranker's view: the same data through non-writeable array views (lists become tuples).
+
+        Views, not copies: the world's events still change ``price`` and ``available`` in place and
+        the ranker sees them live, but a ranker writing into any array gets numpy's ValueError.
+        """
+        parts = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, np.ndarray):
+                value = read_only(value)
+            elif isinstance(value, list):
+                value = tuple(value)
+            parts[f.name] = value
+        return PublicCatalog(**parts)
 
     FEATURE_NAMES = (
         "log_price", "margin_rate", "private_label", "premium", "organic",

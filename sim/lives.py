@@ -29,6 +29,7 @@ from sim.config import ScenarioConfig
 from sim.eventlog import SOURCE_HOME
 from sim.market import MarketTimeline
 from sim.protocol import SURFACE_HOME, SURFACE_SEARCH, Ranker, RankRequest, RankResponse
+from sim.rng import ranker_seed
 from sim.session import Intents, Visits, begin_visits, checkout, home_feed, open_searches, search_feed
 from sim.threads import one_blas_thread
 from sim.world import World
@@ -394,11 +395,16 @@ class ShopperLives:
                 out.append((r, req))
         return out
 
+    def reset_ranker(self, ranker: Ranker) -> None:
+        """Start ``ranker`` on this world as ``World`` does: the read-only catalog and ``ranker_seed(seed)``."""
+        ranker.reset(self.world.ranker_catalog, ranker_seed(self.seed))
+
     def ranker_actions(self, ranker: Ranker) -> np.ndarray:
         """(N, K) actions that show what ``ranker`` would show each slot now (its slates as candidate indices).
 
-        Drives the lives with an ordinary ranker: with a ranker whose slates depend only on the
-        request row (the baselines), each shopper lives exactly their life in that ranker's world.
+        Drives the lives with an ordinary ranker (started with ``reset_ranker``): with a ranker whose
+        slates depend only on the request row (the baselines), each shopper lives exactly their life
+        in that ranker's world.
         Short slates are padded with repeats of the first pick, which the action rule drops.
         """
         out = np.zeros((self.n, self.slate_size), np.int64)

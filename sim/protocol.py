@@ -12,7 +12,7 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from sim.catalog import PublicCatalog
+from sim.catalog import PublicCatalog, read_only
 
 SURFACE_HOME, SURFACE_SEARCH = 0, 1
 SURFACE_NAMES = ("home", "search")
@@ -24,7 +24,8 @@ class RankRequest:
 
     ``candidates`` holds the retrieval set per row (-1 padding may appear anywhere). For search,
     ``query`` is the aisle the typed query names (its tokens are ``catalog.aisle_names[query]``);
-    for the home feed it is -1.
+    for the home feed it is -1. The arrays are read-only views (a ranker writing into them gets
+    a ValueError); a ranker that needs to change one works on a copy.
     """
 
     day: int
@@ -35,6 +36,12 @@ class RankRequest:
     slate_size: int
     ad_positions: tuple[int, ...]  # where the standard ad auction places sponsored items
     max_sponsored: int  # most sponsored placements allowed per slate
+
+    def __post_init__(self) -> None:
+        # the ranker reads the arrays through non-writeable views: writing into a request raises
+        for name in ("shopper_ids", "query", "candidates"):
+            object.__setattr__(self, name, read_only(getattr(self, name)))
+        object.__setattr__(self, "ad_positions", tuple(self.ad_positions))
 
     @property
     def batch_size(self) -> int:
@@ -73,13 +80,16 @@ class Ranker(Protocol):
     name: str
 
     def reset(self, catalog: PublicCatalog, seed: int) -> None:
-        """Start a new world: public catalog and a seed for the ranker's own randomness."""
+        """Start a new world: the public catalog (read-only views) and the ranker's own seed.
+
+        The seed is ``sim.rng.ranker_seed`` of the world seed, never the world seed itself.
+        """
 
     def rank(self, request: RankRequest) -> RankResponse:
         """Slates for a batch of requests."""
 
     def update(self, day_log: dict[str, np.ndarray]) -> None:
-        """The day's logged purchases (see ``sim.eventlog.PURCHASE_COLUMNS``), after the day ends."""
+        """The day's logged tables (``slates``, ``purchases``, ``sessions``; read-only arrays), after the day ends."""
 
     def fit(self, day: int) -> None:
         """Refit on the scenario's cadence, from what ``update`` has accumulated."""

@@ -16,6 +16,7 @@ across variants, not only across policies).
 
 from __future__ import annotations
 
+import hashlib
 from enum import IntEnum
 from functools import lru_cache
 
@@ -58,6 +59,7 @@ class Purpose(IntEnum):
     PLACKETT_LUCE = 22
     TRUTH_EXAMINE = 23  # Monte Carlo examination patterns for true purchase probabilities (never used by the world)
     EXPOSURE_TEST = 24  # focal item and treatment coin of randomised exposure tests
+    RANKER_SEED = 25  # the ranker's own seed, derived from the world seed (``ranker_seed``)
 
 
 def _mix(z: np.ndarray) -> np.ndarray:
@@ -161,3 +163,31 @@ def normal(seed: int, purpose: int, ids: np.ndarray, day: np.ndarray | int, n: i
 def gumbel_from_uniform(u: np.ndarray) -> np.ndarray:
     """Standard Gumbel draws from uniforms in (0, 1)."""
     return -np.log(-np.log(u))
+
+
+# ---- the ranker's randomness ------------------------------------------------------------------
+
+# The purposes ranker code may draw from (tests/rankers scans rankers/ for any other). Keyed by the
+# ranker seed, they can never meet the world's draws; the world's purposes are not for rankers.
+RANKER_PURPOSES = frozenset(
+    {
+        Purpose.RANKER,
+        Purpose.EXPLORATION,
+        Purpose.EXPLORATION_ORDER,
+        Purpose.PLACKETT_LUCE,
+        Purpose.ASSIGNMENT,
+        Purpose.EXPOSURE_TEST,
+    }
+)
+
+
+def ranker_seed(seed: int) -> int:
+    """The seed a world hands its ranker: a 63-bit int from the world ``seed``'s own stream (``RANKER_SEED``).
+
+    A keyed BLAKE2b digest, not SplitMix: SplitMix is a bijection a ranker could invert back to the
+    world seed, and with it recompute every utility, examination and taste draw. ``eval/`` code that
+    must reproduce a ranker's coins (traffic-split assignment) calls this too.
+    """
+    msg = int(seed).to_bytes(16, "little", signed=True)
+    digest = hashlib.blake2b(msg, digest_size=8, person=b"basketgym-ranker", salt=bytes([Purpose.RANKER_SEED])).digest()
+    return int.from_bytes(digest, "little") >> 1

@@ -116,7 +116,11 @@ def _rank(w: World, request: RankRequest) -> RankResponse:
     t0 = time.perf_counter()
     response = w.ranker.rank(request)
     w.latency.append((request.surface, request.batch_size, request.candidates.shape[1], time.perf_counter() - t0))
-    check_response(request, response, w.public, w.ranker_name)
+    # search rows are shelf rows; home rows hold the featured pool at fixed columns after the order history
+    if request.surface == SURFACE_SEARCH:
+        check_response(request, response, w.public, w.ranker_name, w.public.shelf_pos)
+    else:
+        check_response(request, response, w.public, w.ranker_name, w.home_column, w.order_history_items.shape[1])
     return response
 
 
@@ -371,7 +375,7 @@ Outcome = tuple[np.ndarray, ...]  # (clicked, carted, P(click), P(carted)) of a 
 
 def _shadow(w: World, vs: Visits, surface: int, query: np.ndarray, rows: np.ndarray, shown: Outcome,
             choose: Callable[[np.ndarray], Outcome]) -> None:  # fmt: skip
-    """Counterfactual outcomes for an observer (``w.shadow``): what the shadow targets' slates would have done.
+    """Counterfactual outcomes for an observer (``w.observer``): what the shadow targets' slates would have done.
 
     Same shopper state, same random draws, nothing applied. ``shown``: (clicked, carted, click
     probabilities) of the shown slate (carted: chosen, before the budget); ``choose(slate)``: the
@@ -379,9 +383,9 @@ def _shadow(w: World, vs: Visits, surface: int, query: np.ndarray, rows: np.ndar
     """
     sid = vs.ids[rows]
     day = _at(vs.day, rows)
-    w.shadow.record(
+    w.observer.record(
         (np.asarray(day, np.int64) << 32) | sid.astype(np.int64), surface, query, shown,
-        {name: choose(slate) for name, slate in w.shadow.pending().items()},
+        {name: choose(slate) for name, slate in w.observer.pending().items()},
     )  # fmt: skip
 
 
@@ -391,7 +395,7 @@ def home_feed(w: World, vs: Visits, cands: np.ndarray, resp: RankResponse) -> No
     m = len(it.session)
     slate = resp.slate
     examined, clicked, purchased, intent = _home_choice(w, vs, slate)
-    if w.shadow is not None:
+    if w.observer is not None:
 
         def choose(alt: np.ndarray) -> Outcome:
             _, alt_clicked, alt_purchased, _, p_click, p_buy = _home_choice(w, vs, alt, expected=True)
@@ -478,7 +482,7 @@ def search_feed(w: World, vs: Visits, rows: np.ndarray, cands: np.ndarray, resp:
     slate = resp.slate
     valid = slate >= 0
     examined, clicked, bought = _search_choice(w, vs, rows, full, slate)
-    if w.shadow is not None:
+    if w.observer is not None:
         k = slate.shape[1]
 
         def choose(alt: np.ndarray) -> Outcome:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 import numpy as np
 from scipy import stats
@@ -13,7 +14,7 @@ from agents.choice import examination_probability
 from agents.population import init_shoppers
 from agents.state import ShopperState
 from sim import rng
-from sim.catalog import Catalog, generate_catalog
+from sim.catalog import Catalog, generate_catalog, read_only
 from sim.clock import run_calendar
 from sim.config import ScenarioConfig
 from sim.eventlog import PURCHASE_COLUMNS, SESSION_COLUMNS, SLATE_COLUMNS, LogBuffer
@@ -27,6 +28,22 @@ from sim.threads import one_blas_thread
 N_FAVOURITES = 8
 N_HABITS = 8
 INIT_BLOCK = 65_536  # shoppers initialised at a time
+
+
+class Observer(Protocol):
+    """Sees the truth in shadow (``eval.bandit_logs.ShadowRecorder``): a world argument only ``eval/`` passes.
+
+    After each answered request the session asks ``pending()`` for alternative slates (name ->
+    (rows, K) item ids) and ``record``s the shown slate's and each alternative's clicks, choices and
+    true probabilities, same shopper state and draws, nothing applied. Never reachable from the ranker.
+    """
+
+    def pending(self) -> dict[str, np.ndarray]:
+        """The alternative slates for the request just answered."""
+
+    def record(self, session_id: np.ndarray, surface: int, query: np.ndarray, shown: tuple[np.ndarray, ...],
+               alt: dict[str, tuple[np.ndarray, ...]]) -> None:  # fmt: skip
+        """The shown slate's outcomes and each alternative's."""
 
 
 @dataclass
@@ -51,7 +68,9 @@ class World:
 
     Build it, then ``run()``; or drive it day by day with ``step_day`` (the Gymnasium envs do).
     Everything random derives from ``seed`` through ``sim.rng``; two worlds with the same scenario
-    and seed but different rankers meet the same shocks (common random numbers).
+    and seed but different rankers meet the same shocks (common random numbers). The ranker gets
+    ``sim.rng.ranker_seed(seed)``, never ``seed``. ``observer`` (keyword only, ``eval/`` code):
+    receives true counterfactual outcomes; nothing the ranker defines is ever asked for it.
     """
 
     def __init__(
@@ -64,6 +83,7 @@ class World:
         chunk_size: int | None = None,
         keep_slates: bool | None = None,
         shoppers: np.ndarray | None = None,
+        observer: Observer | None = None,
     ):
         self.cfg, self.seed = cfg, int(seed)
         self.ranker = ranker
@@ -118,6 +138,7 @@ class World:
         self._featured_day = -1
         self._featured_cache = np.zeros(0, np.int32)
         self._featured_pos_cache = np.zeros(0, np.int64)
+        self.home_column = np.full(self.public.n_products, -1, np.int64)
         self.latency: list[tuple[int, int, int, float]] = []
         self._day_logs: dict[str, LogBuffer] = {}
         self._run_logs = {
@@ -126,13 +147,15 @@ class World:
             "sessions": LogBuffer(SESSION_COLUMNS),
         }
         self.n_sessions = 0
-        # an observer of counterfactual outcomes (eval.bandit_logs.ShadowRecorder), or None
-        self.shadow = getattr(ranker, "counterfactuals", None)
+        # the observer of counterfactual outcomes (truth): only eval/ passes one, never the ranker
+        self.observer = observer
         self.shown = np.zeros(self.public.n_products, np.int64)  # exposure per product, for coverage
         self.bought = np.zeros(self.public.n_products, np.int64)
         # truth diagnostics summed over sessions: count, relevance, needs met, irrelevant ads, score
         self.experience = np.zeros(5)
-        self.ranker.reset(self.public, self.seed)
+        # the ranker's catalog: read-only views of the live one (events still change prices and stock)
+        self.ranker_catalog = self.public.read_only()
+        self.ranker.reset(self.ranker_catalog, rng.ranker_seed(self.seed))
 
     # ---- set-up --------------------------------------------------------------------------
     def refresh_prices(self) -> None:
@@ -235,6 +258,8 @@ class World:
             pos = np.full(self.public.n_products, -1, np.int64)
             pos[self._featured_cache] = np.arange(len(self._featured_cache))
             self._featured_pos_cache = pos
+            # where each featured item sits in a home request's candidates (after the order history)
+            self.home_column = np.where(pos >= 0, self.order_history_items.shape[1] + pos, -1)
             self._featured_day = day
         return self._featured_cache, self._featured_pos_cache
 
@@ -276,7 +301,7 @@ class World:
 
     def end_day(self, day: int, day_log: dict[str, dict[str, np.ndarray]]) -> None:
         """After the day: the ranker ingests the logs, refits on cadence; new shoppers arrive."""
-        self.ranker.update(day_log)
+        self.ranker.update({name: {c: read_only(a) for c, a in t.items()} for name, t in day_log.items()})
         if (day + 1) % self.cfg.rankers.refit_every_days == 0:
             self.ranker.fit(day)
         lam = self.cfg.population.new_per_day

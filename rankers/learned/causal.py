@@ -163,7 +163,7 @@ class CausalValueRanker(BuyAgainRanker):
             return
         x = data[list(FEATURE_NAMES)].to_numpy(np.float64)
         w, p, y = data["treated"].to_numpy(bool), data["p"].to_numpy(), data["margin"].to_numpy()
-        cfg = UpliftConfig(rounds=self.rounds, seed=self.seed * 1_000 + day)
+        cfg = UpliftConfig(rounds=self.rounds, seed=self.fit_seed(day))
         if self.objective == "propensity":
             self.margin_model = _Model(x[w], y[w], False, cfg, cfg.seed)
         else:

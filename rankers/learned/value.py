@@ -114,5 +114,5 @@ class ValueRanker(BuyAgainRanker):
         v = np.concatenate(self._visits)
         data = data.assign(churn_30d=absent_after(data["session_id"].to_numpy(), {"shopper_id": v[:, 0],
                                                   "day": v[:, 1]}, day + 1))  # fmt: skip
-        cfg = FitConfig(kind=self.kind, seed=self.seed * 1_000 + day, epochs=self.epochs, calibration=self.calibration)
+        cfg = FitConfig(kind=self.kind, seed=self.fit_seed(day), epochs=self.epochs, calibration=self.calibration)
         self.model = fit(data, cfg)

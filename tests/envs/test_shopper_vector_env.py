@@ -100,7 +100,7 @@ def test_the_same_world_as_basketgym_run():
     teacher = make_ranker("random")
     shoppers = np.arange(0, 3000, 3000 // 128)[:128]
     env.reset(seed=cfg.seed, options={"shoppers": shoppers})
-    teacher.reset(env.lives.world.public, cfg.seed)
+    env.lives.reset_ranker(teacher)  # as the world starts its ranker: its own seed
     items = [[] for _ in shoppers]
     days = [[] for _ in shoppers]
     over = np.zeros(len(shoppers), bool)

@@ -46,7 +46,7 @@ def test_the_run_writes_its_report_and_plots(run):
     assert saved["control"] == "popularity" and len(saved["experiments"]) == 2 and saved["plots"]
     text = format_analysis(a)
     for part in ("long-horizon value", "incrementality over the control", "by surface", "simulated A/B test",
-                 "ranker latency", "popularity (itself)"):  # fmt: skip
+                 "ranker latency", "popularity (the control)"):  # fmt: skip
         assert part in text
 
 

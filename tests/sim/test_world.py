@@ -8,7 +8,10 @@ import pytest
 from rankers import make_ranker
 from rankers.validation import check_response
 from sim.config import load_scenario
+from sim.errors import RankerError
 from sim.eventlog import SOURCE_ORGANIC
+from sim.protocol import SURFACE_HOME, SURFACE_SEARCH
+from sim.rng import ranker_seed
 from sim.world import World
 
 
@@ -273,3 +276,116 @@ def test_advancing_the_calendar_day_by_day_equals_a_full_run(smoke):
     assert np.array_equal(stepped.purchases["item_id"], whole.purchases["item_id"])
     assert np.array_equal(stepped.slates["slate"], whole.slates["slate"])
     assert np.array_equal(stepped.shoppers["churn_day"], whole.shoppers["churn_day"])
+
+
+class _OffCandidate:
+    """Popularity, except that on ``surface`` row 1's first placement is an available item not among its candidates."""
+
+    name = "off_candidate"
+
+    def __init__(self, surface):
+        self.inner, self.surface, self.placed = make_ranker("popularity"), surface, None
+
+    def reset(self, catalog, seed):
+        self.catalog = catalog
+        self.inner.reset(catalog, seed)
+
+    def rank(self, request):
+        resp = self.inner.rank(request)
+        if request.surface != self.surface or request.batch_size < 2 or self.placed is not None:
+            return resp
+        row = request.candidates[1]
+        outside = np.flatnonzero(self.catalog.available & ~np.isin(np.arange(self.catalog.n_products), row))
+        if request.surface == SURFACE_SEARCH:  # an off-aisle item: the shopper searched another aisle
+            outside = outside[self.catalog.aisle[outside] != request.query[1]]
+        slate = resp.slate.copy()
+        self.placed = int(outside[0])
+        slate[1, 0] = self.placed
+        return dataclasses.replace(resp, slate=slate)
+
+    def update(self, log):
+        self.inner.update(log)
+
+    def fit(self, day):
+        self.inner.fit(day)
+
+
+@pytest.mark.parametrize(("surface", "where"), [(SURFACE_SEARCH, "search (query aisle "), (SURFACE_HOME, "home row")])
+def test_the_world_rejects_a_slate_item_outside_the_rows_candidates(smoke, surface, where):
+    ranker = _OffCandidate(surface)
+    with pytest.raises(RankerError) as err:
+        World(smoke.replace(days=3), 1, ranker, "off_candidate").run()
+    msg = str(err.value)
+    assert msg.startswith("ranker 'off_candidate': " + where) and " row 1 (shopper " in msg
+    assert msg.endswith(f"places item {ranker.placed} at position 0, which is not among the row's candidates")
+
+
+class _Hooked:
+    """Popularity with the attribute the world once asked its ranker for: a truth observer's hook."""
+
+    name = "hooked"
+
+    def __init__(self):
+        self.inner, self.calls = make_ranker("popularity"), []
+        self.counterfactuals = self
+
+    def pending(self):
+        self.calls.append("pending")
+        return {}
+
+    def record(self, *args):
+        self.calls.append("record")
+
+    def reset(self, catalog, seed):
+        self.inner.reset(catalog, seed)
+
+    def rank(self, request):
+        return self.inner.rank(request)
+
+    def update(self, log):
+        self.inner.update(log)
+
+    def fit(self, day):
+        self.inner.fit(day)
+
+
+def test_a_ranker_defining_the_truth_hook_gets_nothing(smoke):
+    hooked = _Hooked()
+    cfg = smoke.replace(days=6)
+    _assert_same(World(cfg, 2, hooked, "hooked").run(), World(cfg, 2, make_ranker("popularity"), "p").run())
+    assert hooked.calls == []
+    # the observer argument is the one way in: an object passed as observer is asked on every ranking call
+    observed = _Hooked()
+    w = World(cfg, 2, make_ranker("popularity"), "p", observer=observed)
+    w.run()
+    assert observed.calls.count("pending") == observed.calls.count("record") == len(w.latency) >= 12
+
+
+def test_the_ranker_gets_its_own_seed_and_read_only_inputs(smoke):
+    seen = {}
+
+    class Probe(_Hooked):
+        def reset(self, catalog, seed):
+            seen["seed"], seen["catalog"] = seed, catalog
+            super().reset(catalog, seed)
+
+        def rank(self, request):
+            seen["request"] = request
+            return super().rank(request)
+
+        def update(self, log):
+            seen["log"] = log
+            super().update(log)
+
+    w = World(smoke.replace(days=2), 5, Probe(), "probe")
+    w.run()
+    assert seen["seed"] == ranker_seed(5) != 5
+    cat, req, log = seen["catalog"], seen["request"], seen["log"]
+    arrays = [cat.price, cat.available, cat.shelf, req.candidates, req.shopper_ids, req.query]
+    arrays += [a for t in log.values() for a in t.values()]
+    assert all(not a.flags.writeable for a in arrays)
+    with pytest.raises(ValueError, match="read-only"):
+        cat.price[0] = 1.0
+    # views of the live catalog: an event's price change reaches the ranker
+    w.public.price[3] = 123.0
+    assert cat.price[3] == np.float32(123.0) and w.public.price.flags.writeable
