@@ -33,8 +33,9 @@ from sim.rng import RANKER_PURPOSES
 
 STDLIB = {
     "__future__", "abc", "bisect", "collections", "contextlib", "copy", "dataclasses", "difflib", "enum",
-    "functools", "heapq", "itertools", "json", "math", "numbers", "os", "pathlib", "re", "shutil",
+    "functools", "hashlib", "heapq", "itertools", "json", "math", "numbers", "os", "pathlib", "re", "shutil",
     "statistics", "string", "tempfile", "textwrap", "time", "typing", "warnings",
+    "zipfile",  # model files: sha256 of weights, npz read without pickle
 }  # fmt: skip
 THIRD_PARTY = {"numpy", "scipy", "pandas", "torch", "lightgbm", "threadpoolctl"}
 # the platform side of sim/: what a ranker legitimately needs (None: any name; else the names allowed)

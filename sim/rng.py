@@ -177,6 +177,7 @@ RANKER_PURPOSES = frozenset(
         Purpose.PLACKETT_LUCE,
         Purpose.ASSIGNMENT,
         Purpose.EXPOSURE_TEST,
+        Purpose.CROSS_FIT,  # shopper folds of learned rankers' fits (eval's off-policy cross-fitting uses it too)
     }
 )
 
