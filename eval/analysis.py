@@ -128,15 +128,15 @@ def _reversals(d: RunData, short: str, long: str) -> list[dict[str, Any]]:
         for b in d.rankers[i + 1 :]:
             per_seed = [incrementality.paired_differences(d.outcomes[(a, s)], d.outcomes[(b, s)], [short, long])
                         for s in d.seeds]  # fmt: skip
-            b = between_seeds(per_seed)
-            mean, lo, hi = b.mean, b.low, b.high
+            iv = between_seeds(per_seed)
+            mean, lo, hi = iv.mean, iv.low, iv.high
             if np.sign(mean[0]) * np.sign(mean[1]) < 0:
                 first, second = (a, b) if mean[0] > 0 else (b, a)
                 sign = 1 if first == a else -1
                 significant = bool((lo[0] > 0 or hi[0] < 0) and (lo[1] > 0 or hi[1] < 0))  # NaN bounds: False
                 out.append({"ahead_short": first, "ahead_long": second, "short": short, "long": long,
                             "short_gap": float(sign * mean[0]), "long_gap": float(-sign * mean[1]),
-                            "significant": significant, "seeds": int(b.n_seeds.min()),
+                            "significant": significant, "seeds": int(iv.n_seeds.min()),
                             "short_ci": [float(lo[0]), float(hi[0])],
                             "long_ci": [float(lo[1]), float(hi[1])]})  # fmt: skip
     return out
