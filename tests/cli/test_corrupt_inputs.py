@@ -15,7 +15,7 @@ from eval.runner import run_scenario
 from sim.config import load_scenario
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe"
-AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0  # root writes into read-only directories anyway
+AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0  # root writes into read-only directories unless told not to
 
 
 def _snapshot(root: Path) -> dict[str, bytes | None]:
@@ -98,14 +98,31 @@ def test_unwritable_outputs_fail_before_any_work(command, out, tmp_path, capsys)
     assert _snapshot(tmp_path) == before
 
 
-@pytest.mark.skipif(AS_ROOT, reason="root may write into a read-only directory")
+SETPRIV = shutil.which("setpriv")
+
+
+def _fails_in_one_line_without_dac_override(args: list[str], names: str) -> None:
+    """Root ignores directory permissions through CAP_DAC_OVERRIDE: run the command in a process without it."""
+    cmd = [SETPRIV, "--bounding-set", "-dac_override", "--", sys.executable, "-m", "basketgym", *map(str, args)]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert proc.returncode != 0, proc.stdout[-500:]
+    assert len(proc.stderr.splitlines()) == 1, proc.stderr
+    assert proc.stderr.startswith("basketgym: error: ") and "Traceback" not in proc.stderr + proc.stdout
+    assert names in proc.stderr, proc.stderr
+
+
+@pytest.mark.skipif(AS_ROOT and SETPRIV is None, reason="as root, needs util-linux's setpriv to drop CAP_DAC_OVERRIDE")
 @pytest.mark.parametrize("command", sorted(OUT))
 def test_read_only_directory(command, tmp_path, capsys):
     ro = tmp_path / "ro"
     ro.mkdir()
     ro.chmod(0o555)
+    args = [command, "smoke", *SCENARIO_COMMANDS[command], "--out", ro / OUT[command]]
     try:
-        _fails_in_one_line([command, "smoke", *SCENARIO_COMMANDS[command], "--out", ro / OUT[command]], capsys, str(ro))
+        if AS_ROOT:
+            _fails_in_one_line_without_dac_override(args, str(ro))
+        else:
+            _fails_in_one_line(args, capsys, str(ro))
         assert not any(ro.iterdir())
     finally:
         ro.chmod(0o755)
