@@ -3,7 +3,7 @@
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed-$(shell cat pyproject.toml constraints/cpu.txt | cksum | cut -d' ' -f1)
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml setup.py constraints/cpu.txt | cksum | cut -d' ' -f1)
 SCENARIO ?= scenarios/default.toml
 ARGS ?=
 JOBS ?= 2

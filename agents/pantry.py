@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-
-from agents.state import NO_STOCK
+from basketgym.agents.state import NO_STOCK
 
 
 def needs(runout: np.ndarray, day: int, lookahead: int) -> np.ndarray:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import numpy as np
-
-from agents.params import PopulationConfig
-from agents.state import NEVER, ShopperState
+from basketgym.agents.params import PopulationConfig
+from basketgym.agents.state import NEVER, ShopperState
 
 
 def init_shoppers(

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-
-from agents.params import ChurnConfig
+from basketgym.agents.params import ChurnConfig
 
 
 def session_score(

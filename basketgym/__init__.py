@@ -14,19 +14,19 @@ from typing import Any
 __version__ = "0.1.0"
 
 _API = {
-    "load_scenario": ("sim.config", "load_scenario"),
-    "scenario_from_dict": ("sim.config", "scenario_from_dict"),
-    "ScenarioConfig": ("sim.config", "ScenarioConfig"),
-    "World": ("sim.world", "World"),
-    "WorldResult": ("sim.world", "WorldResult"),
-    "RankRequest": ("sim.protocol", "RankRequest"),
-    "RankResponse": ("sim.protocol", "RankResponse"),
-    "Ranker": ("sim.protocol", "Ranker"),
+    "load_scenario": ("basketgym.sim.config", "load_scenario"),
+    "scenario_from_dict": ("basketgym.sim.config", "scenario_from_dict"),
+    "ScenarioConfig": ("basketgym.sim.config", "ScenarioConfig"),
+    "World": ("basketgym.sim.world", "World"),
+    "WorldResult": ("basketgym.sim.world", "WorldResult"),
+    "RankRequest": ("basketgym.sim.protocol", "RankRequest"),
+    "RankResponse": ("basketgym.sim.protocol", "RankResponse"),
+    "Ranker": ("basketgym.sim.protocol", "Ranker"),
     "make_ranker": ("rankers", "make_ranker"),
     "available_rankers": ("rankers", "available"),
-    "run_scenario": ("eval.runner", "run_scenario"),
-    "simulate": ("eval.runner", "simulate"),
-    "evaluate_world": ("eval.runner", "evaluate_world"),
+    "run_scenario": ("basketgym.eval.runner", "run_scenario"),
+    "simulate": ("basketgym.eval.runner", "simulate"),
+    "evaluate_world": ("basketgym.eval.runner", "evaluate_world"),
 }
 
 __all__ = ["__version__", *_API]

@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from sim.errors import BasketgymError, OutputPathError
-from sim.files import check_writable, one_line, os_error_line
+from basketgym.sim.errors import BasketgymError, OutputPathError
+from basketgym.sim.files import check_writable, one_line, os_error_line
 
 EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
 
@@ -32,11 +32,11 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import shutil
     import tempfile
 
-    from eval.analysis import analyze_run
-    from eval.plan import plan_scenario
-    from eval.report import format_analysis, format_summary_table, summary_tables
-    from eval.rundir import check_run_out
-    from eval.runner import grid, run_scenario
+    from basketgym.eval.analysis import analyze_run
+    from basketgym.eval.plan import plan_scenario
+    from basketgym.eval.report import format_analysis, format_summary_table, summary_tables
+    from basketgym.eval.rundir import check_run_out
+    from basketgym.eval.runner import grid, run_scenario
 
     rankers = [r.strip() for r in args.rankers.split(",") if r.strip()] if args.rankers else None
     # every rule of `basketgym check` (scenario, rankers, memory) before any output or world
@@ -83,8 +83,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     """Every rule of a run (scenario, rankers, control, horizons, experiment, attribution, events, memory), no world."""
     import time
 
-    from eval.plan import plan_scenario, scenario_problems
-    from sim.errors import ScenarioError
+    from basketgym.eval.plan import plan_scenario, scenario_problems
+    from basketgym.sim.errors import ScenarioError
 
     rankers = [r.strip() for r in args.rankers.split(",") if r.strip()] if args.rankers else None
     t0 = time.perf_counter()
@@ -107,8 +107,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from eval.analysis import analyze_run
-    from eval.report import format_analysis
+    from basketgym.eval.analysis import analyze_run
+    from basketgym.eval.report import format_analysis
 
     analysis = analyze_run(args.run_dir, control=args.control)
     print(format_analysis(analysis))
@@ -118,7 +118,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _logging_policy(args: argparse.Namespace) -> tuple[str, float]:
-    from rankers import make_ranker
+    from basketgym.rankers import make_ranker
 
     make_ranker(args.policy if hasattr(args, "policy") else args.logging)  # unknown names: one line
     if not 0.0 <= args.explore <= 1.0:
@@ -130,11 +130,11 @@ def _logging_policy(args: argparse.Namespace) -> tuple[str, float]:
 
 def _cmd_logs(args: argparse.Namespace) -> int:
     from basketgym import __version__
-    from eval.bandit_logs import bandit_log_arrow, collect, truth_arrow
-    from eval.offpolicy import logging_policy
-    from rankers import make_ranker
-    from sim.config import resolve_scenario
-    from sim.eventlog import write_parquet_atomic
+    from basketgym.eval.bandit_logs import bandit_log_arrow, collect, truth_arrow
+    from basketgym.eval.offpolicy import logging_policy
+    from basketgym.rankers import make_ranker
+    from basketgym.sim.config import resolve_scenario
+    from basketgym.sim.eventlog import write_parquet_atomic
 
     out = Path(args.out)
     check_writable(out)  # before simulating
@@ -156,10 +156,10 @@ def _cmd_logs(args: argparse.Namespace) -> int:
 
 
 def _cmd_ope(args: argparse.Namespace) -> int:
-    from eval.offpolicy import evaluate
-    from eval.report import format_ope
-    from rankers import make_ranker
-    from sim.config import resolve_scenario
+    from basketgym.eval.offpolicy import evaluate
+    from basketgym.eval.report import format_ope
+    from basketgym.rankers import make_ranker
+    from basketgym.sim.config import resolve_scenario
 
     cfg = resolve_scenario(args.scenario, days=args.days)
     base, eps = _logging_policy(args)
@@ -171,9 +171,9 @@ def _cmd_ope(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from eval.calibration import MIN_SEEDS, format_realism, realism
-    from eval.runner import scenario_ranker
-    from sim.config import resolve_scenario
+    from basketgym.eval.calibration import MIN_SEEDS, format_realism, realism
+    from basketgym.eval.runner import scenario_ranker
+    from basketgym.sim.config import resolve_scenario
 
     if args.seeds < MIN_SEEDS:
         raise BasketgymError(f"--seeds = {args.seeds}: a realism grade needs at least {MIN_SEEDS} worlds")
@@ -199,7 +199,7 @@ def _check_models_out(out: Path, overwrite: bool) -> None:
     """
     import json
 
-    from rankers.learned.model import KINDS, MODEL_FILE
+    from basketgym.rankers.learned.model import KINDS, MODEL_FILE
 
     check_writable(out, directory=True)
     if not out.is_dir() or not any(out.iterdir()):
@@ -230,19 +230,19 @@ def _check_models_out(out: Path, overwrite: bool) -> None:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
-    from eval.plots import reliability_diagram
-    from eval.report import write_json_atomic
-    from eval.training import (
+    from basketgym.eval.plots import reliability_diagram
+    from basketgym.eval.report import write_json_atomic
+    from basketgym.eval.training import (
         comparison_table,
         format_explanation,
         reliability_curves,
         sample_explanation,
         train_and_grade,
     )
-    from rankers import make_ranker
-    from rankers.learned.model import KINDS, FitConfig
-    from sim.config import resolve_scenario
-    from sim.files import write_text_atomic
+    from basketgym.rankers import make_ranker
+    from basketgym.rankers.learned.model import KINDS, FitConfig
+    from basketgym.sim.config import resolve_scenario
+    from basketgym.sim.files import write_text_atomic
 
     kinds = [k.strip() for k in args.model.split(",") if k.strip()]
     for k in kinds:
@@ -298,13 +298,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_uplift(args: argparse.Namespace) -> int:
     import numpy as np
 
-    from eval.plots import gain_curves
-    from eval.uplift import compare_learners, format_comparison, write_scores, write_split
-    from eval.uplift_data import OUTCOMES, WINDOW, exposure_data
-    from rankers import make_ranker
-    from rankers.learned.uplift import LEARNERS
-    from sim.config import resolve_scenario
-    from sim.files import atomic_path
+    from basketgym.eval.plots import gain_curves
+    from basketgym.eval.uplift import compare_learners, format_comparison, write_scores, write_split
+    from basketgym.eval.uplift_data import OUTCOMES, WINDOW, exposure_data
+    from basketgym.rankers import make_ranker
+    from basketgym.rankers.learned.uplift import LEARNERS
+    from basketgym.sim.config import resolve_scenario
+    from basketgym.sim.files import atomic_path
 
     outcomes = [o.strip() for o in args.outcome.split(",") if o.strip()]
     learners = tuple(k.strip() for k in args.learners.split(",") if k.strip())
@@ -364,8 +364,8 @@ def _cmd_uplift(args: argparse.Namespace) -> int:
 
 
 def _cmd_list(args: argparse.Namespace) -> int:
-    from rankers import available
-    from scenarios import bundled
+    from basketgym.rankers import available
+    from basketgym.scenarios import bundled
 
     print("scenarios:", ", ".join(bundled()))
     print("rankers:  ", ", ".join(available()))

@@ -20,14 +20,13 @@ import time
 
 import numpy as np
 import torch
-
-from eval.training import logged_table
-from rankers.learned.dataset import FEATURE_NAMES, SERVING_POSITION, serving_features
-from rankers.learned.model import FitConfig, TaskModel, fit
-from rankers.learned.value import ValueRanker
-from rankers.testing import home_request
-from sim.config import load_scenario
-from sim.world import World
+from basketgym.eval.training import logged_table
+from basketgym.rankers.learned.dataset import FEATURE_NAMES, SERVING_POSITION, serving_features
+from basketgym.rankers.learned.model import FitConfig, TaskModel, fit
+from basketgym.rankers.learned.value import ValueRanker
+from basketgym.rankers.testing import home_request
+from basketgym.sim.config import load_scenario
+from basketgym.sim.world import World
 
 
 def training(rows: int, kinds: list[str], epochs: int) -> dict[str, dict]:

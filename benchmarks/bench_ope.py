@@ -16,13 +16,12 @@ import dataclasses
 import time
 
 import numpy as np
-
-from eval import ope
-from eval.bandit_logs import collect
-from eval.offpolicy import _target_probabilities, reward_model
-from rankers import make_ranker
-from rankers.exploration import EpsilonGreedy
-from sim.config import load_scenario
+from basketgym.eval import ope
+from basketgym.eval.bandit_logs import collect
+from basketgym.eval.offpolicy import _target_probabilities, reward_model
+from basketgym.rankers import make_ranker
+from basketgym.rankers.exploration import EpsilonGreedy
+from basketgym.sim.config import load_scenario
 
 TARGETS = {"near": "buy_again", "far": "margin_greedy"}
 VISITS_PER_SHOPPER_DAY = 0.105  # default world, measured: sessions / (shoppers x days) over two weeks

@@ -14,9 +14,10 @@ import io
 import statistics
 import time
 
+from basketgym.eval.runner import grid, run_scenario
+from basketgym.sim.config import resolve_scenario
+
 from basketgym.progress import RunProgress
-from eval.runner import grid, run_scenario
-from sim.config import resolve_scenario
 
 
 class _Terminal(io.StringIO):

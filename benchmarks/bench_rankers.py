@@ -47,16 +47,15 @@ import dataclasses
 import time
 from collections.abc import Callable, Iterator
 
+import basketgym.rankers as rankers
 import numpy as np
-
-import rankers
-from rankers import topk
-from rankers.features import FeatureStore
-from rankers.testing import day_log
-from sim import slots
-from sim.catalog import PublicCatalog, generate_catalog
-from sim.config import CatalogConfig
-from sim.protocol import SURFACE_HOME, SURFACE_SEARCH, RankRequest
+from basketgym.rankers import topk
+from basketgym.rankers.features import FeatureStore
+from basketgym.rankers.testing import day_log
+from basketgym.sim import slots
+from basketgym.sim.catalog import PublicCatalog, generate_catalog
+from basketgym.sim.config import CatalogConfig
+from basketgym.sim.protocol import SURFACE_HOME, SURFACE_SEARCH, RankRequest
 
 
 def timed(variants: dict[str, Callable[[], object]], rounds: int) -> dict[str, np.ndarray]:

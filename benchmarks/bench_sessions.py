@@ -39,9 +39,9 @@ def _rss_mb() -> float:
 
 def run_case(name: str) -> dict[str, float]:
     """Build and run one world; return its figures."""
-    from rankers import make_ranker
-    from sim.config import load_scenario
-    from sim.world import World
+    from basketgym.rankers import make_ranker
+    from basketgym.sim.config import load_scenario
+    from basketgym.sim.world import World
 
     scenario, ranker, shoppers, days, keep = CASES[name]
     cfg = load_scenario(scenario)

@@ -14,15 +14,14 @@ from __future__ import annotations
 import argparse
 import time
 
+import basketgym.rankers as rankers
 import numpy as np
+from basketgym.rankers.features import FeatureStore
+from basketgym.sim import validate as validate_module
+from basketgym.sim.catalog import generate_catalog
+from basketgym.sim.config import CatalogConfig, load_scenario
+from basketgym.sim.validate import check_response, in_candidates
 from bench_rankers import favourite_aisles, home_rows, search_rows, timed, warm_days
-
-import rankers
-import sim.validate
-from rankers.features import FeatureStore
-from sim.catalog import generate_catalog
-from sim.config import CatalogConfig, load_scenario
-from sim.validate import check_response, in_candidates
 
 
 def main() -> None:
@@ -72,10 +71,10 @@ def main() -> None:
 
 def bench_world(repeat: int) -> None:
     """Sessions per second of the default world with the membership test on and off, interleaved."""
-    from sim.world import World
+    from basketgym.sim.world import World
 
     cfg = load_scenario("default")
-    real = sim.validate.in_candidates
+    real = validate_module.in_candidates
 
     def off(candidates: np.ndarray, slate: np.ndarray, column: object = None, loose: object = None) -> np.ndarray:
         return np.ones(slate.shape, bool)
@@ -84,11 +83,11 @@ def bench_world(repeat: int) -> None:
         rates: dict[str, list[float]] = {"on": [], "off": []}
         for _ in range(repeat):
             for variant, fn in (("on", real), ("off", off)):
-                sim.validate.in_candidates = fn
+                validate_module.in_candidates = fn
                 t0 = time.perf_counter()
                 res = World(cfg, cfg.seed, rankers.make_ranker(name), name).run()
                 rates[variant].append(res.facts["sessions"] / (time.perf_counter() - t0))
-        sim.validate.in_candidates = real
+        validate_module.in_candidates = real
         on, off_ = np.median(rates["on"]), np.median(rates["off"])
         print(
             f"world default/{name}: {on:,.0f} sessions/s with the membership test, {off_:,.0f} without "

@@ -18,16 +18,15 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-
-from eval import experiment, incrementality, latency, plots
-from eval.report import write_json_atomic
-from eval.rundir import manifest_dirs, read_manifest, task_dir
-from eval.uncertainty import between_seeds, bootstrap
-from rankers.composite import ABLATIONS
-from sim.config import ScenarioConfig, load_scenario
-from sim.errors import BasketgymError, InputFileError
-from sim.eventlog import write_parquet_atomic
-from sim.files import read_json, reading
+from basketgym.eval import experiment, incrementality, latency, plots
+from basketgym.eval.report import write_json_atomic
+from basketgym.eval.rundir import manifest_dirs, read_manifest, task_dir
+from basketgym.eval.uncertainty import between_seeds, bootstrap
+from basketgym.rankers.composite import ABLATIONS
+from basketgym.sim.config import ScenarioConfig, load_scenario
+from basketgym.sim.errors import BasketgymError, InputFileError
+from basketgym.sim.eventlog import write_parquet_atomic
+from basketgym.sim.files import read_json, reading
 
 AB_UNITS = "ab_units.parquet"  # experiment.UNIT_COLUMNS of every seed's A/B test, next to analysis.json
 

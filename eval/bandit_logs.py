@@ -17,12 +17,11 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from sim.catalog import PublicCatalog
-from sim.config import ScenarioConfig
-from sim.eventlog import SOURCE_HOME, SOURCE_SEARCH
-from sim.protocol import SURFACE_HOME, Ranker, RankRequest, RankResponse, prefix_propensities
-from sim.world import World
+from basketgym.sim.catalog import PublicCatalog
+from basketgym.sim.config import ScenarioConfig
+from basketgym.sim.eventlog import SOURCE_HOME, SOURCE_SEARCH
+from basketgym.sim.protocol import SURFACE_HOME, Ranker, RankRequest, RankResponse, prefix_propensities
+from basketgym.sim.world import World
 
 BANDIT_COLUMNS: dict[str, tuple[str, str]] = {
     "session_id": ("int64", "visit: (day << 32) | shopper_id"),
@@ -234,7 +233,7 @@ def _slate_money(purchases: dict[str, np.ndarray], table: dict[str, np.ndarray])
 
 def bandit_log_arrow(log: BanditLog, version: str) -> Any:
     """The export of ``basketgym logs``: ``BANDIT_COLUMNS``, each target's shadow slate, the logging policy."""
-    from sim.eventlog import to_arrow
+    from basketgym.sim.eventlog import to_arrow
 
     columns = dict(BANDIT_COLUMNS)
     table = dict(log.table)
@@ -250,7 +249,7 @@ def truth_arrow(log: BanditLog) -> Any:
     Row-aligned with the log (and keyed by session_id, surface, query); ``basketgym logs`` writes it
     beside the log as ``<out>.truth.parquet``. Nothing a production system could observe.
     """
-    from sim.eventlog import to_arrow
+    from basketgym.sim.eventlog import to_arrow
 
     columns = {c: BANDIT_COLUMNS[c] for c in ("session_id", "surface", "query")}
     table = {c: log.table[c] for c in columns}

@@ -13,11 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from basketgym.eval.outcomes import active_days, reorder_flags
+from basketgym.eval.tables import Table, columns
+from basketgym.sim.config import ScenarioConfig, resolve_scenario
 from scipy import stats
-
-from eval.outcomes import active_days, reorder_flags
-from eval.tables import Table, columns
-from sim.config import ScenarioConfig, resolve_scenario
 
 INSTACART = "Instacart Online Grocery 2017"
 DUNNHUMBY = "dunnhumby The Complete Journey"
@@ -281,7 +280,7 @@ class Realism:
 def world_facts(cfg: ScenarioConfig, ranker: str, seed: int, warmup: int,
                 progress: Callable[[int, int], None] | None = None) -> tuple[list[Fact], list[Fact]]:  # fmt: skip
     """Simulate one world of ``cfg`` (keeping its slates) and measure it after ``warmup`` and from day 0."""
-    from eval.runner import simulate
+    from basketgym.eval.runner import simulate
 
     r = simulate(cfg, ranker, seed, progress)
     measure = (r.purchases, r.sessions, r.slates, r.shoppers, cfg.days)

@@ -15,11 +15,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from basketgym.eval import ab_stats
+from basketgym.rankers.composite import treatment_assignment
+from basketgym.sim import rng
 from scipy import stats
-
-from eval import ab_stats
-from rankers.composite import treatment_assignment
-from sim import rng
 
 
 @dataclass(frozen=True)

@@ -21,8 +21,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-
-from eval.uncertainty import between_seeds, bootstrap
+from basketgym.eval.uncertainty import between_seeds, bootstrap
 
 Outcomes = Mapping[tuple[str, int], pd.DataFrame]  # (label, seed) -> shopper_outcomes table
 

@@ -4,8 +4,8 @@
 returns the ``Violation``s, each with file, line and reason. The rules, for code that must see only
 what the protocol hands it (``rankers/``):
 
-- imports come from an allow-list (harmless stdlib, the numeric stack, the public ``sim`` modules,
-  ``rankers`` itself), whatever the spelling: ``import m``, ``from m import x``, relative imports,
+- imports come from an allow-list (harmless stdlib, the numeric stack, the public ``basketgym.sim`` modules,
+  ``basketgym.rankers`` itself), whatever the spelling: ``import m``, ``from m import x``, relative imports,
   inside functions or not; no ``agents``, ``eval``, ``basketgym``, ``sim.world`` / ``session`` / ``lives``;
 - no dynamic code or imports: ``eval``, ``exec``, ``compile``, ``__import__``, ``globals``, ``locals``,
   ``vars``, ``breakpoint``, and ``getattr`` / ``setattr`` / ``delattr`` / ``hasattr`` only with a
@@ -29,7 +29,7 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-from sim.rng import RANKER_PURPOSES
+from basketgym.sim.rng import RANKER_PURPOSES
 
 STDLIB = {
     "__future__", "abc", "bisect", "collections", "contextlib", "copy", "dataclasses", "difflib", "enum",
@@ -40,14 +40,14 @@ STDLIB = {
 THIRD_PARTY = {"numpy", "scipy", "pandas", "torch", "lightgbm", "threadpoolctl"}
 # the platform side of sim/: what a ranker legitimately needs (None: any name; else the names allowed)
 SIM: dict[str, set[str] | None] = {
-    "sim.protocol": None,
-    "sim.catalog": {"PublicCatalog", "read_only", "TIER_PRIVATE", "TIER_NATIONAL", "TIER_PREMIUM"},
-    "sim.rng": None,
-    "sim.errors": None,
-    "sim.eventlog": None,
-    "sim.files": None,
-    "sim.slots": None,
-    "sim.threads": None,
+    "basketgym.sim.protocol": None,
+    "basketgym.sim.catalog": {"PublicCatalog", "read_only", "TIER_PRIVATE", "TIER_NATIONAL", "TIER_PREMIUM"},
+    "basketgym.sim.rng": None,
+    "basketgym.sim.errors": None,
+    "basketgym.sim.eventlog": None,
+    "basketgym.sim.files": None,
+    "basketgym.sim.slots": None,
+    "basketgym.sim.threads": None,
 }
 FROM_ONLY = {"inspect": {"signature"}, "sys": {"stderr", "stdout"}}  # modules allowed only for these names
 # ``import sys`` is allowed for progress lines: the bound name may only be read as ``sys.stderr`` / ``sys.stdout``
@@ -78,9 +78,16 @@ class Violation:
         return f"{self.path}:{self.line}: {self.reason}"
 
 
+PKG = "basketgym"
+WORLD_ROOTS = {"sim", "agents", "rankers", "eval", "scenarios"}  # the package's layers (bare spellings refused)
+
+
 def _module_allowed(module: str) -> bool:
     top = module.split(".")[0]
-    return top in STDLIB or top in THIRD_PARTY or top == "rankers" or module in SIM
+    if top in WORLD_ROOTS:  # a bare ``sim`` / ``agents``: never the installed package's name
+        return False
+    own = module == f"{PKG}.rankers" or module.startswith(f"{PKG}.rankers.")
+    return top in STDLIB or top in THIRD_PARTY or own or module in SIM
 
 
 def _import_violations(node: ast.Import | ast.ImportFrom) -> list[str]:
@@ -91,19 +98,19 @@ def _import_violations(node: ast.Import | ast.ImportFrom) -> list[str]:
                 continue
             if alias.name in FROM_ONLY:
                 out.append(f"import {alias.name}: only 'from {alias.name} import {', '.join(FROM_ONLY[alias.name])}'")
-            elif alias.name == "sim" or not _module_allowed(alias.name):
+            elif alias.name == f"{PKG}.sim" or not _module_allowed(alias.name):
                 out.append(f"import {alias.name}: not on the ranker import allow-list")
         return out
     if node.level:
-        return [f"relative import (level {node.level}): spell the module out (rankers.…)"]
+        return [f"relative import (level {node.level}): spell the module out ({PKG}.rankers.…)"]
     module = node.module or ""
     names = {a.name for a in node.names}
     if module in FROM_ONLY:
         bad = names - FROM_ONLY[module]
         return [f"from {module} import {', '.join(sorted(bad))}: only {sorted(FROM_ONLY[module])}"] if bad else []
-    if module == "sim":  # ``from sim import rng``: each name is a module
-        bad = [n for n in sorted(names) if f"sim.{n}" not in SIM]
-        return [f"from sim import {n}: sim.{n} is not on the allow-list" for n in bad]
+    if module in (PKG, f"{PKG}.sim"):  # ``from basketgym.sim import rng``: each name is a module
+        bad = [n for n in sorted(names) if not _module_allowed(f"{module}.{n}")]
+        return [f"from {module} import {n}: {module}.{n} is not on the allow-list" for n in bad]
     if not _module_allowed(module):
         return [f"from {module} import ...: {module} is not on the ranker import allow-list"]
     allowed = SIM.get(module)

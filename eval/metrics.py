@@ -8,10 +8,9 @@ from numbers import Real
 
 import numpy as np
 import pandas as pd
-
-from eval.outcomes import active_days, last_active_day, reorder_flags
-from eval.tables import Table, columns
-from eval.uncertainty import t_half_width
+from basketgym.eval.outcomes import active_days, last_active_day, reorder_flags
+from basketgym.eval.tables import Table, columns
+from basketgym.eval.uncertainty import t_half_width
 
 SOURCE_ORGANIC = 2  # sim.eventlog.SOURCE_ORGANIC; eval reads the logs, not the world's modules
 

@@ -31,17 +31,16 @@ import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
-
-from eval import ope
-from eval.bandit_logs import BanditLog, collect
-from eval.runner import evaluate_world
-from rankers import make_ranker
-from rankers.exploration import EpsilonGreedy, PlackettLuce
-from sim import rng
-from sim.config import ScenarioConfig
-from sim.protocol import Ranker
-from sim.rng import Purpose
-from sim.world import World
+from basketgym.eval import ope
+from basketgym.eval.bandit_logs import BanditLog, collect
+from basketgym.eval.runner import evaluate_world
+from basketgym.rankers import make_ranker
+from basketgym.rankers.exploration import EpsilonGreedy, PlackettLuce
+from basketgym.sim import rng
+from basketgym.sim.config import ScenarioConfig
+from basketgym.sim.protocol import Ranker
+from basketgym.sim.rng import Purpose
+from basketgym.sim.world import World
 
 PRIOR = 5.0  # pseudo-observations pulling a sparse (context, item) cell of the reward model to its backoff
 

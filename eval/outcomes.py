@@ -6,8 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
-
-from eval.tables import Table, columns, row_positions
+from basketgym.eval.tables import Table, columns, row_positions
 
 DAYS_PER_YEAR = 365
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
-from sim.config import ScenarioConfig, key_name
-from sim.errors import ScenarioError
-from sim.footprint import Footprint, available_memory, human_bytes, world_footprint
-from sim.scenario_rules import check_rules, shortened_run_notes
+from basketgym.sim.config import ScenarioConfig, key_name
+from basketgym.sim.errors import ScenarioError
+from basketgym.sim.footprint import Footprint, available_memory, human_bytes, world_footprint
+from basketgym.sim.scenario_rules import check_rules, shortened_run_notes
 
 KIND_NAMES = {"world": "ranker worlds", "ablation": "surface ablations", "experiment": "A/B split",
               "switch": "A/B switch-everyone"}  # fmt: skip
@@ -141,7 +141,7 @@ def plan_run(
     scenario's cross-field rules (``eval.runner.run_scenario`` on a config built in code, which may be a
     deliberately shortened one).
     """
-    from rankers import make_ranker  # not eval.runner: pandas and scipy would cost more than the whole check
+    from basketgym.rankers import make_ranker  # not eval.runner: pandas and scipy would cost more than the whole check
 
     names = list(rankers or cfg.rankers.names)
     n_seeds = int(seeds or cfg.run.seeds)
@@ -175,7 +175,7 @@ def plan_scenario(
     event_log: str | None = None,
 ) -> Plan:
     """Read a scenario with the command line's overrides and plan its run (``basketgym check`` and ``run``)."""
-    from sim.config import resolve_scenario
+    from basketgym.sim.config import resolve_scenario
 
     cfg = resolve_scenario(scenario, days=days, event_log=event_log, rankers=rankers)
     return plan_run(cfg, rankers, seeds, jobs)
@@ -187,9 +187,9 @@ def scenario_problems(
     """Every cross-field problem of a scenario file with the overrides (after its keys are valid), one line each."""
     import tomllib
 
-    from scenarios import scenario_path
-    from sim.config import ScenarioConfig, build, resolve_scenario
-    from sim.scenario_rules import problems
+    from basketgym.scenarios import scenario_path
+    from basketgym.sim.config import ScenarioConfig, build, resolve_scenario
+    from basketgym.sim.scenario_rules import problems
 
     p = scenario_path(scenario)
     cfg = build(ScenarioConfig, tomllib.loads(p.read_text()), "")

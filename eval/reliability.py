@@ -12,9 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from basketgym.rankers.learned.calibration import EPS, Isotonic, Temperature
 from scipy import stats
-
-from rankers.learned.calibration import EPS, Isotonic, Temperature
 
 __all__ = ["Isotonic", "Temperature", "auc", "brier", "ece", "log_loss", "reliability", "scores"]
 

@@ -11,10 +11,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from eval.metrics import across_seeds
-from eval.ope import MIN_ESS
-from sim.files import write_text_atomic
+from basketgym.eval.metrics import across_seeds
+from basketgym.eval.ope import MIN_ESS
+from basketgym.sim.files import write_text_atomic
 
 MISSING = "—"
 

@@ -19,11 +19,10 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
-
-from eval import metrics
-from eval.outcomes import shopper_outcomes
-from eval.report import write_json_atomic as write_json
-from eval.rundir import (
+from basketgym.eval import metrics
+from basketgym.eval.outcomes import shopper_outcomes
+from basketgym.eval.report import write_json_atomic as write_json
+from basketgym.eval.rundir import (
     finish_run_dir,
     git_revision,
     new_run_dir,
@@ -31,14 +30,14 @@ from eval.rundir import (
     result_dir_names,
     task_dir,
 )
-from eval.timeline import cohort_cumulative, window_metrics
-from rankers import make_ranker
-from rankers.composite import ABLATIONS, SurfaceAblation, TrafficSplit
-from sim.config import ScenarioConfig, to_toml
-from sim.eventlog import TABLES, to_arrow, write_parquet_atomic
-from sim.files import write_text_atomic
-from sim.protocol import Ranker
-from sim.world import World, WorldResult
+from basketgym.eval.timeline import cohort_cumulative, window_metrics
+from basketgym.rankers import make_ranker
+from basketgym.rankers.composite import ABLATIONS, SurfaceAblation, TrafficSplit
+from basketgym.sim.config import ScenarioConfig, to_toml
+from basketgym.sim.eventlog import TABLES, to_arrow, write_parquet_atomic
+from basketgym.sim.files import write_text_atomic
+from basketgym.sim.protocol import Ranker
+from basketgym.sim.world import World, WorldResult
 
 # (label, seed, task index, day, days, seconds since the task started, measured where it runs); a
 # task reports day < days as it simulates and day == days once, when it is finished (evaluated, written)
@@ -253,7 +252,7 @@ def run_scenario(
     shoppers meeting the same luck. A written run also simulates the twins the report needs (see
     ``grid``); ``write=False`` simulates only the named rankers' worlds.
     """
-    from eval.plan import plan_run
+    from basketgym.eval.plan import plan_run
 
     names = list(rankers or cfg.rankers.names)
     n_seeds = int(seeds or cfg.run.seeds)

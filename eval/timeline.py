@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-
-from eval.outcomes import discount_factors
-from eval.tables import Table, columns, row_positions
+from basketgym.eval.outcomes import discount_factors
+from basketgym.eval.tables import Table, columns, row_positions
 
 METRIC_COLUMNS = {"margin": "margin", "gtv": "gtv", "orders": "n_lines"}  # contribution: margin + ad_revenue
 

@@ -14,11 +14,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-
-from eval import reliability
-from eval.bandit_logs import collect
-from rankers.exploration import EpsilonGreedy
-from rankers.learned.dataset import (
+from basketgym.eval import reliability
+from basketgym.eval.bandit_logs import collect
+from basketgym.rankers.exploration import EpsilonGreedy
+from basketgym.rankers.learned.dataset import (
     FEATURE_NAMES,
     SAMPLE_COUNTER,
     SERVING_POSITION,
@@ -27,8 +26,8 @@ from rankers.learned.dataset import (
     shopper_uniform,
     training_table,
 )
-from rankers.learned.model import NETWORKS, FitConfig, TaskModel, fit
-from sim.config import ScenarioConfig
+from basketgym.rankers.learned.model import NETWORKS, FitConfig, TaskModel, fit
+from basketgym.sim.config import ScenarioConfig
 
 GRADED = ("click", "purchase", "churn_30d")  # probability heads graded (margin: RMSE on bought rows)
 

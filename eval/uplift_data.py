@@ -21,12 +21,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-
-from rankers import make_ranker
-from rankers.learned.dataset import FEATURE_NAMES
-from rankers.treatment import ExposureTest
-from sim.config import ScenarioConfig
-from sim.world import World
+from basketgym.rankers import make_ranker
+from basketgym.rankers.learned.dataset import FEATURE_NAMES
+from basketgym.rankers.treatment import ExposureTest
+from basketgym.sim.config import ScenarioConfig
+from basketgym.sim.world import World
 
 OUTCOMES = ("bought", "basket_margin", "margin_30d", "retained_30d")
 WINDOW = 30

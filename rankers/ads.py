@@ -12,8 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
-
-from rankers import topk
+from basketgym.rankers import topk
 
 
 def ad_slots(positions: Sequence[int], slate_size: int, max_sponsored: int) -> np.ndarray:

@@ -7,13 +7,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
-
-from rankers import ads, shelf, topk
-from rankers.candidates import candidate_index, item_table, lookup, placeable
-from rankers.features import FeatureStore
-from sim.catalog import PublicCatalog
-from sim.errors import RankerError
-from sim.protocol import SURFACE_NAMES, SURFACE_SEARCH, RankRequest, RankResponse
+from basketgym.rankers import ads, shelf, topk
+from basketgym.rankers.candidates import candidate_index, item_table, lookup, placeable
+from basketgym.rankers.features import FeatureStore
+from basketgym.sim.catalog import PublicCatalog
+from basketgym.sim.errors import RankerError
+from basketgym.sim.protocol import SURFACE_NAMES, SURFACE_SEARCH, RankRequest, RankResponse
 
 _LOWEST = np.float32(np.finfo(np.float32).min)
 

@@ -6,15 +6,14 @@ import dataclasses
 from collections.abc import Mapping
 
 import numpy as np
-
-from rankers import ads, own_first, shelf
-from rankers.base import BaseRanker, ScoringRanker
-from rankers.exploration import row_counters, uniform_prefix
-from rankers.registry import register
-from sim import rng
-from sim.catalog import PublicCatalog
-from sim.protocol import RankRequest, RankResponse
-from sim.rng import Purpose
+from basketgym.rankers import ads, own_first, shelf
+from basketgym.rankers.base import BaseRanker, ScoringRanker
+from basketgym.rankers.exploration import row_counters, uniform_prefix
+from basketgym.rankers.registry import register
+from basketgym.sim import rng
+from basketgym.sim.catalog import PublicCatalog
+from basketgym.sim.protocol import RankRequest, RankResponse
+from basketgym.sim.rng import Purpose
 
 _NEG_INF = np.float32(-np.inf)
 

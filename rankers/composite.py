@@ -9,11 +9,10 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-
-from sim import rng
-from sim.catalog import PublicCatalog
-from sim.protocol import SURFACE_HOME, SURFACE_SEARCH, Ranker, RankRequest, RankResponse, prefix_propensities
-from sim.rng import Purpose
+from basketgym.sim import rng
+from basketgym.sim.catalog import PublicCatalog
+from basketgym.sim.protocol import SURFACE_HOME, SURFACE_SEARCH, Ranker, RankRequest, RankResponse, prefix_propensities
+from basketgym.sim.rng import Purpose
 
 SURFACES = {"home": SURFACE_HOME, "search": SURFACE_SEARCH}
 ABLATIONS = ("search", "home", "ads")

@@ -23,14 +23,13 @@ propensities 1.0): the greedy branch's probabilities are then exact.
 from __future__ import annotations
 
 import numpy as np
-
-from rankers.candidates import candidate_index, placeable
-from rankers.registry import make_ranker, register
-from sim import rng
-from sim.catalog import PublicCatalog
-from sim.errors import RankerError
-from sim.protocol import Ranker, RankRequest, RankResponse
-from sim.rng import Purpose
+from basketgym.rankers.candidates import candidate_index, placeable
+from basketgym.rankers.registry import make_ranker, register
+from basketgym.sim import rng
+from basketgym.sim.catalog import PublicCatalog
+from basketgym.sim.errors import RankerError
+from basketgym.sim.protocol import Ranker, RankRequest, RankResponse
+from basketgym.sim.rng import Purpose
 
 
 def row_counters(request: RankRequest) -> np.ndarray:

@@ -15,10 +15,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-
-from sim import slots
-from sim.catalog import PublicCatalog
-from sim.errors import RankerError
+from basketgym.sim import slots
+from basketgym.sim.catalog import PublicCatalog
+from basketgym.sim.errors import RankerError
 
 SHOPPER_FEATURE_NAMES = (
     "n_orders", "n_visits", "total_spend", "avg_order_value", "tenure_days",

@@ -42,14 +42,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
-
-from rankers import ads, topk
-from rankers.base import AdPicks, ScoringRanker
-from rankers.baselines import BuyAgainRanker
-from rankers.exploration import explore
-from rankers.registry import register
-from sim.errors import RankerError
-from sim.protocol import RankRequest, RankResponse
+from basketgym.rankers import ads, topk
+from basketgym.rankers.base import AdPicks, ScoringRanker
+from basketgym.rankers.baselines import BuyAgainRanker
+from basketgym.rankers.exploration import explore
+from basketgym.rankers.registry import register
+from basketgym.sim.errors import RankerError
+from basketgym.sim.protocol import RankRequest, RankResponse
 
 _LOWEST = np.float32(np.finfo(np.float32).min)
 _NEG_INF = np.float32(-np.inf)
@@ -123,7 +122,7 @@ class ObjectiveRanker(BuyAgainRanker):
         self.set_objective(relevance, margin, ad_load, exploration)
         self.relevance_model = None
         if relevance_model is not None:  # torch / LightGBM only when asked for
-            from rankers.learned.model import TaskModel
+            from basketgym.rankers.learned.model import TaskModel
 
             self.relevance_model = TaskModel.load(relevance_model)
 
@@ -171,7 +170,7 @@ class ObjectiveRanker(BuyAgainRanker):
         """(B, C) ``r``: buy_again's order (or the relevance model's P(purchase)), rank-normalised to [0, 1] per row."""
         if self.relevance_model is None:
             return rank_normalised(super().score(request), self.placeable(request))
-        from rankers.learned.dataset import SERVING_POSITION, serving_features
+        from basketgym.rankers.learned.dataset import SERVING_POSITION, serving_features
 
         cands = request.candidates
         b, c = cands.shape

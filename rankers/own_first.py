@@ -24,13 +24,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
-
-from rankers import ads, shelf, topk
-from sim.catalog import PublicCatalog
-from sim.protocol import RankRequest, RankResponse
+from basketgym.rankers import ads, shelf, topk
+from basketgym.sim.catalog import PublicCatalog
+from basketgym.sim.protocol import RankRequest, RankResponse
 
 if TYPE_CHECKING:
-    from rankers.baselines import BuyAgainRanker
+    from basketgym.rankers.baselines import BuyAgainRanker
 
 PREFIX = 16  # organic ranks built per merged row (at least K + ad slots)
 

@@ -13,26 +13,26 @@ from inspect import signature
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sim.errors import RankerError
-from sim.protocol import Ranker
+from basketgym.sim.errors import RankerError
+from basketgym.sim.protocol import Ranker
 
 T = TypeVar("T", bound=type)
 
 
 def _value() -> type:
-    from rankers.learned.value import ValueRanker
+    from basketgym.rankers.learned.value import ValueRanker
 
     return ValueRanker
 
 
 def _causal() -> type:
-    from rankers.learned.causal import CausalValueRanker
+    from basketgym.rankers.learned.causal import CausalValueRanker
 
     return CausalValueRanker
 
 
 def _propensity() -> type:
-    from rankers.learned.causal import PropensityValueRanker
+    from basketgym.rankers.learned.causal import PropensityValueRanker
 
     return PropensityValueRanker
 
@@ -45,9 +45,9 @@ _LOADERS: dict[str, Callable[[], type]] = {
     "propensity_value": _propensity,
 }
 _LAZY = {
-    "value_mtl": "rankers.learned.value:ValueRanker",
-    "causal_value": "rankers.learned.causal:CausalValueRanker",
-    "propensity_value": "rankers.learned.causal:PropensityValueRanker",
+    "value_mtl": "basketgym.rankers.learned.value:ValueRanker",
+    "causal_value": "basketgym.rankers.learned.causal:CausalValueRanker",
+    "propensity_value": "basketgym.rankers.learned.causal:PropensityValueRanker",
 }
 _MODEL_FILE = "model.json"  # what marks a trained model directory (rankers.learned.model)
 
@@ -89,7 +89,7 @@ def make_ranker(name: str, **kwargs: Any) -> Ranker:
         except ImportError as e:
             raise RankerError(f"ranker '{name}' needs {e.name}: pip install 'basketgym[ml]'") from None
     if cls is None and is_model_dir(name):
-        from rankers.learned.value import ValueRanker
+        from basketgym.rankers.learned.value import ValueRanker
 
         cls, kwargs = ValueRanker, {"path": name, **kwargs}
     if cls is None:

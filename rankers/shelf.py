@@ -24,9 +24,8 @@ from collections.abc import Callable, Hashable
 from typing import TypeVar
 
 import numpy as np
-
-from sim.catalog import PublicCatalog
-from sim.protocol import SURFACE_SEARCH, RankRequest, RankResponse, prefix_propensities
+from basketgym.sim.catalog import PublicCatalog
+from basketgym.sim.protocol import SURFACE_SEARCH, RankRequest, RankResponse, prefix_propensities
 
 T = TypeVar("T")
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-
-from rankers.validation import check_response
-from sim.catalog import PublicCatalog, read_only
-from sim.eventlog import PURCHASE_COLUMNS, SESSION_COLUMNS, SLATE_COLUMNS, SOURCE_ORGANIC
-from sim.protocol import SURFACE_HOME, SURFACE_SEARCH, Ranker, RankRequest
+from basketgym.rankers.validation import check_response
+from basketgym.sim.catalog import PublicCatalog, read_only
+from basketgym.sim.eventlog import PURCHASE_COLUMNS, SESSION_COLUMNS, SLATE_COLUMNS, SOURCE_ORGANIC
+from basketgym.sim.protocol import SURFACE_HOME, SURFACE_SEARCH, Ranker, RankRequest
 
 
 def search_request(

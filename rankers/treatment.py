@@ -21,14 +21,13 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 import numpy as np
-
-from rankers.features import FeatureStore
-from rankers.learned.dataset import SERVING_POSITION, serving_features
-from sim import rng
-from sim.catalog import PublicCatalog
-from sim.errors import RankerError
-from sim.protocol import SURFACE_HOME, Ranker, RankRequest, RankResponse
-from sim.rng import Purpose
+from basketgym.rankers.features import FeatureStore
+from basketgym.rankers.learned.dataset import SERVING_POSITION, serving_features
+from basketgym.sim import rng
+from basketgym.sim.catalog import PublicCatalog
+from basketgym.sim.errors import RankerError
+from basketgym.sim.protocol import SURFACE_HOME, Ranker, RankRequest, RankResponse
+from basketgym.sim.rng import Purpose
 
 ASSIGNMENTS = ("random", "all", "none")
 

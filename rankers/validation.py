@@ -7,10 +7,9 @@ membership in the row's candidates, distinctness and slate length, and is used b
 from __future__ import annotations
 
 import numpy as np
-
-from sim.catalog import PublicCatalog
-from sim.errors import RankerError
-from sim.protocol import SURFACE_NAMES, RankRequest, RankResponse
+from basketgym.sim.catalog import PublicCatalog
+from basketgym.sim.errors import RankerError
+from basketgym.sim.protocol import SURFACE_NAMES, RankRequest, RankResponse
 
 
 def _where(request: RankRequest, row: int) -> str:

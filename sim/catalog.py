@@ -9,11 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 import numpy as np
-
-from sim import rng
-from sim.config import CatalogConfig
-from sim.rng import Purpose
-from sim.vocabulary import BRAND_SUFFIXES, BRAND_SYLLABLES, DEPARTMENTS, MODIFIERS, PRIVATE_LABEL
+from basketgym.sim import rng
+from basketgym.sim.config import CatalogConfig
+from basketgym.sim.rng import Purpose
+from basketgym.sim.vocabulary import BRAND_SUFFIXES, BRAND_SYLLABLES, DEPARTMENTS, MODIFIERS, PRIVATE_LABEL
 
 TIER_PRIVATE, TIER_NATIONAL, TIER_PREMIUM = 0, 1, 2
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import simpy
 
 if TYPE_CHECKING:
-    from sim.world import World
+    from basketgym.sim.world import World
 
 SESSIONS_AT, END_OF_DAY_AT = 0.5, 0.9
 

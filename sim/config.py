@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from agents.params import BehaviourConfig, ChurnConfig, PopulationConfig, spec
-from sim.errors import ScenarioError
+from basketgym.agents.params import BehaviourConfig, ChurnConfig, PopulationConfig, spec
+from basketgym.sim.errors import ScenarioError
 
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"  # a scenario's name becomes a directory name
 
@@ -306,7 +306,7 @@ def _ranker_options(value: Any, where: str) -> dict[str, dict[str, Any]]:
 
 def scenario_from_dict(data: dict[str, Any], source: str = "scenario") -> ScenarioConfig:
     """Validate a parsed scenario mapping (as read from TOML): every key, then every cross-field rule."""
-    from sim.scenario_rules import check_rules
+    from basketgym.sim.scenario_rules import check_rules
 
     try:
         cfg = build(ScenarioConfig, data, "")
@@ -318,8 +318,8 @@ def scenario_from_dict(data: dict[str, Any], source: str = "scenario") -> Scenar
 
 def load_scenario(path: str | Path) -> ScenarioConfig:
     """Read and validate a scenario: a TOML path, or the name of a bundled scenario (``default``)."""
-    from scenarios import scenario_path
-    from sim.files import read_text
+    from basketgym.scenarios import scenario_path
+    from basketgym.sim.files import read_text
 
     p = scenario_path(path)
     try:
@@ -344,7 +344,7 @@ def resolve_scenario(
     written for: ``calendar_days`` keeps that calendar's length, against which events, horizons and
     refits are judged. A config object passed in is the caller's own and is not re-checked.
     """
-    from sim.scenario_rules import check_rules
+    from basketgym.sim.scenario_rules import check_rules
 
     given = isinstance(scenario, ScenarioConfig)
     cfg = scenario if isinstance(scenario, ScenarioConfig) else load_scenario(scenario)
@@ -448,7 +448,7 @@ def schema_markdown() -> str:
 
 def _rules_markdown() -> list[str]:
     """The cross-field rules section: the prose, then one line per rule of ``sim.scenario_rules.RULES``."""
-    from sim.scenario_rules import MIN_ARM_SHOPPERS, RULES
+    from basketgym.sim.scenario_rules import MIN_ARM_SHOPPERS, RULES
 
     out = [
         "## Rules across keys",

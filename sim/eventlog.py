@@ -19,8 +19,7 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-
-from sim.files import atomic_path
+from basketgym.sim.files import atomic_path
 
 SOURCE_HOME, SOURCE_SEARCH, SOURCE_ORGANIC = 0, 1, 2
 SOURCE_NAMES = ("home", "search", "organic")

@@ -7,14 +7,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
-
-from sim import rng
-from sim.catalog import PublicCatalog
-from sim.config import EventConfig
-from sim.rng import Purpose
+from basketgym.sim import rng
+from basketgym.sim.catalog import PublicCatalog
+from basketgym.sim.config import EventConfig
+from basketgym.sim.rng import Purpose
 
 if TYPE_CHECKING:
-    from sim.world import World
+    from basketgym.sim.world import World
 
 
 class MarketEvents:

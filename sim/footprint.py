@@ -13,9 +13,8 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
-
-from sim.config import ScenarioConfig
-from sim.eventlog import PURCHASE_COLUMNS, SESSION_COLUMNS, SLATE_COLUMNS
+from basketgym.sim.config import ScenarioConfig
+from basketgym.sim.eventlog import PURCHASE_COLUMNS, SESSION_COLUMNS, SLATE_COLUMNS
 
 #: resident memory of a worker process before its world (interpreter, numpy, pandas, pyarrow, scipy, simpy):
 #: `basketgym run smoke` peaks at ~184 MB resident, nearly all of it this
@@ -87,7 +86,7 @@ def expected_sessions(cfg: ScenarioConfig) -> float:
 
 def world_footprint(cfg: ScenarioConfig) -> Footprint:
     """Estimate one world of ``cfg`` from its sizes (no catalog or shopper is generated)."""
-    from sim.catalog import aisle_sizes, aisle_staples
+    from basketgym.sim.catalog import aisle_sizes, aisle_staples
 
     cat, mk, bh = cfg.catalog, cfg.marketplace, cfg.behaviour
     n_staples = int(aisle_staples(cat).sum()) if cat.departments <= cat.aisles else cat.aisles

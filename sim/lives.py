@@ -1,7 +1,7 @@
 """Independent shopper lives stepped one slate at a time, many at once: the engine of the Shopper envs.
 
 Each slot of ``ShopperLives`` hosts one shopper's life after another, from day 0 to churn (or,
-with ``absence_days``, to N days without a visit) or the horizon, and an agent chooses every slate
+with ``absence_days``, to N days without a visit) or the horizon, and a policy chooses every slate
 the shopper sees. The slots are state rows of one subset ``World`` (same catalog, same physics,
 same per-shopper random draws as ``basketgym run``), but their visits fall on different days, so
 each visit reads the catalog of its own day from a ``MarketTimeline``. One ``step`` advances every
@@ -22,17 +22,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-
-from agents.state import NEVER
-from sim.catalog import PublicCatalog
-from sim.config import ScenarioConfig
-from sim.eventlog import SOURCE_HOME
-from sim.market import MarketTimeline
-from sim.protocol import SURFACE_HOME, SURFACE_SEARCH, Ranker, RankRequest, RankResponse
-from sim.rng import ranker_seed
-from sim.session import Intents, Visits, begin_visits, checkout, home_feed, open_searches, search_feed
-from sim.threads import one_blas_thread
-from sim.world import World
+from basketgym.agents.state import NEVER
+from basketgym.sim.catalog import PublicCatalog
+from basketgym.sim.config import ScenarioConfig
+from basketgym.sim.eventlog import SOURCE_HOME
+from basketgym.sim.market import MarketTimeline
+from basketgym.sim.protocol import SURFACE_HOME, SURFACE_SEARCH, Ranker, RankRequest, RankResponse
+from basketgym.sim.rng import ranker_seed
+from basketgym.sim.session import Intents, Visits, begin_visits, checkout, home_feed, open_searches, search_feed
+from basketgym.sim.threads import one_blas_thread
+from basketgym.sim.world import World
 
 ONGOING, TERMINATED, TRUNCATED = 0, 1, 2
 SHOPPER_FEATURES = ("days_since_last_order", "orders", "spend", "tenure", "basket_size", "day_fraction")
@@ -40,17 +39,17 @@ CANDIDATE_FEATURES = (*PublicCatalog.FEATURE_NAMES, "bought_before")
 FEATURE_BOUND = 100.0  # observation features are clipped to [-100, 100]
 
 
-class AgentRanked:
-    """The world's ranker when an agent answers every request: it never ranks, and holds no state."""
+class PolicyRanked:
+    """The world's ranker when a policy answers every request: it never ranks, and holds no state."""
 
-    name = "agent"
+    name = "policy"
 
     def reset(self, catalog: PublicCatalog, seed: int) -> None:
         """Nothing to prepare."""
 
     def rank(self, request: RankRequest) -> RankResponse:
-        """Never called: the agent chooses the slates."""
-        raise RuntimeError("the agent ranks these shoppers' slates")
+        """Never called: the policy chooses the slates."""
+        raise RuntimeError("the policy ranks these shoppers' slates")
 
     def update(self, day_log: dict) -> None:
         """Nothing to learn."""
@@ -87,7 +86,7 @@ class ShopperLives:
             raise ValueError(f"absence_days = {absence_days!r}: must be None or a whole number of days >= 1")
         self.cfg, self.seed, self.n = cfg, int(seed), int(n_slots)
         self.absence_days = None if absence_days is None else int(absence_days)
-        self.world = World(cfg, seed, AgentRanked(), "agent", shoppers=np.array([0]))
+        self.world = World(cfg, seed, PolicyRanked(), "policy", shoppers=np.array([0]))
         w, mk = self.world, cfg.marketplace
         self.timeline = MarketTimeline(cfg, seed, w.catalog, w.shelf, cfg.days)
         self.market = self.timeline.market
@@ -189,7 +188,7 @@ class ShopperLives:
         active: np.ndarray | None = None,
         start: tuple[np.ndarray, np.ndarray] | None = None,
     ) -> StepResult:
-        """Show every active slot its agent's slate (``actions``: (N, K) indices into the candidates).
+        """Show every active slot its policy's slate (``actions``: (N, K) indices into the candidates).
 
         ``start=(slots, shopper_ids)`` begins new lives in those slots in the same pass (an
         autoreset): they take no action this step and show their first slate afterwards.
@@ -301,7 +300,7 @@ class ShopperLives:
         out[np.arange(len(slots))[:, None], np.where(keep, np.cumsum(keep, axis=1) - 1, k)] = items
         return out[:, :k]
 
-    # ---- what the agent sees ---------------------------------------------------------------
+    # ---- what the policy sees ---------------------------------------------------------------
     def query(self) -> np.ndarray:
         """(N,) the searched aisle of each slot's current slate (-1 on the home feed or once a life is over)."""
         return self.cur_query
@@ -491,7 +490,7 @@ class ShopperLives:
         return slots[self.n_search[slots] == 0]
 
     def _response(self, slates: np.ndarray) -> RankResponse:
-        """The agent's slates as shown, with the marketplace's ad rule applied.
+        """The policy's slates as shown, with the marketplace's ad rule applied.
 
         An ad-eligible item at one of the scenario's ad positions is a sponsored placement
         (labelled, pays its bid per click), at most ``max_sponsored`` per slate.

@@ -13,12 +13,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import simpy
-
-from sim import rng
-from sim.catalog import Catalog, PublicCatalog
-from sim.config import ScenarioConfig
-from sim.events import MarketEvents
-from sim.rng import Purpose
+from basketgym.sim import rng
+from basketgym.sim.catalog import Catalog, PublicCatalog
+from basketgym.sim.config import ScenarioConfig
+from basketgym.sim.events import MarketEvents
+from basketgym.sim.rng import Purpose
 
 BEFORE_SESSIONS = 0.25  # a day's events start at t + 0.0 and its sessions run at t + 0.5
 

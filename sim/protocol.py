@@ -11,8 +11,7 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import numpy as np
-
-from sim.catalog import PublicCatalog, read_only
+from basketgym.sim.catalog import PublicCatalog, read_only
 
 SURFACE_HOME, SURFACE_SEARCH = 0, 1
 SURFACE_NAMES = ("home", "search")

@@ -13,9 +13,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
-
-from sim.config import EventConfig, ExperimentConfig, ScenarioConfig, key_name
-from sim.errors import ScenarioError
+from basketgym.sim.config import EventConfig, ExperimentConfig, ScenarioConfig, key_name
+from basketgym.sim.errors import ScenarioError
 
 #: expected shoppers per A/B arm below which the test is refused: its statistics need two per arm, and with
 #: 20 expected the chance of fewer than two is below 1e-7 (Poisson tail)
@@ -139,7 +138,7 @@ def catalog_sizes(cfg: ScenarioConfig, ctx: Context) -> Iterator[str]:
 
 
 def _largest_aisle(cfg: ScenarioConfig, ctx: Context) -> int:
-    from sim.catalog import aisle_sizes
+    from basketgym.sim.catalog import aisle_sizes
 
     return min(int(aisle_sizes(cfg.catalog, s).max()) for s in ctx.seeds)
 
@@ -194,7 +193,7 @@ def sponsored_slots(cfg: ScenarioConfig, ctx: Context) -> Iterator[str]:
 
 def events_target_the_catalog(cfg: ScenarioConfig, ctx: Context) -> Iterator[str]:
     """An event's aisle, department and brand exist, and its aisle lies in its department."""
-    from sim.catalog import aisle_departments
+    from basketgym.sim.catalog import aisle_departments
 
     cat = cfg.catalog
     dept = aisle_departments(cat) if cat.departments <= cat.aisles else None
@@ -216,7 +215,7 @@ def launches_fit_the_catalog(cfg: ScenarioConfig, ctx: Context) -> Iterator[str]
     The target's size is counted over aisle and department for every seed of the run (a brand's products are
     only known once the catalog is generated, so a brand narrows the target further than this check sees).
     """
-    from sim.catalog import aisle_departments, aisle_sizes
+    from basketgym.sim.catalog import aisle_departments, aisle_sizes
 
     cat = cfg.catalog
     launches = [(i, ev) for i, ev in enumerate(cfg.events) if ev.kind == "new_products"]

@@ -17,18 +17,17 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import numpy as np
-
-from agents import choice, habit, pantry, satisfaction, visits
-from agents.state import NEVER
-from sim import rng, slots
-from sim.eventlog import SOURCE_HOME, SOURCE_ORGANIC, SOURCE_SEARCH
-from sim.protocol import SURFACE_HOME, SURFACE_SEARCH, RankRequest, RankResponse, prefix_propensities
-from sim.rng import Purpose
-from sim.validate import check_response
+from basketgym.agents import choice, habit, pantry, satisfaction, visits
+from basketgym.agents.state import NEVER
+from basketgym.sim import rng, slots
+from basketgym.sim.eventlog import SOURCE_HOME, SOURCE_ORGANIC, SOURCE_SEARCH
+from basketgym.sim.protocol import SURFACE_HOME, SURFACE_SEARCH, RankRequest, RankResponse, prefix_propensities
+from basketgym.sim.rng import Purpose
+from basketgym.sim.validate import check_response
 
 if TYPE_CHECKING:
-    from sim.market import Market
-    from sim.world import World
+    from basketgym.sim.market import Market
+    from basketgym.sim.world import World
 
 PRIORITY_NEED, PRIORITY_WANT, PRIORITY_IMPULSE = 0, 1, 2
 

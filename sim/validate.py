@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-
-from sim.catalog import PublicCatalog
-from sim.errors import RankerError
-from sim.protocol import SURFACE_NAMES, RankRequest, RankResponse
+from basketgym.sim.catalog import PublicCatalog
+from basketgym.sim.errors import RankerError
+from basketgym.sim.protocol import SURFACE_NAMES, RankRequest, RankResponse
 
 
 def in_candidates(

@@ -8,22 +8,21 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
+from basketgym.agents.choice import examination_probability
+from basketgym.agents.population import init_shoppers
+from basketgym.agents.state import ShopperState
+from basketgym.sim import rng
+from basketgym.sim.catalog import Catalog, generate_catalog, read_only
+from basketgym.sim.clock import run_calendar
+from basketgym.sim.config import ScenarioConfig
+from basketgym.sim.eventlog import PURCHASE_COLUMNS, SESSION_COLUMNS, SLATE_COLUMNS, LogBuffer
+from basketgym.sim.events import MarketEvents
+from basketgym.sim.market import Market, featured_pool
+from basketgym.sim.protocol import SURFACE_HOME, Ranker, RankRequest
+from basketgym.sim.rng import Purpose
+from basketgym.sim.session import simulate_chunk
+from basketgym.sim.threads import one_blas_thread
 from scipy import stats
-
-from agents.choice import examination_probability
-from agents.population import init_shoppers
-from agents.state import ShopperState
-from sim import rng
-from sim.catalog import Catalog, generate_catalog, read_only
-from sim.clock import run_calendar
-from sim.config import ScenarioConfig
-from sim.eventlog import PURCHASE_COLUMNS, SESSION_COLUMNS, SLATE_COLUMNS, LogBuffer
-from sim.events import MarketEvents
-from sim.market import Market, featured_pool
-from sim.protocol import SURFACE_HOME, Ranker, RankRequest
-from sim.rng import Purpose
-from sim.session import simulate_chunk
-from sim.threads import one_blas_thread
 
 N_FAVOURITES = 8
 N_HABITS = 8

@@ -10,11 +10,11 @@ import numpy as np
 from gymnasium import spaces
 
 from basketgym.envs.replay import Replayable, check_arguments, check_ending
-from rankers import make_ranker
-from sim.clock import Calendar
-from sim.config import ScenarioConfig, resolve_scenario
-from sim.threads import one_blas_thread
-from sim.world import World
+from basketgym.rankers import make_ranker
+from basketgym.sim.clock import Calendar
+from basketgym.sim.config import ScenarioConfig, resolve_scenario
+from basketgym.sim.threads import one_blas_thread
+from basketgym.sim.world import World
 
 ACTION_NAMES = ("relevance", "margin", "ad_load", "exploration")
 OBS_HIGH = 100.0  # observations are O(1) by construction; clipped to a finite box
@@ -38,7 +38,7 @@ class MarketplaceEnv(Replayable, gym.Env):
     ## Description
     The scenario's world (catalog, shoppers with tastes, pantries, habits, satisfaction and churn)
     runs one day per step. Every session of the day is ranked by the ``objective`` ranker, whose
-    weights the agent sets: how much the slates follow relevance (the shopper's own history, then
+    weights the policy sets: how much the slates follow relevance (the shopper's own history, then
     popularity), how much they follow margin per unit, how many sponsored placements they carry, and
     how often a slate explores. Myopic settings (margin and ads) pay today and cost retention later:
     the point of the env.
@@ -78,7 +78,7 @@ class MarketplaceEnv(Replayable, gym.Env):
     ``reward``: 'margin', 'contribution' or 'gtv'; ``days`` and ``shoppers``: optional overrides of the scenario's
     horizon and initial population; ``render_mode``: ``None`` or ``"ansi"``; ``relevance_model``: a
     model directory written by ``basketgym train`` whose calibrated purchase probability replaces
-    buy-again's order as the relevance signal (the learned ranker under the agent's objective);
+    buy-again's order as the relevance signal (the learned ranker under the policy's objective);
     ``end_on`` ('churn' or 'absence') and ``absence_days`` (N >= 1, only with 'absence').
 
     ## Vectorized environment
@@ -177,7 +177,7 @@ class MarketplaceEnv(Replayable, gym.Env):
             "ad_revenue": ads,
             "visits": int(len(sessions.get("day", []))),
             "orders": int(np.sum(np.asarray(sessions.get("n_lines", [])) > 0)),
-            # TRUTH, for analysis only: an agent must not use these to act
+            # TRUTH, for analysis only: a policy must not use these to act
             "truth": {"active_shoppers": alive, "mean_satisfaction": float(st.satisfaction[: st.size].mean())},
         }
         return self._obs.copy(), reward, terminated, truncated, info

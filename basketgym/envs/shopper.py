@@ -1,4 +1,4 @@
-"""``basketgym/Shopper-v0``: one episode is one shopper's life; the agent ranks every slate of every visit."""
+"""``basketgym/Shopper-v0``: one episode is one shopper's life; the policy ranks every slate of every visit."""
 
 from __future__ import annotations
 
@@ -9,11 +9,19 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from agents.state import NEVER
+from basketgym.agents.state import NEVER
 from basketgym.envs.replay import check_arguments, check_ending
-from sim.config import ScenarioConfig, resolve_scenario
-from sim.lives import CANDIDATE_FEATURES, FEATURE_BOUND, ONGOING, SHOPPER_FEATURES, TERMINATED, TRUNCATED, ShopperLives
-from sim.protocol import SURFACE_HOME
+from basketgym.sim.config import ScenarioConfig, resolve_scenario
+from basketgym.sim.lives import (
+    CANDIDATE_FEATURES,
+    FEATURE_BOUND,
+    ONGOING,
+    SHOPPER_FEATURES,
+    TERMINATED,
+    TRUNCATED,
+    ShopperLives,
+)
+from basketgym.sim.protocol import SURFACE_HOME
 
 __all__ = [
     "CANDIDATE_FEATURES",
@@ -116,7 +124,7 @@ class ShopperEnv(gym.Env):
     ``truncated`` when their next visit falls beyond the scenario's horizon (if even the first
     does, the first step truncates). **Privileged information**: churn is hidden state (no
     platform sees it), so with this ending the ``terminated`` flag, and its difference from
-    ``truncated``, tells the agent something it could not observe; a value function trained on it
+    ``truncated``, tells the policy something it could not observe; a value function trained on it
     learns from a hidden label. Fine for studying the simulator; not a deployable signal.
 
     ``end_on="absence", absence_days=N``: an ending the platform can observe. The episode ends
@@ -186,7 +194,7 @@ class ShopperEnv(gym.Env):
         return self._observe(), self._with_truth(info)
 
     def step(self, action: np.ndarray) -> tuple[dict, float, bool, bool, dict]:
-        """Show the agent's slate; when it is the visit's last, the shopper checks out."""
+        """Show the policy's slate; when it is the visit's last, the shopper checks out."""
         if self.lives is None or self._over:
             raise gym.error.ResetNeeded("call reset() before step(), and again after the episode ends")
         lives = self.lives
@@ -230,7 +238,7 @@ class ShopperEnv(gym.Env):
 
     def _with_truth(self, info: dict) -> dict:
         st = self.lives.world.state
-        # TRUTH, for analysis only: an agent must not use these to act
+        # TRUTH, for analysis only: a policy must not use these to act
         churned = self.lives.status[0] == TERMINATED if self.absence_days is None else st.churn_day[0] != NEVER
         info["truth"] = {"satisfaction": float(st.satisfaction[0]), "churned": bool(churned)}
         return info

@@ -10,11 +10,11 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from agents.state import NEVER
+from basketgym.agents.state import NEVER
 from basketgym.envs.replay import check_arguments, check_ending
 from basketgym.envs.shopper import observation_space, observe, visit_reward
-from sim.config import ScenarioConfig, resolve_scenario
-from sim.lives import ONGOING, TERMINATED, TRUNCATED, ShopperLives
+from basketgym.sim.config import ScenarioConfig, resolve_scenario
+from basketgym.sim.lives import ONGOING, TERMINATED, TRUNCATED, ShopperLives
 
 PREFETCH = 256  # lives staged at a time for autoresets
 
@@ -61,7 +61,7 @@ class ShopperVectorEnv(VectorEnv):
     A dict of arrays with boolean masks (``info["_key"]``): ``day``, ``visit_done`` and ``shopper`` (id)
     for every sub-env; ``gtv``, ``margin``, ``ad_revenue``, ``items`` (object array of item-id
     arrays) where a visit checked out; ``truth`` (satisfaction, churned): simulator truth for
-    analysis that agents must not use.
+    analysis that policies must not use.
 
     ## Arguments
     ``num_envs``, ``scenario``, ``reward``, ``days``, ``end_on``, ``absence_days`` (as Shopper-v0),
@@ -232,7 +232,7 @@ class ShopperVectorEnv(VectorEnv):
                 items[slot] = bought[lo:hi]
             info["items"], info["_items"] = items, visit_done
         st = lives.world.state
-        # TRUTH, for analysis only: an agent must not use these to act
+        # TRUTH, for analysis only: a policy must not use these to act
         info["truth"] = {
             "satisfaction": st.satisfaction[:n].astype(np.float64),
             "_satisfaction": every,

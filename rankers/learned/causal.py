@@ -29,19 +29,18 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-
-from rankers.base import ScoringRanker
-from rankers.baselines import BuyAgainRanker
-from rankers.learned.dataset import CHURN_DAYS, FEATURE_NAMES, SERVING_POSITION, serving_features
-from rankers.learned.uplift import LEARNERS, UpliftConfig, UpliftLearner, _Model
-from rankers.objective import rank_normalised
-from rankers.registry import register
-from rankers.treatment import expose
-from sim import rng
-from sim.catalog import PublicCatalog
-from sim.errors import RankerError
-from sim.protocol import SURFACE_HOME, RankRequest, RankResponse
-from sim.rng import Purpose
+from basketgym.rankers.base import ScoringRanker
+from basketgym.rankers.baselines import BuyAgainRanker
+from basketgym.rankers.learned.dataset import CHURN_DAYS, FEATURE_NAMES, SERVING_POSITION, serving_features
+from basketgym.rankers.learned.uplift import LEARNERS, UpliftConfig, UpliftLearner, _Model
+from basketgym.rankers.objective import rank_normalised
+from basketgym.rankers.registry import register
+from basketgym.rankers.treatment import expose
+from basketgym.sim import rng
+from basketgym.sim.catalog import PublicCatalog
+from basketgym.sim.errors import RankerError
+from basketgym.sim.protocol import SURFACE_HOME, RankRequest, RankResponse
+from basketgym.sim.rng import Purpose
 
 _NEG_INF = np.float32(-np.inf)
 OBJECTIVES = ("uplift", "propensity")
@@ -174,7 +173,7 @@ class CausalValueRanker(BuyAgainRanker):
     def _fit_retention(self, data: pd.DataFrame, x: np.ndarray, w: np.ndarray, p: np.ndarray, day: int,
                        cfg: UpliftConfig) -> None:  # fmt: skip
         """The 30-day retention learner, on tests whose window has passed (a visit within 30 days after)."""
-        from rankers.learned.dataset import absent_after
+        from basketgym.rankers.learned.dataset import absent_after
 
         v = np.concatenate(self._visits)
         absent = absent_after(data["session_id"].to_numpy(), {"shopper_id": v[:, 0], "day": v[:, 1]}, day + 1)

@@ -18,12 +18,11 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-
-from rankers.features import DAYS_CAP, ITEM_FEATURE_NAMES, SHOPPER_FEATURE_NAMES, FeatureStore
-from sim import rng
-from sim.catalog import PublicCatalog
-from sim.protocol import Ranker, RankRequest, RankResponse
-from sim.rng import Purpose
+from basketgym.rankers.features import DAYS_CAP, ITEM_FEATURE_NAMES, SHOPPER_FEATURE_NAMES, FeatureStore
+from basketgym.sim import rng
+from basketgym.sim.catalog import PublicCatalog
+from basketgym.sim.protocol import Ranker, RankRequest, RankResponse
+from basketgym.sim.rng import Purpose
 
 FEATURE_NAMES = (
     *ITEM_FEATURE_NAMES,

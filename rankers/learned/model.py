@@ -32,10 +32,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from rankers.learned.calibration import Isotonic, Temperature, calibrator_from_json
-from rankers.learned.dataset import FEATURE_NAMES, Folds, shopper_folds
-from sim.errors import ModelError, RankerError
+from basketgym.rankers.learned.calibration import Isotonic, Temperature, calibrator_from_json
+from basketgym.rankers.learned.dataset import FEATURE_NAMES, Folds, shopper_folds
+from basketgym.sim.errors import ModelError, RankerError
 
 NETWORKS = ("shared_bottom", "mmoe", "ple")
 KINDS = (*NETWORKS, "lgbm", "lgbm_rank")
@@ -188,7 +187,7 @@ class TaskModel:
                 except lgb.basic.LightGBMError as e:
                     raise ModelError(f"{path / name}: not a LightGBM text model ({_one_line(e)})") from None
             if kind == "lgbm":
-                from rankers.learned.gbdt import TaskModels
+                from basketgym.rankers.learned.gbdt import TaskModels
 
                 predictor = TaskModels(boosters)
             else:
@@ -275,8 +274,7 @@ def _read_meta(path: Path) -> dict:
 def _load_network(path: Path, kind: str, meta: dict) -> object:
     """The network of a verified model directory: every tensor present, finite and of the architecture's shape."""
     import torch
-
-    from rankers.learned.mtl import MultiTaskNet, TrainedMTL
+    from basketgym.rankers.learned.mtl import MultiTaskNet, TrainedMTL
 
     file, weights = path / MODEL_FILE, path / WEIGHTS_FILE
     if WEIGHTS_FILE not in meta["files"]:
@@ -357,18 +355,18 @@ def fit(df: pd.DataFrame, cfg: FitConfig | None = None) -> TaskModel:
     fitted = ~folds.calibration  # the rows any training step may read
     untrained = [t for t in ("churn_30d",) if df[t].notna().sum() == 0]  # e.g. a run shorter than 30 days
     if cfg.kind in NETWORKS:
-        from rankers.learned.mtl import TrainConfig, train
+        from basketgym.rankers.learned.mtl import TrainConfig, train
 
         tc = TrainConfig(arch=cfg.kind, epochs=cfg.epochs, seed=cfg.seed, progress=cfg.progress, **cfg.network)
         sub = df[fitted].reset_index(drop=True)
         predictor: object = train(sub, tc, val=folds.early_stopping[fitted])
         predictor.val_rows = np.flatnonzero(fitted)[predictor.val_rows]  # rows of ``df``, not of ``sub``
     elif cfg.kind == "lgbm":
-        from rankers.learned.gbdt import train_tasks
+        from basketgym.rankers.learned.gbdt import train_tasks
 
         predictor = train_tasks(df, np.flatnonzero(fitted), cfg.seed, cfg.rounds)
     else:
-        from rankers.learned.gbdt import train_lambdarank
+        from basketgym.rankers.learned.gbdt import train_lambdarank
 
         predictor = train_lambdarank(df, np.flatnonzero(fitted), cfg.seed, cfg.rounds)
     model = TaskModel(cfg.kind, predictor, {}, {"untrained": untrained})

@@ -36,9 +36,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import torch
+from basketgym.rankers.learned.dataset import FEATURE_NAMES, holdout_visits
 from torch import nn
-
-from rankers.learned.dataset import FEATURE_NAMES, holdout_visits
 
 TASKS = ("click", "purchase", "margin", "churn_30d")
 BINARY = {"click": True, "purchase": True, "margin": False, "churn_30d": True}
@@ -145,7 +144,7 @@ class TrainedMTL:
     mean: np.ndarray
     std: np.ndarray
     history: list[dict[str, float]]
-    val_rows: np.ndarray  # rows of the training frame held out for early stopping (and calibration)
+    val_rows: np.ndarray  # rows of the training frame held out for early stopping (calibration has a fold of its own)
     config: dict = field(default_factory=dict)  # the network's shape: n_experts, expert_dim, tower_dim
     _serving: MultiTaskNet | None = field(default=None, repr=False, compare=False)
 

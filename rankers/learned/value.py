@@ -21,17 +21,16 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-
-from rankers.base import ScoringRanker
-from rankers.baselines import BuyAgainRanker
-from rankers.learned.dataset import SERVING_POSITION, absent_after, label_shown, serving_features, shown_rows
-from rankers.learned.model import KINDS, FitConfig, TaskModel, fit
-from rankers.registry import register
-from sim import rng
-from sim.catalog import PublicCatalog
-from sim.errors import RankerError
-from sim.protocol import RankRequest, RankResponse
-from sim.rng import Purpose
+from basketgym.rankers.base import ScoringRanker
+from basketgym.rankers.baselines import BuyAgainRanker
+from basketgym.rankers.learned.dataset import SERVING_POSITION, absent_after, label_shown, serving_features, shown_rows
+from basketgym.rankers.learned.model import KINDS, FitConfig, TaskModel, fit
+from basketgym.rankers.registry import register
+from basketgym.sim import rng
+from basketgym.sim.catalog import PublicCatalog
+from basketgym.sim.errors import RankerError
+from basketgym.sim.protocol import RankRequest, RankResponse
+from basketgym.sim.rng import Purpose
 
 _NEG_INF = np.float32(-np.inf)
 

@@ -1,10 +1,9 @@
 """Shopper behaviour functions: pure, vectorised, with the shapes and monotonicity they promise."""
 
 import numpy as np
-
-from agents import choice, habit, pantry, satisfaction, visits
-from agents.params import ChurnConfig
-from agents.state import NO_STOCK, ShopperState
+from basketgym.agents import choice, habit, pantry, satisfaction, visits
+from basketgym.agents.params import ChurnConfig
+from basketgym.agents.state import NO_STOCK, ShopperState
 
 
 def test_examination_decays_with_rank():

@@ -1,8 +1,7 @@
 """True purchase probabilities (Gumbel-exact, examination averaged) match brute-force simulation of the choice rule."""
 
 import numpy as np
-
-from agents.choice import choice_probability, decide
+from basketgym.agents.choice import choice_probability, decide
 
 
 def test_search_rule_matches_simulated_choices():

@@ -105,10 +105,10 @@ def test_exploration_shows_random_organic_slates_and_costs_clicks():
 
 
 def test_a_trained_model_can_be_the_relevance_signal(tmp_path):
-    """``relevance_model``: a learned ranker under the agent's objective: deterministic, pickles, not buy-again."""
-    from eval.training import logged_table
-    from rankers.learned.model import FitConfig, fit
-    from sim.config import load_scenario
+    """``relevance_model``: a learned ranker under the policy's objective: deterministic, pickles, not buy-again."""
+    from basketgym.eval.training import logged_table
+    from basketgym.rankers.learned.model import FitConfig, fit
+    from basketgym.sim.config import load_scenario
 
     df = logged_table(load_scenario("smoke").replace(days=20), 4, "popularity", 0.5)
     fit(df, FitConfig(kind="lgbm", rounds=30, seed=0)).save(tmp_path / "m")

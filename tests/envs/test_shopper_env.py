@@ -6,12 +6,12 @@ import warnings
 
 import gymnasium as gym
 import numpy as np
+from basketgym.rankers import make_ranker
+from basketgym.sim.config import load_scenario
+from basketgym.sim.world import World
 from gymnasium.utils.env_checker import check_env
 
 import basketgym  # noqa: F401  (registers the envs)
-from rankers import make_ranker
-from sim.config import load_scenario
-from sim.world import World
 
 
 def test_registered_and_passes_the_env_checker_without_warnings():
@@ -60,7 +60,7 @@ def test_pickles_mid_episode_and_continues_identically():
 def test_the_same_world_as_basketgym_run():
     """Driven with the `random` ranker's slates, a shopper lives exactly their life in the full world."""
     base = load_scenario("smoke")
-    cfg = base.replace(marketplace=dataclasses.replace(base.marketplace, max_sponsored=0))  # agents place no ads
+    cfg = base.replace(marketplace=dataclasses.replace(base.marketplace, max_sponsored=0))  # the policy places no ads
     full = World(cfg, cfg.seed, make_ranker("random"), "random").run()
     env = gym.make("basketgym/Shopper-v0", scenario=cfg).unwrapped
     teacher = make_ranker("random")

@@ -6,14 +6,14 @@ import pickle
 import gymnasium as gym
 import numpy as np
 import pytest
+from basketgym.rankers import make_ranker
+from basketgym.sim.config import load_scenario
+from basketgym.sim.world import World
 from gymnasium.vector import AutoresetMode
 
 import basketgym  # noqa: F401  (registers the envs)
 from basketgym.envs.shopper import CANDIDATE_FEATURES
 from basketgym.envs.shopper_vector import ShopperVectorEnv
-from rankers import make_ranker
-from sim.config import load_scenario
-from sim.world import World
 
 
 def _first_k(env):
@@ -93,7 +93,7 @@ def test_the_same_world_as_basketgym_run():
     cfg = base.replace(
         days=60,
         population=dataclasses.replace(base.population, shoppers=3000, new_per_day=0.0),
-        marketplace=dataclasses.replace(base.marketplace, max_sponsored=0),  # agents place no ads
+        marketplace=dataclasses.replace(base.marketplace, max_sponsored=0),  # the policy places no ads
     )
     full = World(cfg, cfg.seed, make_ranker("random"), "random").run()
     env = ShopperVectorEnv(128, scenario=cfg, autoreset_mode="Disabled")
@@ -178,7 +178,7 @@ F = {name: i for i, name in enumerate(CANDIDATE_FEATURES)}
 
 
 def _policy(kind, rng):
-    """Slates as candidate indices from the observation only (what an agent could do)."""
+    """Slates as candidate indices from the observation only (what a policy could do)."""
 
     def act(obs, k):
         f, ok = obs["candidates"], obs["candidate_mask"].astype(bool)

@@ -12,16 +12,15 @@ import dataclasses
 
 import numpy as np
 import pytest
-
-from eval import ab_stats
-from eval.experiment import analyze, eligible
-from eval.runner import evaluate_world
-from eval.timeline import window_metrics
-from rankers import make_ranker
-from rankers.composite import TrafficSplit, treatment_assignment
-from sim.config import load_scenario
-from sim.rng import ranker_seed
-from sim.world import World
+from basketgym.eval import ab_stats
+from basketgym.eval.experiment import analyze, eligible
+from basketgym.eval.runner import evaluate_world
+from basketgym.eval.timeline import window_metrics
+from basketgym.rankers import make_ranker
+from basketgym.rankers.composite import TrafficSplit, treatment_assignment
+from basketgym.sim.config import load_scenario
+from basketgym.sim.rng import ranker_seed
+from basketgym.sim.world import World
 
 SEED, START, DAYS, SHARE = 3, 35, 28, 0.5
 N_EXPERIMENTS = 1000

@@ -6,9 +6,7 @@ import math
 
 import numpy as np
 import pytest
-from scipy import stats
-
-from eval.ab_stats import (
+from basketgym.eval.ab_stats import (
     Estimate,
     cuped,
     naive_peeking_rejects,
@@ -18,6 +16,7 @@ from eval.ab_stats import (
     srm_p_value,
     welch,
 )
+from scipy import stats
 
 ALPHA = 0.05
 

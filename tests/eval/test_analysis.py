@@ -8,13 +8,13 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from basketgym.eval.analysis import analyze_run
+from basketgym.eval.report import format_analysis
+from basketgym.eval.runner import run_scenario
+from basketgym.sim.config import scenario_from_dict
 from scipy import stats
 
 from basketgym.cli import main
-from eval.analysis import analyze_run
-from eval.report import format_analysis
-from eval.runner import run_scenario
-from sim.config import scenario_from_dict
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

@@ -6,9 +6,7 @@ import math
 
 import numpy as np
 import pytest
-
-from basketgym.cli import main
-from eval.calibration import (
+from basketgym.eval.calibration import (
     WARMUP_DAYS,
     Fact,
     _fact,
@@ -23,8 +21,10 @@ from eval.calibration import (
     realism,
     warmup_days,
 )
-from eval.runner import simulate
-from sim.config import load_scenario, resolve_scenario
+from basketgym.eval.runner import simulate
+from basketgym.sim.config import load_scenario, resolve_scenario
+
+from basketgym.cli import main
 
 
 def sessions_of(rows):

@@ -6,10 +6,9 @@ import math
 
 import numpy as np
 import pytest
+from basketgym.eval.metrics import across_seeds, daily_series, metric_names, summarize
+from basketgym.eval.outcomes import shopper_outcomes
 from scipy import stats
-
-from eval.metrics import across_seeds, daily_series, metric_names, summarize
-from eval.outcomes import shopper_outcomes
 
 HORIZONS = (7, 14, 16)
 

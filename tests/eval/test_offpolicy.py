@@ -12,14 +12,14 @@ import dataclasses
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+from basketgym.eval import ope
+from basketgym.eval.bandit_logs import BANDIT_COLUMNS, bandit_log_arrow, collect
+from basketgym.eval.offpolicy import _target_probabilities, reward_model
+from basketgym.rankers import make_ranker
+from basketgym.rankers.exploration import EpsilonGreedy, PlackettLuce
+from basketgym.sim.config import load_scenario
 
 from basketgym.cli import main
-from eval import ope
-from eval.bandit_logs import BANDIT_COLUMNS, bandit_log_arrow, collect
-from eval.offpolicy import _target_probabilities, reward_model
-from rankers import make_ranker
-from rankers.exploration import EpsilonGreedy, PlackettLuce
-from sim.config import load_scenario
 
 SEEDS = range(30)
 

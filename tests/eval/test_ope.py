@@ -12,8 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
-
-from eval.ope import (
+from basketgym.eval.ope import (
     MIN_ESS,
     OPEResult,
     dm,

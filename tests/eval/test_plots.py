@@ -8,11 +8,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from basketgym.eval import plots
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.image import imread
-
-from eval import plots
 
 pytestmark = pytest.mark.filterwarnings("error")
 

@@ -2,9 +2,8 @@
 
 import numpy as np
 import pytest
+from basketgym.eval.reliability import Isotonic, Temperature, auc, brier, ece, log_loss, reliability, scores
 from scipy import stats
-
-from eval.reliability import Isotonic, Temperature, auc, brier, ece, log_loss, reliability, scores
 
 
 @pytest.fixture(scope="module")

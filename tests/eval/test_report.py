@@ -8,9 +8,8 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
+from basketgym.eval.report import SUMMARY_COLUMNS, format_summary_table, write_json_atomic
 from scipy import stats
-
-from eval.report import SUMMARY_COLUMNS, format_summary_table, write_json_atomic
 
 
 def per_seed_rows():

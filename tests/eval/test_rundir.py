@@ -4,15 +4,14 @@ import json
 import re
 
 import pytest
-
-from eval import rundir
-from eval.analysis import analyze_run, load_run
-from eval.rundir import result_dir_name, result_dir_names
-from eval.runner import run_scenario
-from rankers.baselines import BuyAgainRanker, MarginGreedyRanker, PopularityRanker, RandomRanker
-from rankers.registry import _REGISTRY, register
-from sim.config import load_scenario
-from sim.errors import BasketgymError
+from basketgym.eval import rundir
+from basketgym.eval.analysis import analyze_run, load_run
+from basketgym.eval.rundir import result_dir_name, result_dir_names
+from basketgym.eval.runner import run_scenario
+from basketgym.rankers.baselines import BuyAgainRanker, MarginGreedyRanker, PopularityRanker, RandomRanker
+from basketgym.rankers.registry import _REGISTRY, register
+from basketgym.sim.config import load_scenario
+from basketgym.sim.errors import BasketgymError
 
 AWKWARD = ["a/b", "a_b", "A_B", "a..b", "a b", "a  b", "a\\b", "A/B", "models/default/mmoe", "models_default_mmoe",
            "..", ".", "", "_", "ab~buy_again", "a-0123456789", "a_b-c14cddc033", "ÄB", "a/b~no_search",

@@ -4,11 +4,10 @@ import json
 
 import pandas as pd
 import pytest
-
-from eval.runner import run_scenario
-from sim.config import load_scenario
-from sim.errors import BasketgymError, RankerError
-from sim.eventlog import read_table
+from basketgym.eval.runner import run_scenario
+from basketgym.sim.config import load_scenario
+from basketgym.sim.errors import BasketgymError, RankerError
+from basketgym.sim.eventlog import read_table
 
 
 @pytest.fixture(scope="module")

@@ -2,10 +2,9 @@
 
 import numpy as np
 import pandas as pd
-
-from eval.training import _ndcg, comparison_table, train_and_grade
-from rankers.learned.model import FitConfig
-from sim.config import load_scenario
+from basketgym.eval.training import _ndcg, comparison_table, train_and_grade
+from basketgym.rankers.learned.model import FitConfig
+from basketgym.sim.config import load_scenario
 
 
 def test_ndcg_is_one_for_the_ideal_order_and_lower_otherwise():

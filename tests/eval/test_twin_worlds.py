@@ -5,15 +5,14 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
-
-from eval.incrementality import attribution, incrementality, paired_differences
-from eval.runner import evaluate_world
-from eval.uncertainty import bootstrap, t_interval
-from rankers import make_ranker
-from rankers.composite import ABLATIONS, SurfaceAblation, TrafficSplit, treatment_assignment
-from sim.config import load_scenario
-from sim.protocol import RankResponse
-from sim.world import World
+from basketgym.eval.incrementality import attribution, incrementality, paired_differences
+from basketgym.eval.runner import evaluate_world
+from basketgym.eval.uncertainty import bootstrap, t_interval
+from basketgym.rankers import make_ranker
+from basketgym.rankers.composite import ABLATIONS, SurfaceAblation, TrafficSplit, treatment_assignment
+from basketgym.sim.config import load_scenario
+from basketgym.sim.protocol import RankResponse
+from basketgym.sim.world import World
 
 COLS = ["gtv", "margin", "orders", "retained_30d"]
 

@@ -5,10 +5,9 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-
-from eval.analysis import _reversals
-from eval.metrics import across_seeds
-from eval.uncertainty import between_seeds, bootstrap, t_half_width
+from basketgym.eval.analysis import _reversals
+from basketgym.eval.metrics import across_seeds
+from basketgym.eval.uncertainty import between_seeds, bootstrap, t_half_width
 
 TRUE_MEAN = 2.0
 REPS = 2000  # replications, one per column: binomial SE of a 0.95 coverage is sqrt(0.95 * 0.05 / 2000) = 0.0049

@@ -4,11 +4,10 @@ import dataclasses
 
 import numpy as np
 import pytest
-
-from eval.uplift import compare_learners
-from eval.uplift_data import OUTCOMES, exposure_data
-from rankers.learned.uplift import UpliftConfig
-from sim.config import load_scenario
+from basketgym.eval.uplift import compare_learners
+from basketgym.eval.uplift_data import OUTCOMES, exposure_data
+from basketgym.rankers.learned.uplift import UpliftConfig
+from basketgym.sim.config import load_scenario
 
 
 @pytest.fixture(scope="module")

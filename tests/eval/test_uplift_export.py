@@ -8,12 +8,12 @@ and a cumulative sum per unit) and integrated by the trapezoid rule over the blo
 import numpy as np
 import pandas as pd
 import pytest
+from basketgym.eval.uplift import compare_learners, write_scores
+from basketgym.eval.uplift_data import exposure_data
+from basketgym.rankers.learned.uplift import UpliftConfig
+from basketgym.sim.config import load_scenario
 
 from basketgym.cli import main
-from eval.uplift import compare_learners, write_scores
-from eval.uplift_data import exposure_data
-from rankers.learned.uplift import UpliftConfig
-from sim.config import load_scenario
 
 
 def _blocks(score):

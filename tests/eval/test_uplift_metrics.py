@@ -2,8 +2,7 @@
 
 import numpy as np
 import pytest
-
-from eval.uplift_metrics import (
+from basketgym.eval.uplift_metrics import (
     auuc,
     bootstrap,
     gain_curve,

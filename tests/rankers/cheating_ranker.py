@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from rankers import make_ranker
-from sim import rng
-from sim.catalog import PublicCatalog
-from sim.protocol import RankRequest, RankResponse
-from sim.rng import Purpose
+from basketgym.rankers import make_ranker
+from basketgym.sim import rng
+from basketgym.sim.catalog import PublicCatalog
+from basketgym.sim.protocol import RankRequest, RankResponse
+from basketgym.sim.rng import Purpose
 
 
 def _write(a: np.ndarray, index: object, value: object) -> None:
@@ -84,20 +84,22 @@ class CheatingRanker:
 
 def statically_blocked(catalog: PublicCatalog, name: str) -> None:
     """Never called: each line is a bypass the scan must flag."""
-    import agents  # static: import agents
-    from agents import choice  # static: from agents import
-    from agents.state import ShopperState  # static: from agents.x import
-    import sim.world  # static: import sim.world
-    from sim.world import World  # static: from sim.world import
-    from sim import session, lives  # static: from sim import session
-    import eval.bandit_logs  # static: import eval
+    import basketgym.agents as agents  # static: import basketgym.agents
+    import agents  # static: import agents (the bare spelling)
+    from sim.world import World  # static: from sim.world (the bare spelling)
+    from basketgym.agents import choice  # static: from agents import
+    from basketgym.agents.state import ShopperState  # static: from agents.x import
+    import basketgym.sim.world  # static: import sim.world
+    from basketgym.sim.world import World  # static: from sim.world import
+    from basketgym.sim import session, lives  # static: from sim import session
+    import basketgym.eval.bandit_logs  # static: import eval
     from basketgym import envs  # static: import basketgym
-    from sim.catalog import Catalog, generate_catalog  # static: the full catalog
-    from sim.rng import ranker_seed  # static: ranker seed
+    from basketgym.sim.catalog import Catalog, generate_catalog  # static: the full catalog
+    from basketgym.sim.rng import ranker_seed  # static: ranker seed
     from . import cheating_helpers  # static: relative import
     import importlib  # static: importlib
     importlib.import_module("agents")  # static: importlib.import_module
-    __import__("sim.world")  # static: __import__
+    __import__("basketgym.sim.world")  # static: __import__
     mod = __builtins__  # static: __builtins__
     import sys  # allowed for progress lines: sys.stderr only
     frame = sys._getframe(1)  # static: sys._getframe

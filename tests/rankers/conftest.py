@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from sim.catalog import PublicCatalog, generate_catalog
-from sim.config import CatalogConfig
+from basketgym.sim.catalog import PublicCatalog, generate_catalog
+from basketgym.sim.config import CatalogConfig
 
 
 @pytest.fixture

@@ -4,11 +4,10 @@ import dataclasses
 
 import numpy as np
 import pytest
-
-from rankers import make_ranker
-from sim.config import load_scenario
-from sim.errors import RankerError
-from sim.world import World
+from basketgym.rankers import make_ranker
+from basketgym.sim.config import load_scenario
+from basketgym.sim.errors import RankerError
+from basketgym.sim.world import World
 
 
 @pytest.fixture(scope="module")
@@ -32,8 +31,8 @@ def test_it_tests_learns_and_is_deterministic(cfg, name):
 
 
 def test_search_stays_buy_again_home_follows_the_model_and_settings_are_checked(cfg):
-    from rankers.baselines import BuyAgainRanker
-    from rankers.testing import home_request, search_request
+    from basketgym.rankers.baselines import BuyAgainRanker
+    from basketgym.rankers.testing import home_request, search_request
 
     r = make_ranker("causal_value", min_rows=500)
     World(cfg, 2, r, "c").run()
@@ -63,7 +62,7 @@ def test_the_ltv_aware_term_is_learned_once_retention_windows_mature(cfg):
     r = make_ranker("causal_value", min_rows=100, explore=1.0, retention_value=3.0)
     World(cfg.replace(days=42), 2, r, "c").run()
     assert r.retention_model is not None
-    from rankers.learned.dataset import FEATURE_NAMES
+    from basketgym.rankers.learned.dataset import FEATURE_NAMES
 
     x = r._tests[0][list(FEATURE_NAMES)].to_numpy()
     with_term = r._value(x[:200])

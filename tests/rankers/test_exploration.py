@@ -5,15 +5,14 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 
+import basketgym.rankers as rankers
 import numpy as np
 import pytest
-
-import rankers
-from rankers.exploration import EpsilonGreedy
-from rankers.testing import search_request
-from rankers.validation import check_response
-from sim.errors import RankerError
-from sim.protocol import prefix_propensities
+from basketgym.rankers.exploration import EpsilonGreedy
+from basketgym.rankers.testing import search_request
+from basketgym.rankers.validation import check_response
+from basketgym.sim.errors import RankerError
+from basketgym.sim.protocol import prefix_propensities
 
 N = 6000  # rows sharing one request: the binomial sd of any share is at most 0.0065
 
@@ -99,7 +98,7 @@ def test_plackett_luce_marginals_match_enumeration():
     """The numerical integral against all 720 orders of six items (one logit spread far apart)."""
     import itertools
 
-    from rankers.exploration import rank_marginals
+    from basketgym.rankers.exploration import rank_marginals
 
     for z in (np.random.default_rng(0).normal(0, 2, 6), np.array([8.0, 0.0, -8.0, 3.0, -3.0, 1.0])):
         w = np.exp(z)

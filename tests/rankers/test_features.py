@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from rankers.features import DAYS_CAP, ITEM_FEATURE_NAMES, SHOPPER_FEATURE_NAMES, FeatureStore
-from rankers.testing import day_log, home_request, search_request
-from sim import slots
-from sim.errors import RankerError
-from sim.eventlog import SLATE_COLUMNS
+from basketgym.rankers.features import DAYS_CAP, ITEM_FEATURE_NAMES, SHOPPER_FEATURE_NAMES, FeatureStore
+from basketgym.rankers.testing import day_log, home_request, search_request
+from basketgym.sim import slots
+from basketgym.sim.errors import RankerError
+from basketgym.sim.eventlog import SLATE_COLUMNS
 
 
 def _brute_pair_counts(store, shopper_ids, cands):

@@ -2,10 +2,9 @@
 
 import numpy as np
 import pytest
-
-from eval import reliability
-from rankers.learned.dataset import FEATURE_NAMES
-from rankers.learned.gbdt import contributions, train_lambdarank, train_tasks
+from basketgym.eval import reliability
+from basketgym.rankers.learned.dataset import FEATURE_NAMES
+from basketgym.rankers.learned.gbdt import contributions, train_lambdarank, train_tasks
 
 
 @pytest.fixture(scope="module")

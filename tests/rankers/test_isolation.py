@@ -7,16 +7,15 @@ import importlib.util
 import re
 from pathlib import Path
 
+import basketgym.rankers as rankers
 import numpy as np
 import pytest
-
-import rankers
-from eval.isolation import Violation, python_files, scan, scan_source
-from rankers import make_ranker
-from sim import rng
-from sim.config import load_scenario
-from sim.rng import RANKER_PURPOSES, Purpose, ranker_seed
-from sim.world import World
+from basketgym.eval.isolation import Violation, python_files, scan, scan_source
+from basketgym.rankers import make_ranker
+from basketgym.sim import rng
+from basketgym.sim.config import load_scenario
+from basketgym.sim.rng import RANKER_PURPOSES, Purpose, ranker_seed
+from basketgym.sim.world import World
 
 RANKERS_DIR = Path(rankers.__file__).parent
 ROOT = RANKERS_DIR.parent

@@ -1,11 +1,10 @@
 """Training data for learned rankers: point-in-time features logged at serving, labels from the logs."""
 
 import pytest
-
-from eval.bandit_logs import collect
-from rankers.exploration import EpsilonGreedy
-from rankers.learned.dataset import FEATURE_NAMES, POSITION, FeatureLogger, training_table
-from sim.config import load_scenario
+from basketgym.eval.bandit_logs import collect
+from basketgym.rankers.exploration import EpsilonGreedy
+from basketgym.rankers.learned.dataset import FEATURE_NAMES, POSITION, FeatureLogger, training_table
+from basketgym.sim.config import load_scenario
 
 N_ORDERS = FEATURE_NAMES.index("n_orders")
 

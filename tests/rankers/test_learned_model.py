@@ -6,13 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from basketgym.eval import reliability
+from basketgym.rankers.learned.calibration import Temperature
+from basketgym.rankers.learned.dataset import FEATURE_NAMES
+from basketgym.rankers.learned.model import FitConfig, TaskModel, _sha256, fit
+from basketgym.sim.errors import ModelError
 
 from basketgym.cli import main
-from eval import reliability
-from rankers.learned.calibration import Temperature
-from rankers.learned.dataset import FEATURE_NAMES
-from rankers.learned.model import FitConfig, TaskModel, _sha256, fit
-from sim.errors import ModelError
 
 
 @pytest.fixture(scope="module")

@@ -3,10 +3,9 @@
 import numpy as np
 import pytest
 import torch
-
-from eval import reliability
-from rankers.learned.dataset import FEATURE_NAMES
-from rankers.learned.mtl import ARCHITECTURES, MultiTaskNet, TrainConfig, _losses, train
+from basketgym.eval import reliability
+from basketgym.rankers.learned.dataset import FEATURE_NAMES
+from basketgym.rankers.learned.mtl import ARCHITECTURES, MultiTaskNet, TrainConfig, _losses, train
 
 
 @pytest.fixture(scope="module")

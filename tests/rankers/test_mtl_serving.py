@@ -3,10 +3,9 @@
 import numpy as np
 import pytest
 import torch
-
-from rankers.learned import mtl
-from rankers.learned.dataset import FEATURE_NAMES
-from rankers.learned.mtl import ARCHITECTURES, MultiTaskNet, TrainedMTL
+from basketgym.rankers.learned import mtl
+from basketgym.rankers.learned.dataset import FEATURE_NAMES
+from basketgym.rankers.learned.mtl import ARCHITECTURES, MultiTaskNet, TrainedMTL
 
 BATCHES = (1, 2, 3, 5, 7, 13, 100)
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 
+import basketgym.rankers as rankers
 import numpy as np
 import pytest
-
-import rankers
-from rankers.baselines import MarginGreedyRanker
-from rankers.objective import ObjectiveRanker, ad_load_positions, rank_normalised
-from rankers.testing import day_log, home_request, search_request, smoke_check
-from rankers.validation import check_response
-from sim.errors import RankerError
-from sim.protocol import SURFACE_SEARCH, RankRequest, RankResponse
+from basketgym.rankers.baselines import MarginGreedyRanker
+from basketgym.rankers.objective import ObjectiveRanker, ad_load_positions, rank_normalised
+from basketgym.rankers.testing import day_log, home_request, search_request, smoke_check
+from basketgym.rankers.validation import check_response
+from basketgym.sim.errors import RankerError
+from basketgym.sim.protocol import SURFACE_SEARCH, RankRequest, RankResponse
 
 DAY = 3
 
@@ -225,8 +224,8 @@ def test_a_row_with_one_candidate(catalog):
 
 
 def test_a_short_world_runs():
-    from sim.config import load_scenario
-    from sim.world import World
+    from basketgym.sim.config import load_scenario
+    from basketgym.sim.world import World
 
     ranker = rankers.make_ranker("objective")
     result = World(load_scenario("smoke").replace(days=5), 1, ranker).run()

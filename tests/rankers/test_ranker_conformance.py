@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 
+import basketgym.rankers as rankers
 import numpy as np
 import pytest
-
-import rankers
-from rankers.testing import day_log, home_request, search_request, smoke_check, take_rows
-from rankers.validation import check_response
-from sim.errors import RankerError
-from sim.protocol import SURFACE_SEARCH, Ranker, RankRequest
+from basketgym.rankers.testing import day_log, home_request, search_request, smoke_check, take_rows
+from basketgym.rankers.validation import check_response
+from basketgym.sim.errors import RankerError
+from basketgym.sim.protocol import SURFACE_SEARCH, Ranker, RankRequest
 
 NAMES = rankers.available()
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
+import basketgym.rankers as rankers
 import pytest
-
-import rankers
-from rankers.base import BaseRanker
-from rankers.registry import register
-from sim.errors import RankerError
+from basketgym.rankers.base import BaseRanker
+from basketgym.rankers.registry import register
+from basketgym.sim.errors import RankerError
 
 
 def test_unknown_name_suggests_the_closest():

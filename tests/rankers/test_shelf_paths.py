@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 
+import basketgym.rankers as rankers
 import numpy as np
 import pytest
-
-import rankers
-from rankers import ads, own_first, shelf, topk
-from rankers.baselines import PopularityRanker
-from rankers.testing import day_log
-from sim.protocol import SURFACE_HOME, SURFACE_SEARCH, RankRequest, RankResponse
+from basketgym.rankers import ads, own_first, shelf, topk
+from basketgym.rankers.baselines import PopularityRanker
+from basketgym.rankers.testing import day_log
+from basketgym.sim.protocol import SURFACE_HOME, SURFACE_SEARCH, RankRequest, RankResponse
 
 NAMES = ("buy_again", "margin_greedy", "popularity", "random")
 SHOPPERS = 600

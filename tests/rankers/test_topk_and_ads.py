@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-
-from rankers import ads, topk
+from basketgym.rankers import ads, topk
 
 
 def _reference_order(scores: np.ndarray) -> np.ndarray:

@@ -2,12 +2,11 @@
 
 import numpy as np
 import pytest
-
-from rankers import make_ranker
-from rankers.testing import home_request
-from rankers.treatment import ExposureTest
-from rankers.validation import check_response
-from sim.errors import RankerError
+from basketgym.rankers import make_ranker
+from basketgym.rankers.testing import home_request
+from basketgym.rankers.treatment import ExposureTest
+from basketgym.rankers.validation import check_response
+from basketgym.sim.errors import RankerError
 
 
 @pytest.mark.parametrize("assign", ["all", "none", "random"])

@@ -2,9 +2,8 @@
 
 import numpy as np
 import pytest
-
-from eval.uplift_metrics import auuc, pehe
-from rankers.learned.uplift import LEARNERS, UpliftConfig, UpliftLearner
+from basketgym.eval.uplift_metrics import auuc, pehe
+from basketgym.rankers.learned.uplift import LEARNERS, UpliftConfig, UpliftLearner
 
 
 def _data(n: int, binary: bool, seed: int):

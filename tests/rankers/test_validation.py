@@ -6,10 +6,9 @@ import dataclasses
 
 import numpy as np
 import pytest
-
-from rankers.validation import check_response
-from sim.errors import RankerError
-from sim.protocol import SURFACE_SEARCH, RankRequest, RankResponse
+from basketgym.rankers.validation import check_response
+from basketgym.sim.errors import RankerError
+from basketgym.sim.protocol import SURFACE_SEARCH, RankRequest, RankResponse
 
 
 @pytest.fixture

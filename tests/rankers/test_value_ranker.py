@@ -2,12 +2,11 @@
 
 import numpy as np
 import pytest
-
-from rankers import available, make_ranker
-from rankers.learned.value import ValueRanker
-from sim.config import load_scenario
-from sim.errors import RankerError
-from sim.world import World
+from basketgym.rankers import available, make_ranker
+from basketgym.rankers.learned.value import ValueRanker
+from basketgym.sim.config import load_scenario
+from basketgym.sim.errors import RankerError
+from basketgym.sim.world import World
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +36,7 @@ def test_value_mtl_trains_on_its_own_logs_and_is_deterministic(cfg):
 
 
 def test_a_saved_model_directory_is_a_ranker_name(cfg, logged, tmp_path):
-    from rankers.learned.model import FitConfig, fit
+    from basketgym.rankers.learned.model import FitConfig, fit
 
     fit(logged, FitConfig(kind="lgbm", rounds=30, seed=1)).save(tmp_path / "lgbm")
     r = make_ranker(str(tmp_path / "lgbm"))

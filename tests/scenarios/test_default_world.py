@@ -7,12 +7,11 @@ acceptance bands and 95% intervals across seeds.
 
 import numpy as np
 import pytest
+from basketgym.eval.calibration import calibration_facts
+from basketgym.eval.outcomes import shopper_outcomes
+from basketgym.eval.runner import run_scenario, simulate
+from basketgym.sim.config import load_scenario
 from scipy import stats
-
-from eval.calibration import calibration_facts
-from eval.outcomes import shopper_outcomes
-from eval.runner import run_scenario, simulate
-from sim.config import load_scenario
 
 
 @pytest.fixture(scope="module")

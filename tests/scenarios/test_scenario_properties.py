@@ -18,11 +18,10 @@ from typing import Any
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
+from basketgym.sim.config import ScenarioConfig, load_scenario, scenario_from_dict  # noqa: E402
+from basketgym.sim.errors import BasketgymError  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
-
-from sim.config import ScenarioConfig, load_scenario, scenario_from_dict  # noqa: E402
-from sim.errors import BasketgymError  # noqa: E402
 
 SMOKE = load_scenario("smoke").to_dict()
 #: caps that keep a variant's world tiny (a mutated key keeps its value, bounded by these)
@@ -139,8 +138,8 @@ def check_variant(changes: list[tuple[str, Any]]) -> str:
     """Load, bound, run and analyse one variant; returns how it ended (raises on a broken property)."""
     import copy
 
-    from eval.analysis import analyze_run
-    from eval.runner import run_scenario
+    from basketgym.eval.analysis import analyze_run
+    from basketgym.eval.runner import run_scenario
 
     data = copy.deepcopy(SMOKE)
     for path, value in changes:

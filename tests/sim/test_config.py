@@ -5,9 +5,8 @@ import re
 import tomllib
 
 import pytest
-
-from sim.config import ScenarioConfig, load_scenario, scenario_from_dict, to_toml
-from sim.errors import ScenarioError
+from basketgym.sim.config import ScenarioConfig, load_scenario, scenario_from_dict, to_toml
+from basketgym.sim.errors import ScenarioError
 
 
 def _err(data: dict) -> str:
@@ -98,7 +97,7 @@ def test_configs_are_frozen():
 def test_scenario_reference_doc_is_in_sync():
     from pathlib import Path
 
-    from sim.config import schema_markdown
+    from basketgym.sim.config import schema_markdown
 
     doc = Path(__file__).resolve().parents[2] / "docs" / "SCENARIOS.md"
     assert doc.read_text() == schema_markdown(), "regenerate: python -m sim.config > docs/SCENARIOS.md"
@@ -127,7 +126,7 @@ def test_ranker_options_parse_round_trip_and_reach_the_ranker():
     cfg = scenario_from_dict({"rankers": {"names": ["causal_value"], "options": options}})
     assert cfg.rankers.options == {"causal_value": {"retention_value": 2.5, "learner": "t"}}
     assert scenario_from_dict(tomllib.loads(to_toml(cfg))) == cfg
-    from eval.runner import scenario_ranker
+    from basketgym.eval.runner import scenario_ranker
 
     r = scenario_ranker(cfg, "causal_value")
     assert r.retention_value == 2.5 and r.learner == "t"
@@ -147,8 +146,8 @@ def test_bad_ranker_options_are_one_line(options, message):
 
 
 def test_an_unknown_option_names_the_ranker_and_suggests_the_closest():
-    from rankers import make_ranker
-    from sim.errors import RankerError
+    from basketgym.rankers import make_ranker
+    from basketgym.sim.errors import RankerError
 
     msg = "ranker 'causal_value': unknown option 'retention_valu'; did you mean 'retention_value'"
     with pytest.raises(RankerError, match=re.escape(msg)):
@@ -175,7 +174,7 @@ def test_nan_is_refused_for_every_float_key_of_the_schema():
     import dataclasses
     import typing
 
-    from sim.config import EventConfig
+    from basketgym.sim.config import EventConfig
 
     checked = 0
     for f in dataclasses.fields(ScenarioConfig):

@@ -5,14 +5,13 @@ import time
 import tracemalloc
 
 import pytest
-
-from sim.config import load_scenario
-from sim.errors import ScenarioError
-from sim.footprint import available_memory, capacity, world_footprint
+from basketgym.sim.config import load_scenario
+from basketgym.sim.errors import ScenarioError
+from basketgym.sim.footprint import available_memory, capacity, world_footprint
 
 
 def _measured_ratio(log: str) -> None:
-    from eval.runner import evaluate_world, simulate
+    from basketgym.eval.runner import evaluate_world, simulate
 
     base = load_scenario("smoke")
     cfg = base.replace(
@@ -50,23 +49,23 @@ def test_estimate_without_the_event_log_is_within_a_factor_of_a_measured_world()
 
 def test_state_bytes_match_the_world_s_own_count():
     """Per-shopper state (plus the rankers' store) equals what ``World`` reports on the default world (497 B)."""
-    from sim.footprint import RANKER_BYTES_PER_SHOPPER
+    from basketgym.sim.footprint import RANKER_BYTES_PER_SHOPPER
 
     f = world_footprint(load_scenario("default"))
     assert f.state_bytes / f.capacity == 497 + RANKER_BYTES_PER_SHOPPER
 
 
 def test_fifty_million_shoppers_are_refused_in_one_line_without_allocating(monkeypatch):
-    import eval.plan
+    from basketgym.eval import plan
 
-    monkeypatch.setattr(eval.plan, "available_memory", lambda: 16e9)
+    monkeypatch.setattr(plan, "available_memory", lambda: 16e9)
     cfg = load_scenario("default")
     big = cfg.replace(population=dataclasses.replace(cfg.population, shoppers=50_000_000))
     tracemalloc.start()
     t0 = time.perf_counter()
     try:
         with pytest.raises(ScenarioError) as e:
-            eval.plan.plan_run(big, jobs=2)
+            plan.plan_run(big, jobs=2)
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()

@@ -4,14 +4,13 @@ import dataclasses
 
 import numpy as np
 import pytest
-
-from rankers import make_ranker
-from sim.clock import Calendar
-from sim.config import load_scenario
-from sim.lives import CANDIDATE_FEATURES, ONGOING, ShopperLives
-from sim.market import MarketTimeline
-from sim.protocol import SURFACE_HOME, SURFACE_SEARCH
-from sim.world import World
+from basketgym.rankers import make_ranker
+from basketgym.sim.clock import Calendar
+from basketgym.sim.config import load_scenario
+from basketgym.sim.lives import CANDIDATE_FEATURES, ONGOING, ShopperLives
+from basketgym.sim.market import MarketTimeline
+from basketgym.sim.protocol import SURFACE_HOME, SURFACE_SEARCH
+from basketgym.sim.world import World
 
 
 @pytest.fixture(scope="module")

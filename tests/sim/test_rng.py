@@ -1,9 +1,8 @@
 """Counter-based randomness: pure functions of coordinates, hence chunk-independent and reproducible."""
 
 import numpy as np
-
-from sim import rng
-from sim.rng import Purpose
+from basketgym.sim import rng
+from basketgym.sim.rng import Purpose
 
 
 def test_same_coordinates_same_bits_and_chunk_independence():

@@ -4,11 +4,10 @@ import dataclasses
 
 import numpy as np
 import pytest
-
-from rankers import make_ranker
-from sim.config import load_scenario
-from sim.protocol import SURFACE_HOME, SURFACE_SEARCH
-from sim.world import World
+from basketgym.rankers import make_ranker
+from basketgym.sim.config import load_scenario
+from basketgym.sim.protocol import SURFACE_HOME, SURFACE_SEARCH
+from basketgym.sim.world import World
 
 
 @pytest.fixture(scope="module")

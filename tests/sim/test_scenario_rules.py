@@ -4,11 +4,10 @@ import copy
 import tomllib
 
 import pytest
-
-from scenarios import scenario_path
-from sim.config import resolve_scenario, scenario_from_dict
-from sim.errors import ScenarioError
-from sim.scenario_rules import RULES, problems
+from basketgym.scenarios import scenario_path
+from basketgym.sim.config import resolve_scenario, scenario_from_dict
+from basketgym.sim.errors import ScenarioError
+from basketgym.sim.scenario_rules import RULES, problems
 
 
 def _default() -> dict:
@@ -116,14 +115,14 @@ def test_every_rule_has_a_refusal_in_the_table():
     seen = set()
     for path, value, _ in CASES:
         data = _set(_default(), path, value)
-        from sim.config import ScenarioConfig, build
+        from basketgym.sim.config import ScenarioConfig, build
 
         try:
             cfg = build(ScenarioConfig, data, "")
         except ScenarioError:
             continue
         for rule in RULES:
-            from sim.scenario_rules import Context
+            from basketgym.sim.scenario_rules import Context
 
             ctx = Context(calendar_days=cfg.days, seeds=(cfg.seed, cfg.seed + 1, cfg.seed + 2))
             if list(rule(cfg, ctx)):
@@ -135,8 +134,8 @@ def test_overrides_keep_the_rules_against_the_written_calendar():
     # --days shorter than the file: events, horizons and refits are judged against the calendar as written
     cfg = resolve_scenario("smoke", days=5)
     assert cfg.days == 5 and cfg.calendar_days == 30 and cfg.events[0].day == 10
-    from sim.config import to_toml
-    from sim.scenario_rules import shortened_run_notes
+    from basketgym.sim.config import to_toml
+    from basketgym.sim.scenario_rules import shortened_run_notes
 
     assert scenario_from_dict(tomllib.loads(to_toml(cfg))) == cfg  # a run directory's scenario.toml loads again
     assert shortened_run_notes(cfg) == [
@@ -159,8 +158,8 @@ def test_overrides_keep_the_rules_against_the_written_calendar():
 
 
 def test_a_control_outside_the_rankers_runs_as_an_extra_twin_world():
-    from eval.plan import grid_counts
-    from eval.runner import grid
+    from basketgym.eval.plan import grid_counts
+    from basketgym.eval.runner import grid
 
     cfg = resolve_scenario("smoke", rankers=["random", "buy_again"])
     assert cfg.rankers.control == "popularity" and "popularity" not in cfg.rankers.names
@@ -173,8 +172,8 @@ def test_a_control_outside_the_rankers_runs_as_an_extra_twin_world():
 def test_grid_counts_match_the_grid(name):
     from collections import Counter
 
-    from eval.plan import grid_counts
-    from eval.runner import grid
+    from basketgym.eval.plan import grid_counts
+    from basketgym.eval.runner import grid
 
     cfg = resolve_scenario(name)
     names = list(cfg.rankers.names)
@@ -187,10 +186,9 @@ def test_grid_counts_match_the_grid(name):
 def test_a_price_change_with_a_duration_ends():
     """A price change with ``duration`` reverts after it; without one it stays (the default scenario's)."""
     import simpy
-
-    from sim.catalog import generate_catalog
-    from sim.config import EventConfig, load_scenario
-    from sim.events import MarketEvents
+    from basketgym.sim.catalog import generate_catalog
+    from basketgym.sim.config import EventConfig, load_scenario
+    from basketgym.sim.events import MarketEvents
 
     class _World:
         def refresh_prices(self) -> None:

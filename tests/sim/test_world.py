@@ -4,15 +4,14 @@ import dataclasses
 
 import numpy as np
 import pytest
-
-from rankers import make_ranker
-from rankers.validation import check_response
-from sim.config import load_scenario
-from sim.errors import RankerError
-from sim.eventlog import SOURCE_ORGANIC
-from sim.protocol import SURFACE_HOME, SURFACE_SEARCH
-from sim.rng import ranker_seed
-from sim.world import World
+from basketgym.rankers import make_ranker
+from basketgym.rankers.validation import check_response
+from basketgym.sim.config import load_scenario
+from basketgym.sim.errors import RankerError
+from basketgym.sim.eventlog import SOURCE_ORGANIC
+from basketgym.sim.protocol import SURFACE_HOME, SURFACE_SEARCH
+from basketgym.sim.rng import ranker_seed
+from basketgym.sim.world import World
 
 
 @pytest.fixture(scope="module")
@@ -45,7 +44,7 @@ def test_results_do_not_depend_on_chunk_size(smoke):
 @pytest.fixture(scope="module")
 def tiny_mmoe(logged, tmp_path_factory):
     """A small MMoE model trained for one epoch on the smoke world's logged table, saved as a ranker directory."""
-    from rankers.learned.model import FitConfig, fit
+    from basketgym.rankers.learned.model import FitConfig, fit
 
     cfg = FitConfig(kind="mmoe", epochs=1, seed=2, network={"n_experts": 2, "expert_dim": 8, "tower_dim": 4})
     return str(fit(logged, cfg).save(tmp_path_factory.mktemp("models") / "mmoe"))
@@ -233,10 +232,10 @@ def test_population_grows_beyond_its_first_allocation(smoke):
 
 
 def test_population_init_does_not_depend_on_block_size(smoke, monkeypatch):
-    import sim.world
+    from basketgym.sim import world as world_module
 
     a = World(smoke, 5, make_ranker("random")).state
-    monkeypatch.setattr(sim.world, "INIT_BLOCK", 37)
+    monkeypatch.setattr(world_module, "INIT_BLOCK", 37)
     b = World(smoke, 5, make_ranker("random")).state
     for f in ("taste", "budget", "interval", "weekly", "favourite_aisles", "pantry_runout", "next_visit"):
         assert np.array_equal(getattr(a, f), getattr(b, f)), f
@@ -262,7 +261,7 @@ def test_a_subset_world_lives_the_same_lives_under_a_population_independent_rank
 
 
 def test_advancing_the_calendar_day_by_day_equals_a_full_run(smoke):
-    from sim.clock import Calendar
+    from basketgym.sim.clock import Calendar
 
     cfg = smoke.replace(days=20)  # crosses the promotion (days 10-14) and the stock-out (15-18)
     whole = World(cfg, cfg.seed, make_ranker("buy_again")).run()
