@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
 
-from basketgym.sim.errors import BasketgymError, OutputPathError
-from basketgym.sim.files import check_writable, one_line, os_error_line
+from basketgym.contract.errors import BasketgymError, OutputPathError
+from basketgym.contract.files import check_writable, one_line, os_error_line
 
 EXIT_USAGE, EXIT_INTERRUPTED = 2, 130
 
@@ -83,8 +83,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
     """Every rule of a run (scenario, rankers, control, horizons, experiment, attribution, events, memory), no world."""
     import time
 
+    from basketgym.contract.errors import ScenarioError
     from basketgym.eval.plan import plan_scenario, scenario_problems
-    from basketgym.sim.errors import ScenarioError
 
     rankers = [r.strip() for r in args.rankers.split(",") if r.strip()] if args.rankers else None
     t0 = time.perf_counter()
@@ -230,6 +230,7 @@ def _check_models_out(out: Path, overwrite: bool) -> None:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    from basketgym.contract.files import write_text_atomic
     from basketgym.eval.plots import reliability_diagram
     from basketgym.eval.report import write_json_atomic
     from basketgym.eval.training import (
@@ -242,7 +243,6 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from basketgym.rankers import make_ranker
     from basketgym.rankers.learned.model import KINDS, FitConfig
     from basketgym.sim.config import resolve_scenario
-    from basketgym.sim.files import write_text_atomic
 
     kinds = [k.strip() for k in args.model.split(",") if k.strip()]
     for k in kinds:
@@ -298,13 +298,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
 def _cmd_uplift(args: argparse.Namespace) -> int:
     import numpy as np
 
+    from basketgym.contract.files import atomic_path
     from basketgym.eval.plots import gain_curves
     from basketgym.eval.uplift import compare_learners, format_comparison, write_scores, write_split
     from basketgym.eval.uplift_data import OUTCOMES, WINDOW, exposure_data
     from basketgym.rankers import make_ranker
     from basketgym.rankers.learned.uplift import LEARNERS
     from basketgym.sim.config import resolve_scenario
-    from basketgym.sim.files import atomic_path
 
     outcomes = [o.strip() for o in args.outcome.split(",") if o.strip()]
     learners = tuple(k.strip() for k in args.learners.split(",") if k.strip())

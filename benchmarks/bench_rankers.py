@@ -52,10 +52,12 @@ import numpy as np
 from basketgym.rankers import topk
 from basketgym.rankers.features import FeatureStore
 from basketgym.rankers.testing import day_log
-from basketgym.sim import slots
-from basketgym.sim.catalog import PublicCatalog, generate_catalog
+from basketgym.sim.catalog import generate_catalog
 from basketgym.sim.config import CatalogConfig
-from basketgym.sim.protocol import SURFACE_HOME, SURFACE_SEARCH, RankRequest
+
+from basketgym.contract import slots
+from basketgym.contract.catalog import PublicCatalog
+from basketgym.contract.protocol import SURFACE_HOME, SURFACE_SEARCH, RankRequest
 
 
 def timed(variants: dict[str, Callable[[], object]], rounds: int) -> dict[str, np.ndarray]:

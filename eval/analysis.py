@@ -24,9 +24,10 @@ from basketgym.eval.rundir import manifest_dirs, read_manifest, task_dir
 from basketgym.eval.uncertainty import between_seeds, bootstrap
 from basketgym.rankers.composite import ABLATIONS
 from basketgym.sim.config import ScenarioConfig, load_scenario
-from basketgym.sim.errors import BasketgymError, InputFileError
 from basketgym.sim.eventlog import write_parquet_atomic
-from basketgym.sim.files import read_json, reading
+
+from basketgym.contract.errors import BasketgymError, InputFileError
+from basketgym.contract.files import read_json, reading
 
 AB_UNITS = "ab_units.parquet"  # experiment.UNIT_COLUMNS of every seed's A/B test, next to analysis.json
 

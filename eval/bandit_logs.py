@@ -17,11 +17,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from basketgym.sim.catalog import PublicCatalog
 from basketgym.sim.config import ScenarioConfig
-from basketgym.sim.eventlog import SOURCE_HOME, SOURCE_SEARCH
-from basketgym.sim.protocol import SURFACE_HOME, Ranker, RankRequest, RankResponse, prefix_propensities
 from basketgym.sim.world import World
+
+from basketgym.contract.catalog import PublicCatalog
+from basketgym.contract.logs import SOURCE_HOME, SOURCE_SEARCH
+from basketgym.contract.protocol import SURFACE_HOME, Ranker, RankRequest, RankResponse, prefix_propensities
 
 BANDIT_COLUMNS: dict[str, tuple[str, str]] = {
     "session_id": ("int64", "visit: (day << 32) | shopper_id"),

@@ -17,8 +17,9 @@ import numpy as np
 import pandas as pd
 from basketgym.eval import ab_stats
 from basketgym.rankers.composite import treatment_assignment
-from basketgym.sim import rng
 from scipy import stats
+
+from basketgym.contract import rng
 
 
 @dataclass(frozen=True)

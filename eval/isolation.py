@@ -4,9 +4,10 @@
 returns the ``Violation``s, each with file, line and reason. The rules, for code that must see only
 what the protocol hands it (``rankers/``):
 
-- imports come from an allow-list (harmless stdlib, the numeric stack, the public ``basketgym.sim`` modules,
+- imports come from an allow-list (harmless stdlib, the numeric stack, the contract
+  (``basketgym.contract``),
   ``basketgym.rankers`` itself), whatever the spelling: ``import m``, ``from m import x``, relative imports,
-  inside functions or not; no ``agents``, ``eval``, ``basketgym``, ``sim.world`` / ``session`` / ``lives``;
+  inside functions or not; nothing of ``basketgym.sim``, ``agents``, ``eval``, the envs or the CLI;
 - no dynamic code or imports: ``eval``, ``exec``, ``compile``, ``__import__``, ``globals``, ``locals``,
   ``vars``, ``breakpoint``, and ``getattr`` / ``setattr`` / ``delattr`` / ``hasattr`` only with a
   constant, non-dunder name;
@@ -17,7 +18,7 @@ what the protocol hands it (``rankers/``):
   ``.ctypes``, ``as_strided``;
 - no ``counterfactuals`` / ``observer`` / ``shadow`` names (the world's truth channel, which it never
   hands a ranker);
-- random draws only from the ranker purposes (``sim.rng.RANKER_PURPOSES``), named as ``Purpose.X``,
+- random draws only from the ranker purposes (``basketgym.contract.rng.RANKER_PURPOSES``), named as ``Purpose.X``,
   and no ``ranker_seed`` (recomputing a seed from a world seed).
 
 A static scan is not a sandbox: it is what makes a bypass visible in review and fail the tests.
@@ -29,7 +30,7 @@ import ast
 from dataclasses import dataclass
 from pathlib import Path
 
-from basketgym.sim.rng import RANKER_PURPOSES
+from basketgym.contract.rng import RANKER_PURPOSES
 
 STDLIB = {
     "__future__", "abc", "bisect", "collections", "contextlib", "copy", "dataclasses", "difflib", "enum",
@@ -38,16 +39,11 @@ STDLIB = {
     "zipfile",  # model files: sha256 of weights, npz read without pickle
 }  # fmt: skip
 THIRD_PARTY = {"numpy", "scipy", "pandas", "torch", "lightgbm", "threadpoolctl"}
-# the platform side of sim/: what a ranker legitimately needs (None: any name; else the names allowed)
-SIM: dict[str, set[str] | None] = {
-    "basketgym.sim.protocol": None,
-    "basketgym.sim.catalog": {"PublicCatalog", "read_only", "TIER_PRIVATE", "TIER_NATIONAL", "TIER_PREMIUM"},
-    "basketgym.sim.rng": None,
-    "basketgym.sim.errors": None,
-    "basketgym.sim.eventlog": None,
-    "basketgym.sim.files": None,
-    "basketgym.sim.slots": None,
-    "basketgym.sim.threads": None,
+# the contract (basketgym.contract: protocol, public catalog, errors, log schema, RNG, slots, files, threads) is
+# what a ranker legitimately needs; None: any name of the module
+CONTRACT: dict[str, set[str] | None] = {
+    f"basketgym.contract.{m}": None
+    for m in ("protocol", "catalog", "rng", "errors", "logs", "files", "slots", "threads")
 }
 FROM_ONLY = {"inspect": {"signature"}, "sys": {"stderr", "stdout"}}  # modules allowed only for these names
 # ``import sys`` is allowed for progress lines: the bound name may only be read as ``sys.stderr`` / ``sys.stdout``
@@ -63,7 +59,7 @@ FRAME_ATTRS = {
 # the world's truth channel: a ranker naming it is looking for the truth (which the world never hands it)
 OBSERVER_NAMES = {"counterfactuals", "observer", "shadow"}
 ARRAY_ESCAPES = {"flags", "setflags", "ctypes", "as_strided"}
-DRAWS = {"uniform", "uniform_keyed", "normal", "words"}  # sim.rng functions taking (seed, purpose, ...)
+DRAWS = {"uniform", "uniform_keyed", "normal", "words"}  # contract.rng functions taking (seed, purpose, ...)
 
 
 @dataclass(frozen=True)
@@ -87,7 +83,7 @@ def _module_allowed(module: str) -> bool:
     if top in WORLD_ROOTS:  # a bare ``sim`` / ``agents``: never the installed package's name
         return False
     own = module == f"{PKG}.rankers" or module.startswith(f"{PKG}.rankers.")
-    return top in STDLIB or top in THIRD_PARTY or own or module in SIM
+    return top in STDLIB or top in THIRD_PARTY or own or module in CONTRACT
 
 
 def _import_violations(node: ast.Import | ast.ImportFrom) -> list[str]:
@@ -98,7 +94,7 @@ def _import_violations(node: ast.Import | ast.ImportFrom) -> list[str]:
                 continue
             if alias.name in FROM_ONLY:
                 out.append(f"import {alias.name}: only 'from {alias.name} import {', '.join(FROM_ONLY[alias.name])}'")
-            elif alias.name == f"{PKG}.sim" or not _module_allowed(alias.name):
+            elif alias.name in (f"{PKG}.sim", f"{PKG}.contract") or not _module_allowed(alias.name):
                 out.append(f"import {alias.name}: not on the ranker import allow-list")
         return out
     if node.level:
@@ -108,12 +104,12 @@ def _import_violations(node: ast.Import | ast.ImportFrom) -> list[str]:
     if module in FROM_ONLY:
         bad = names - FROM_ONLY[module]
         return [f"from {module} import {', '.join(sorted(bad))}: only {sorted(FROM_ONLY[module])}"] if bad else []
-    if module in (PKG, f"{PKG}.sim"):  # ``from basketgym.sim import rng``: each name is a module
+    if module in (PKG, f"{PKG}.contract", f"{PKG}.sim"):  # ``from basketgym.contract import rng``: names are modules
         bad = [n for n in sorted(names) if not _module_allowed(f"{module}.{n}")]
         return [f"from {module} import {n}: {module}.{n} is not on the allow-list" for n in bad]
     if not _module_allowed(module):
         return [f"from {module} import ...: {module} is not on the ranker import allow-list"]
-    allowed = SIM.get(module)
+    allowed = CONTRACT.get(module)
     if allowed is not None and not names <= allowed:
         return [f"from {module} import {', '.join(sorted(names - allowed))}: only {sorted(allowed)} are public"]
     if "ranker_seed" in names or "*" in names:
@@ -212,7 +208,7 @@ class _Checker(ast.NodeVisitor):
             self.flag(node, f".{a}: the world's truth observer is not a ranker's")
         member = _is_purpose(node)
         if member is not None and member not in {p.name for p in RANKER_PURPOSES}:
-            self.flag(node, f"Purpose.{member}: not a ranker purpose (sim.rng.RANKER_PURPOSES)")
+            self.flag(node, f"Purpose.{member}: not a ranker purpose (contract.rng.RANKER_PURPOSES)")
         self.generic_visit(node)
 
 

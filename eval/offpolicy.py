@@ -36,11 +36,12 @@ from basketgym.eval.bandit_logs import BanditLog, collect
 from basketgym.eval.runner import evaluate_world
 from basketgym.rankers import make_ranker
 from basketgym.rankers.exploration import EpsilonGreedy, PlackettLuce
-from basketgym.sim import rng
 from basketgym.sim.config import ScenarioConfig
-from basketgym.sim.protocol import Ranker
-from basketgym.sim.rng import Purpose
 from basketgym.sim.world import World
+
+from basketgym.contract import rng
+from basketgym.contract.protocol import Ranker
+from basketgym.contract.rng import Purpose
 
 PRIOR = 5.0  # pseudo-observations pulling a sparse (context, item) cell of the reward model to its backoff
 

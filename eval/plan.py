@@ -13,9 +13,10 @@ import math
 from dataclasses import dataclass, field
 
 from basketgym.sim.config import ScenarioConfig, key_name
-from basketgym.sim.errors import ScenarioError
 from basketgym.sim.footprint import Footprint, available_memory, human_bytes, world_footprint
 from basketgym.sim.scenario_rules import check_rules, shortened_run_notes
+
+from basketgym.contract.errors import ScenarioError
 
 KIND_NAMES = {"world": "ranker worlds", "ablation": "surface ablations", "experiment": "A/B split",
               "switch": "A/B switch-everyone"}  # fmt: skip

@@ -7,12 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from basketgym.sim.files import atomic_path
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator, PercentFormatter
+
+from basketgym.contract.files import atomic_path
 
 # Matplotlib's "tab10": ranker i (in order of first appearance) gets PALETTE[i % 10].
 PALETTE: tuple[str, ...] = (

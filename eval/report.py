@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 from basketgym.eval.metrics import across_seeds
 from basketgym.eval.ope import MIN_ESS
-from basketgym.sim.files import write_text_atomic
+
+from basketgym.contract.files import write_text_atomic
 
 MISSING = "—"
 

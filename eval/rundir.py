@@ -29,8 +29,8 @@ import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 
-from basketgym.sim.errors import BasketgymError, InputFileError, OutputPathError
-from basketgym.sim.files import check_writable, os_error_line, read_json
+from basketgym.contract.errors import BasketgymError, InputFileError, OutputPathError
+from basketgym.contract.files import check_writable, os_error_line, read_json
 
 PARTIAL_SUFFIX = ".partial"
 MANIFEST = "manifest.json"

@@ -34,10 +34,12 @@ from basketgym.eval.timeline import cohort_cumulative, window_metrics
 from basketgym.rankers import make_ranker
 from basketgym.rankers.composite import ABLATIONS, SurfaceAblation, TrafficSplit
 from basketgym.sim.config import ScenarioConfig, to_toml
-from basketgym.sim.eventlog import TABLES, to_arrow, write_parquet_atomic
-from basketgym.sim.files import write_text_atomic
-from basketgym.sim.protocol import Ranker
+from basketgym.sim.eventlog import to_arrow, write_parquet_atomic
 from basketgym.sim.world import World, WorldResult
+
+from basketgym.contract.files import write_text_atomic
+from basketgym.contract.logs import TABLES
+from basketgym.contract.protocol import Ranker
 
 # (label, seed, task index, day, days, seconds since the task started, measured where it runs); a
 # task reports day < days as it simulates and day == days once, when it is finished (evaluated, written)

@@ -20,7 +20,8 @@ from basketgym.eval import uplift_metrics as um
 from basketgym.eval.uplift_data import ExposureData
 from basketgym.rankers.learned.dataset import FEATURE_NAMES
 from basketgym.rankers.learned.uplift import LEARNERS, UpliftConfig, UpliftLearner, _Model
-from basketgym.sim.files import atomic_path
+
+from basketgym.contract.files import atomic_path
 
 METRICS = ("qini_true", "qini_observed", "auuc_observed", "uplift_at_10", "pehe")
 

@@ -10,9 +10,10 @@ import numpy as np
 from basketgym.rankers import ads, shelf, topk
 from basketgym.rankers.candidates import candidate_index, item_table, lookup, placeable
 from basketgym.rankers.features import FeatureStore
-from basketgym.sim.catalog import PublicCatalog
-from basketgym.sim.errors import RankerError
-from basketgym.sim.protocol import SURFACE_NAMES, SURFACE_SEARCH, RankRequest, RankResponse
+
+from basketgym.contract.catalog import PublicCatalog
+from basketgym.contract.errors import RankerError
+from basketgym.contract.protocol import SURFACE_NAMES, SURFACE_SEARCH, RankRequest, RankResponse
 
 _LOWEST = np.float32(np.finfo(np.float32).min)
 

@@ -10,10 +10,11 @@ from basketgym.rankers import ads, own_first, shelf
 from basketgym.rankers.base import BaseRanker, ScoringRanker
 from basketgym.rankers.exploration import row_counters, uniform_prefix
 from basketgym.rankers.registry import register
-from basketgym.sim import rng
-from basketgym.sim.catalog import PublicCatalog
-from basketgym.sim.protocol import RankRequest, RankResponse
-from basketgym.sim.rng import Purpose
+
+from basketgym.contract import rng
+from basketgym.contract.catalog import PublicCatalog
+from basketgym.contract.protocol import RankRequest, RankResponse
+from basketgym.contract.rng import Purpose
 
 _NEG_INF = np.float32(-np.inf)
 

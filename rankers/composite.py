@@ -9,10 +9,18 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from basketgym.sim import rng
-from basketgym.sim.catalog import PublicCatalog
-from basketgym.sim.protocol import SURFACE_HOME, SURFACE_SEARCH, Ranker, RankRequest, RankResponse, prefix_propensities
-from basketgym.sim.rng import Purpose
+
+from basketgym.contract import rng
+from basketgym.contract.catalog import PublicCatalog
+from basketgym.contract.protocol import (
+    SURFACE_HOME,
+    SURFACE_SEARCH,
+    Ranker,
+    RankRequest,
+    RankResponse,
+    prefix_propensities,
+)
+from basketgym.contract.rng import Purpose
 
 SURFACES = {"home": SURFACE_HOME, "search": SURFACE_SEARCH}
 ABLATIONS = ("search", "home", "ads")

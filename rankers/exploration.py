@@ -25,11 +25,12 @@ from __future__ import annotations
 import numpy as np
 from basketgym.rankers.candidates import candidate_index, placeable
 from basketgym.rankers.registry import make_ranker, register
-from basketgym.sim import rng
-from basketgym.sim.catalog import PublicCatalog
-from basketgym.sim.errors import RankerError
-from basketgym.sim.protocol import Ranker, RankRequest, RankResponse
-from basketgym.sim.rng import Purpose
+
+from basketgym.contract import rng
+from basketgym.contract.catalog import PublicCatalog
+from basketgym.contract.errors import RankerError
+from basketgym.contract.protocol import Ranker, RankRequest, RankResponse
+from basketgym.contract.rng import Purpose
 
 
 def row_counters(request: RankRequest) -> np.ndarray:

@@ -15,9 +15,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 import numpy as np
-from basketgym.sim import slots
-from basketgym.sim.catalog import PublicCatalog
-from basketgym.sim.errors import RankerError
+
+from basketgym.contract import slots
+from basketgym.contract.catalog import PublicCatalog
+from basketgym.contract.errors import RankerError
 
 SHOPPER_FEATURE_NAMES = (
     "n_orders", "n_visits", "total_spend", "avg_order_value", "tenure_days",

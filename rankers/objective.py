@@ -47,8 +47,9 @@ from basketgym.rankers.base import AdPicks, ScoringRanker
 from basketgym.rankers.baselines import BuyAgainRanker
 from basketgym.rankers.exploration import explore
 from basketgym.rankers.registry import register
-from basketgym.sim.errors import RankerError
-from basketgym.sim.protocol import RankRequest, RankResponse
+
+from basketgym.contract.errors import RankerError
+from basketgym.contract.protocol import RankRequest, RankResponse
 
 _LOWEST = np.float32(np.finfo(np.float32).min)
 _NEG_INF = np.float32(-np.inf)

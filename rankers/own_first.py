@@ -25,8 +25,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from basketgym.rankers import ads, shelf, topk
-from basketgym.sim.catalog import PublicCatalog
-from basketgym.sim.protocol import RankRequest, RankResponse
+
+from basketgym.contract.catalog import PublicCatalog
+from basketgym.contract.protocol import RankRequest, RankResponse
 
 if TYPE_CHECKING:
     from basketgym.rankers.baselines import BuyAgainRanker

@@ -13,8 +13,8 @@ from inspect import signature
 from pathlib import Path
 from typing import Any, TypeVar
 
-from basketgym.sim.errors import RankerError
-from basketgym.sim.protocol import Ranker
+from basketgym.contract.errors import RankerError
+from basketgym.contract.protocol import Ranker
 
 T = TypeVar("T", bound=type)
 

@@ -24,8 +24,9 @@ from collections.abc import Callable, Hashable
 from typing import TypeVar
 
 import numpy as np
-from basketgym.sim.catalog import PublicCatalog
-from basketgym.sim.protocol import SURFACE_SEARCH, RankRequest, RankResponse, prefix_propensities
+
+from basketgym.contract.catalog import PublicCatalog
+from basketgym.contract.protocol import SURFACE_SEARCH, RankRequest, RankResponse, prefix_propensities
 
 T = TypeVar("T")
 

@@ -6,9 +6,10 @@ import dataclasses
 
 import numpy as np
 from basketgym.rankers.validation import check_response
-from basketgym.sim.catalog import PublicCatalog, read_only
-from basketgym.sim.eventlog import PURCHASE_COLUMNS, SESSION_COLUMNS, SLATE_COLUMNS, SOURCE_ORGANIC
-from basketgym.sim.protocol import SURFACE_HOME, SURFACE_SEARCH, Ranker, RankRequest
+
+from basketgym.contract.catalog import PublicCatalog, read_only
+from basketgym.contract.logs import PURCHASE_COLUMNS, SESSION_COLUMNS, SLATE_COLUMNS, SOURCE_ORGANIC
+from basketgym.contract.protocol import SURFACE_HOME, SURFACE_SEARCH, Ranker, RankRequest
 
 
 def search_request(

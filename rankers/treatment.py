@@ -23,11 +23,12 @@ from collections.abc import Callable, Mapping
 import numpy as np
 from basketgym.rankers.features import FeatureStore
 from basketgym.rankers.learned.dataset import SERVING_POSITION, serving_features
-from basketgym.sim import rng
-from basketgym.sim.catalog import PublicCatalog
-from basketgym.sim.errors import RankerError
-from basketgym.sim.protocol import SURFACE_HOME, Ranker, RankRequest, RankResponse
-from basketgym.sim.rng import Purpose
+
+from basketgym.contract import rng
+from basketgym.contract.catalog import PublicCatalog
+from basketgym.contract.errors import RankerError
+from basketgym.contract.protocol import SURFACE_HOME, Ranker, RankRequest, RankResponse
+from basketgym.contract.rng import Purpose
 
 ASSIGNMENTS = ("random", "all", "none")
 

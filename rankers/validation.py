@@ -7,9 +7,10 @@ membership in the row's candidates, distinctness and slate length, and is used b
 from __future__ import annotations
 
 import numpy as np
-from basketgym.sim.catalog import PublicCatalog
-from basketgym.sim.errors import RankerError
-from basketgym.sim.protocol import SURFACE_NAMES, RankRequest, RankResponse
+
+from basketgym.contract.catalog import PublicCatalog
+from basketgym.contract.errors import RankerError
+from basketgym.contract.protocol import SURFACE_NAMES, RankRequest, RankResponse
 
 
 def _where(request: RankRequest, row: int) -> str:

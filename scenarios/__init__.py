@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from basketgym.sim.errors import ScenarioError
+from basketgym.contract.errors import ScenarioError
 
 HERE = Path(__file__).resolve().parent
 

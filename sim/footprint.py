@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 from basketgym.sim.config import ScenarioConfig
-from basketgym.sim.eventlog import PURCHASE_COLUMNS, SESSION_COLUMNS, SLATE_COLUMNS
+
+from basketgym.contract.logs import PURCHASE_COLUMNS, SESSION_COLUMNS, SLATE_COLUMNS
 
 #: resident memory of a worker process before its world (interpreter, numpy, pandas, pyarrow, scipy, simpy):
 #: `basketgym run smoke` peaks at ~184 MB resident, nearly all of it this

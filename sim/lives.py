@@ -23,15 +23,16 @@ from dataclasses import dataclass
 
 import numpy as np
 from basketgym.agents.state import NEVER
-from basketgym.sim.catalog import PublicCatalog
 from basketgym.sim.config import ScenarioConfig
-from basketgym.sim.eventlog import SOURCE_HOME
 from basketgym.sim.market import MarketTimeline
-from basketgym.sim.protocol import SURFACE_HOME, SURFACE_SEARCH, Ranker, RankRequest, RankResponse
-from basketgym.sim.rng import ranker_seed
 from basketgym.sim.session import Intents, Visits, begin_visits, checkout, home_feed, open_searches, search_feed
-from basketgym.sim.threads import one_blas_thread
 from basketgym.sim.world import World
+
+from basketgym.contract.catalog import PublicCatalog
+from basketgym.contract.logs import SOURCE_HOME
+from basketgym.contract.protocol import SURFACE_HOME, SURFACE_SEARCH, Ranker, RankRequest, RankResponse
+from basketgym.contract.rng import ranker_seed
+from basketgym.contract.threads import one_blas_thread
 
 ONGOING, TERMINATED, TRUNCATED = 0, 1, 2
 SHOPPER_FEATURES = ("days_since_last_order", "orders", "spend", "tenure", "basket_size", "day_fraction")

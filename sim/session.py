@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING
 import numpy as np
 from basketgym.agents import choice, habit, pantry, satisfaction, visits
 from basketgym.agents.state import NEVER
-from basketgym.sim import rng, slots
-from basketgym.sim.eventlog import SOURCE_HOME, SOURCE_ORGANIC, SOURCE_SEARCH
-from basketgym.sim.protocol import SURFACE_HOME, SURFACE_SEARCH, RankRequest, RankResponse, prefix_propensities
-from basketgym.sim.rng import Purpose
 from basketgym.sim.validate import check_response
+
+from basketgym.contract import rng, slots
+from basketgym.contract.logs import SOURCE_HOME, SOURCE_ORGANIC, SOURCE_SEARCH
+from basketgym.contract.protocol import SURFACE_HOME, SURFACE_SEARCH, RankRequest, RankResponse, prefix_propensities
+from basketgym.contract.rng import Purpose
 
 if TYPE_CHECKING:
     from basketgym.sim.market import Market

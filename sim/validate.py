@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from basketgym.sim.catalog import PublicCatalog
-from basketgym.sim.errors import RankerError
-from basketgym.sim.protocol import SURFACE_NAMES, RankRequest, RankResponse
+
+from basketgym.contract.catalog import PublicCatalog
+from basketgym.contract.errors import RankerError
+from basketgym.contract.protocol import SURFACE_NAMES, RankRequest, RankResponse
 
 
 def in_candidates(

@@ -11,18 +11,21 @@ import numpy as np
 from basketgym.agents.choice import examination_probability
 from basketgym.agents.population import init_shoppers
 from basketgym.agents.state import ShopperState
-from basketgym.sim import rng
-from basketgym.sim.catalog import Catalog, generate_catalog, read_only
+from basketgym.sim.catalog import Catalog, generate_catalog
 from basketgym.sim.clock import run_calendar
 from basketgym.sim.config import ScenarioConfig
-from basketgym.sim.eventlog import PURCHASE_COLUMNS, SESSION_COLUMNS, SLATE_COLUMNS, LogBuffer
+from basketgym.sim.eventlog import LogBuffer
 from basketgym.sim.events import MarketEvents
 from basketgym.sim.market import Market, featured_pool
-from basketgym.sim.protocol import SURFACE_HOME, Ranker, RankRequest
-from basketgym.sim.rng import Purpose
 from basketgym.sim.session import simulate_chunk
-from basketgym.sim.threads import one_blas_thread
 from scipy import stats
+
+from basketgym.contract import rng
+from basketgym.contract.catalog import read_only
+from basketgym.contract.logs import PURCHASE_COLUMNS, SESSION_COLUMNS, SLATE_COLUMNS
+from basketgym.contract.protocol import SURFACE_HOME, Ranker, RankRequest
+from basketgym.contract.rng import Purpose
+from basketgym.contract.threads import one_blas_thread
 
 N_FAVOURITES = 8
 N_HABITS = 8

@@ -9,11 +9,11 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from basketgym.contract.threads import one_blas_thread
 from basketgym.envs.replay import Replayable, check_arguments, check_ending
 from basketgym.rankers import make_ranker
 from basketgym.sim.clock import Calendar
 from basketgym.sim.config import ScenarioConfig, resolve_scenario
-from basketgym.sim.threads import one_blas_thread
 from basketgym.sim.world import World
 
 ACTION_NAMES = ("relevance", "margin", "ad_load", "exploration")

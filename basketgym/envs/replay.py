@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from basketgym.sim.errors import BasketgymError
+from basketgym.contract.errors import BasketgymError
 
 REWARDS = ("margin", "contribution", "gtv")
 ENDINGS = ("churn", "absence")

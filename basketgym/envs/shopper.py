@@ -10,6 +10,7 @@ import numpy as np
 from gymnasium import spaces
 
 from basketgym.agents.state import NEVER
+from basketgym.contract.protocol import SURFACE_HOME
 from basketgym.envs.replay import check_arguments, check_ending
 from basketgym.sim.config import ScenarioConfig, resolve_scenario
 from basketgym.sim.lives import (
@@ -21,7 +22,6 @@ from basketgym.sim.lives import (
     TRUNCATED,
     ShopperLives,
 )
-from basketgym.sim.protocol import SURFACE_HOME
 
 __all__ = [
     "CANDIDATE_FEATURES",

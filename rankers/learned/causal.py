@@ -36,11 +36,12 @@ from basketgym.rankers.learned.uplift import LEARNERS, UpliftConfig, UpliftLearn
 from basketgym.rankers.objective import rank_normalised
 from basketgym.rankers.registry import register
 from basketgym.rankers.treatment import expose
-from basketgym.sim import rng
-from basketgym.sim.catalog import PublicCatalog
-from basketgym.sim.errors import RankerError
-from basketgym.sim.protocol import SURFACE_HOME, RankRequest, RankResponse
-from basketgym.sim.rng import Purpose
+
+from basketgym.contract import rng
+from basketgym.contract.catalog import PublicCatalog
+from basketgym.contract.errors import RankerError
+from basketgym.contract.protocol import SURFACE_HOME, RankRequest, RankResponse
+from basketgym.contract.rng import Purpose
 
 _NEG_INF = np.float32(-np.inf)
 OBJECTIVES = ("uplift", "propensity")

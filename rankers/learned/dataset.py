@@ -19,10 +19,11 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from basketgym.rankers.features import DAYS_CAP, ITEM_FEATURE_NAMES, SHOPPER_FEATURE_NAMES, FeatureStore
-from basketgym.sim import rng
-from basketgym.sim.catalog import PublicCatalog
-from basketgym.sim.protocol import Ranker, RankRequest, RankResponse
-from basketgym.sim.rng import Purpose
+
+from basketgym.contract import rng
+from basketgym.contract.catalog import PublicCatalog
+from basketgym.contract.protocol import Ranker, RankRequest, RankResponse
+from basketgym.contract.rng import Purpose
 
 FEATURE_NAMES = (
     *ITEM_FEATURE_NAMES,

@@ -34,7 +34,8 @@ import numpy as np
 import pandas as pd
 from basketgym.rankers.learned.calibration import Isotonic, Temperature, calibrator_from_json
 from basketgym.rankers.learned.dataset import FEATURE_NAMES, Folds, shopper_folds
-from basketgym.sim.errors import ModelError, RankerError
+
+from basketgym.contract.errors import ModelError, RankerError
 
 NETWORKS = ("shared_bottom", "mmoe", "ple")
 KINDS = (*NETWORKS, "lgbm", "lgbm_rank")

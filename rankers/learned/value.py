@@ -26,11 +26,12 @@ from basketgym.rankers.baselines import BuyAgainRanker
 from basketgym.rankers.learned.dataset import SERVING_POSITION, absent_after, label_shown, serving_features, shown_rows
 from basketgym.rankers.learned.model import KINDS, FitConfig, TaskModel, fit
 from basketgym.rankers.registry import register
-from basketgym.sim import rng
-from basketgym.sim.catalog import PublicCatalog
-from basketgym.sim.errors import RankerError
-from basketgym.sim.protocol import RankRequest, RankResponse
-from basketgym.sim.rng import Purpose
+
+from basketgym.contract import rng
+from basketgym.contract.catalog import PublicCatalog
+from basketgym.contract.errors import RankerError
+from basketgym.contract.protocol import RankRequest, RankResponse
+from basketgym.contract.rng import Purpose
 
 _NEG_INF = np.float32(-np.inf)
 

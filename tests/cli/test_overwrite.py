@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from basketgym.eval.runner import run_scenario
 from basketgym.sim.config import load_scenario
-from basketgym.sim.errors import OutputPathError
 
 from basketgym.cli import _check_models_out, main
+from basketgym.contract.errors import OutputPathError
 
 RUN = ["run", "smoke", "--days", "2", "--seeds", "1", "--rankers", "random", "--no-event-log"]
 

@@ -19,8 +19,9 @@ from basketgym.eval.timeline import window_metrics
 from basketgym.rankers import make_ranker
 from basketgym.rankers.composite import TrafficSplit, treatment_assignment
 from basketgym.sim.config import load_scenario
-from basketgym.sim.rng import ranker_seed
 from basketgym.sim.world import World
+
+from basketgym.contract.rng import ranker_seed
 
 SEED, START, DAYS, SHARE = 3, 35, 28, 0.5
 N_EXPERIMENTS = 1000

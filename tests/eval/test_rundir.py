@@ -11,7 +11,8 @@ from basketgym.eval.runner import run_scenario
 from basketgym.rankers.baselines import BuyAgainRanker, MarginGreedyRanker, PopularityRanker, RandomRanker
 from basketgym.rankers.registry import _REGISTRY, register
 from basketgym.sim.config import load_scenario
-from basketgym.sim.errors import BasketgymError
+
+from basketgym.contract.errors import BasketgymError
 
 AWKWARD = ["a/b", "a_b", "A_B", "a..b", "a b", "a  b", "a\\b", "A/B", "models/default/mmoe", "models_default_mmoe",
            "..", ".", "", "_", "ab~buy_again", "a-0123456789", "a_b-c14cddc033", "ÄB", "a/b~no_search",

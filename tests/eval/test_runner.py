@@ -6,8 +6,9 @@ import pandas as pd
 import pytest
 from basketgym.eval.runner import run_scenario
 from basketgym.sim.config import load_scenario
-from basketgym.sim.errors import BasketgymError, RankerError
 from basketgym.sim.eventlog import read_table
+
+from basketgym.contract.errors import BasketgymError, RankerError
 
 
 @pytest.fixture(scope="module")

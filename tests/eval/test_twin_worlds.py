@@ -11,8 +11,9 @@ from basketgym.eval.uncertainty import bootstrap, t_interval
 from basketgym.rankers import make_ranker
 from basketgym.rankers.composite import ABLATIONS, SurfaceAblation, TrafficSplit, treatment_assignment
 from basketgym.sim.config import load_scenario
-from basketgym.sim.protocol import RankResponse
 from basketgym.sim.world import World
+
+from basketgym.contract.protocol import RankResponse
 
 COLS = ["gtv", "margin", "orders", "retained_30d"]
 

@@ -12,10 +12,10 @@ from __future__ import annotations
 import numpy as np
 
 from basketgym.rankers import make_ranker
-from basketgym.sim import rng
-from basketgym.sim.catalog import PublicCatalog
-from basketgym.sim.protocol import RankRequest, RankResponse
-from basketgym.sim.rng import Purpose
+from basketgym.contract import rng
+from basketgym.contract.catalog import PublicCatalog
+from basketgym.contract.protocol import RankRequest, RankResponse
+from basketgym.contract.rng import Purpose
 
 
 def _write(a: np.ndarray, index: object, value: object) -> None:
@@ -95,7 +95,7 @@ def statically_blocked(catalog: PublicCatalog, name: str) -> None:
     import basketgym.eval.bandit_logs  # static: import eval
     from basketgym import envs  # static: import basketgym
     from basketgym.sim.catalog import Catalog, generate_catalog  # static: the full catalog
-    from basketgym.sim.rng import ranker_seed  # static: ranker seed
+    from basketgym.contract.rng import ranker_seed  # static: ranker seed
     from . import cheating_helpers  # static: relative import
     import importlib  # static: importlib
     importlib.import_module("agents")  # static: importlib.import_module

@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from basketgym.rankers import make_ranker
 from basketgym.sim.config import load_scenario
-from basketgym.sim.errors import RankerError
 from basketgym.sim.world import World
+
+from basketgym.contract.errors import RankerError
 
 
 @pytest.fixture(scope="module")

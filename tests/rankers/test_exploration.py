@@ -11,8 +11,9 @@ import pytest
 from basketgym.rankers.exploration import EpsilonGreedy
 from basketgym.rankers.testing import search_request
 from basketgym.rankers.validation import check_response
-from basketgym.sim.errors import RankerError
-from basketgym.sim.protocol import prefix_propensities
+
+from basketgym.contract.errors import RankerError
+from basketgym.contract.protocol import prefix_propensities
 
 N = 6000  # rows sharing one request: the binomial sd of any share is at most 0.0065
 

@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 from basketgym.rankers.features import DAYS_CAP, ITEM_FEATURE_NAMES, SHOPPER_FEATURE_NAMES, FeatureStore
 from basketgym.rankers.testing import day_log, home_request, search_request
-from basketgym.sim import slots
-from basketgym.sim.errors import RankerError
-from basketgym.sim.eventlog import SLATE_COLUMNS
+
+from basketgym.contract import slots
+from basketgym.contract.errors import RankerError
+from basketgym.contract.logs import SLATE_COLUMNS
 
 
 def _brute_pair_counts(store, shopper_ids, cands):

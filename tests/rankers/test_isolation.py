@@ -12,10 +12,11 @@ import numpy as np
 import pytest
 from basketgym.eval.isolation import Violation, python_files, scan, scan_source
 from basketgym.rankers import make_ranker
-from basketgym.sim import rng
 from basketgym.sim.config import load_scenario
-from basketgym.sim.rng import RANKER_PURPOSES, Purpose, ranker_seed
 from basketgym.sim.world import World
+
+from basketgym.contract import rng
+from basketgym.contract.rng import RANKER_PURPOSES, Purpose, ranker_seed
 
 RANKERS_DIR = Path(rankers.__file__).parent
 ROOT = RANKERS_DIR.parent

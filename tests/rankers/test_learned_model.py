@@ -10,9 +10,9 @@ from basketgym.eval import reliability
 from basketgym.rankers.learned.calibration import Temperature
 from basketgym.rankers.learned.dataset import FEATURE_NAMES
 from basketgym.rankers.learned.model import FitConfig, TaskModel, _sha256, fit
-from basketgym.sim.errors import ModelError
 
 from basketgym.cli import main
+from basketgym.contract.errors import ModelError
 
 
 @pytest.fixture(scope="module")

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 from basketgym.rankers.testing import day_log, home_request, search_request, smoke_check, take_rows
 from basketgym.rankers.validation import check_response
-from basketgym.sim.errors import RankerError
-from basketgym.sim.protocol import SURFACE_SEARCH, Ranker, RankRequest
+
+from basketgym.contract.errors import RankerError
+from basketgym.contract.protocol import SURFACE_SEARCH, Ranker, RankRequest
 
 NAMES = rankers.available()
 

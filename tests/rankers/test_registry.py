@@ -6,7 +6,8 @@ import basketgym.rankers as rankers
 import pytest
 from basketgym.rankers.base import BaseRanker
 from basketgym.rankers.registry import register
-from basketgym.sim.errors import RankerError
+
+from basketgym.contract.errors import RankerError
 
 
 def test_unknown_name_suggests_the_closest():

@@ -10,7 +10,8 @@ import pytest
 from basketgym.rankers import ads, own_first, shelf, topk
 from basketgym.rankers.baselines import PopularityRanker
 from basketgym.rankers.testing import day_log
-from basketgym.sim.protocol import SURFACE_HOME, SURFACE_SEARCH, RankRequest, RankResponse
+
+from basketgym.contract.protocol import SURFACE_HOME, SURFACE_SEARCH, RankRequest, RankResponse
 
 NAMES = ("buy_again", "margin_greedy", "popularity", "random")
 SHOPPERS = 600

@@ -6,7 +6,8 @@ from basketgym.rankers import make_ranker
 from basketgym.rankers.testing import home_request
 from basketgym.rankers.treatment import ExposureTest
 from basketgym.rankers.validation import check_response
-from basketgym.sim.errors import RankerError
+
+from basketgym.contract.errors import RankerError
 
 
 @pytest.mark.parametrize("assign", ["all", "none", "random"])

@@ -7,8 +7,9 @@ import dataclasses
 import numpy as np
 import pytest
 from basketgym.rankers.validation import check_response
-from basketgym.sim.errors import RankerError
-from basketgym.sim.protocol import SURFACE_SEARCH, RankRequest, RankResponse
+
+from basketgym.contract.errors import RankerError
+from basketgym.contract.protocol import SURFACE_SEARCH, RankRequest, RankResponse
 
 
 @pytest.fixture

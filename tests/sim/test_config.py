@@ -6,7 +6,8 @@ import tomllib
 
 import pytest
 from basketgym.sim.config import ScenarioConfig, load_scenario, scenario_from_dict, to_toml
-from basketgym.sim.errors import ScenarioError
+
+from basketgym.contract.errors import ScenarioError
 
 
 def _err(data: dict) -> str:
@@ -147,7 +148,8 @@ def test_bad_ranker_options_are_one_line(options, message):
 
 def test_an_unknown_option_names_the_ranker_and_suggests_the_closest():
     from basketgym.rankers import make_ranker
-    from basketgym.sim.errors import RankerError
+
+    from basketgym.contract.errors import RankerError
 
     msg = "ranker 'causal_value': unknown option 'retention_valu'; did you mean 'retention_value'"
     with pytest.raises(RankerError, match=re.escape(msg)):

@@ -6,8 +6,9 @@ import tracemalloc
 
 import pytest
 from basketgym.sim.config import load_scenario
-from basketgym.sim.errors import ScenarioError
 from basketgym.sim.footprint import available_memory, capacity, world_footprint
+
+from basketgym.contract.errors import ScenarioError
 
 
 def _measured_ratio(log: str) -> None:

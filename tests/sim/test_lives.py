@@ -9,8 +9,9 @@ from basketgym.sim.clock import Calendar
 from basketgym.sim.config import load_scenario
 from basketgym.sim.lives import CANDIDATE_FEATURES, ONGOING, ShopperLives
 from basketgym.sim.market import MarketTimeline
-from basketgym.sim.protocol import SURFACE_HOME, SURFACE_SEARCH
 from basketgym.sim.world import World
+
+from basketgym.contract.protocol import SURFACE_HOME, SURFACE_SEARCH
 
 
 @pytest.fixture(scope="module")

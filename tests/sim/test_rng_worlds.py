@@ -6,8 +6,9 @@ import numpy as np
 import pytest
 from basketgym.rankers import make_ranker
 from basketgym.sim.config import load_scenario
-from basketgym.sim.protocol import SURFACE_HOME, SURFACE_SEARCH
 from basketgym.sim.world import World
+
+from basketgym.contract.protocol import SURFACE_HOME, SURFACE_SEARCH
 
 
 @pytest.fixture(scope="module")

@@ -6,8 +6,9 @@ import tomllib
 import pytest
 from basketgym.scenarios import scenario_path
 from basketgym.sim.config import resolve_scenario, scenario_from_dict
-from basketgym.sim.errors import ScenarioError
 from basketgym.sim.scenario_rules import RULES, problems
+
+from basketgym.contract.errors import ScenarioError
 
 
 def _default() -> dict:

@@ -7,11 +7,12 @@ import pytest
 from basketgym.rankers import make_ranker
 from basketgym.rankers.validation import check_response
 from basketgym.sim.config import load_scenario
-from basketgym.sim.errors import RankerError
-from basketgym.sim.eventlog import SOURCE_ORGANIC
-from basketgym.sim.protocol import SURFACE_HOME, SURFACE_SEARCH
-from basketgym.sim.rng import ranker_seed
 from basketgym.sim.world import World
+
+from basketgym.contract.errors import RankerError
+from basketgym.contract.logs import SOURCE_ORGANIC
+from basketgym.contract.protocol import SURFACE_HOME, SURFACE_SEARCH
+from basketgym.contract.rng import ranker_seed
 
 
 @pytest.fixture(scope="module")

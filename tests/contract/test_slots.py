@@ -1,7 +1,8 @@
 """Fixed-width per-row item slots: lookups, upserts and eviction of the weakest slot."""
 
 import numpy as np
-from basketgym.sim import slots
+
+from basketgym.contract import slots
 
 
 def test_assign_fills_empty_slots_then_evicts_the_lowest_score():

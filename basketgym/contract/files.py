@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from basketgym.sim.errors import InputFileError, OutputPathError
+from basketgym.contract.errors import InputFileError, OutputPathError
 
 
 def _file_mode() -> int:

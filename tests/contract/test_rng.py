@@ -1,8 +1,9 @@
 """Counter-based randomness: pure functions of coordinates, hence chunk-independent and reproducible."""
 
 import numpy as np
-from basketgym.sim import rng
-from basketgym.sim.rng import Purpose
+
+from basketgym.contract import rng
+from basketgym.contract.rng import Purpose
 
 
 def test_same_coordinates_same_bits_and_chunk_independence():

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
 import numpy as np
-from basketgym.sim.catalog import PublicCatalog, read_only
+
+from basketgym.contract.catalog import PublicCatalog, read_only
 
 SURFACE_HOME, SURFACE_SEARCH = 0, 1
 SURFACE_NAMES = ("home", "search")
