@@ -30,8 +30,10 @@ RANKER_BYTES_PER_SHOPPER = 200
 #: temporaries of one visit in flight (intents, shelf scores, slates): the residual of the measured peak over
 #: state, catalog and logs, ~18 kB a visitor on both a 2,000-shopper smoke world and the default world
 WORKING_BYTES_PER_VISIT = 18_000
-#: simulated sessions per second and core (benchmarks/README.md: ~50k on the default world)
-SESSIONS_PER_SECOND = 50_000.0
+#: estimated sessions per second and core, end to end (simulate, evaluate, write the event log): `make run`
+#: (27 default worlds, 4.74 M estimated sessions) took 86.8 s on 2 cores on 2026-12-07, 27.3k a second and core;
+#: the simulation alone runs at ~50k (benchmarks/README.md)
+SESSIONS_PER_SECOND = 27_000.0
 # state bytes per shopper besides taste, pantry and history: id 8, habits 8 x 10, favourites 8 x 2 and 33 of scalars
 _SCALAR_BYTES = 8 + 8 * (4 + 4 + 2) + 8 * 2 + 33
 
