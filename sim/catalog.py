@@ -95,10 +95,80 @@ def aisle_staples(cfg: CatalogConfig) -> np.ndarray:
     return np.array([a[1] for a in _aisle_plan(cfg)[2]], bool)
 
 
+def _brands(cfg: CatalogConfig, seed: int, department: np.ndarray, tier: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """Brand of each product: brand b > 0 sells in a few departments; private label (brand 0) everywhere."""
+    n_brand = cfg.brands
+    brand_home = rng.uniform(seed, Purpose.CATALOG, np.arange(n_brand), 5, 1)[:, 0]
+    brand_dept = (brand_home * cfg.departments).astype(np.int64)
+    brand = np.zeros(len(tier), np.int32)
+    for dep in range(cfg.departments):
+        in_dep = np.flatnonzero(brand_dept[1:] == dep) + 1
+        if len(in_dep) == 0:
+            in_dep = np.arange(1, n_brand)
+        rows = np.flatnonzero((department == dep) & (tier != TIER_PRIVATE))
+        brand[rows] = in_dep[(u[rows, 2] * len(in_dep)).astype(np.int64)]
+    return brand
+
+
+def _product_names(
+    brand_names: list[str], brand: np.ndarray, organic: np.ndarray, aisle_names: list[str], aisle: np.ndarray,
+    u: np.ndarray,
+) -> np.ndarray:  # fmt: skip
+    """Names: brand + one or two modifiers + the aisle's noun (the words are the search tokens)."""
+    mods = np.array(MODIFIERS)
+    m1 = mods[(u[:, 6] * len(mods)).astype(np.int64)]
+    m2 = mods[(u[:, 7] * len(mods)).astype(np.int64)]
+    return np.array(
+        [
+            " ".join(
+                [brand_names[brand[i]]]
+                + (["organic"] if organic[i] else [])
+                + [m1[i]]
+                + ([m2[i]] if u[i, 8] < 0.4 and m2[i] != m1[i] else [])
+                + [aisle_names[aisle[i]]]
+            )
+            for i in range(len(brand))
+        ],
+        dtype=object,
+    )
+
+
+def _latent(
+    cfg: CatalogConfig, seed: int, aisle_dept: np.ndarray, aisle: np.ndarray, tier: np.ndarray, organic: np.ndarray,
+    size: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Hidden embedding (N, D) and aisle centres (A, D): aisle centre (departments cluster) + attributes + noise."""
+    d, n = cfg.latent_dim, len(aisle)
+    dept_c = rng.normal(seed, Purpose.CATALOG_LATENT, np.arange(cfg.departments), 0, d)
+    aisle_c = dept_c[aisle_dept] + 0.7 * rng.normal(seed, Purpose.CATALOG_LATENT, np.arange(len(aisle_dept)), 1, d)
+    aisle_c /= np.linalg.norm(aisle_c, axis=1, keepdims=True)
+    dirs = rng.normal(seed, Purpose.CATALOG_LATENT, np.arange(4), 2, d) / np.sqrt(d)
+    noise = rng.normal(seed, Purpose.CATALOG_LATENT, np.arange(n), 3, d) / np.sqrt(d)
+    latent = (
+        aisle_c[aisle]
+        + 0.6 * dirs[0] * (tier == TIER_PREMIUM)[:, None]
+        - 0.4 * dirs[0] * (tier == TIER_PRIVATE)[:, None]
+        + 0.6 * dirs[1] * organic[:, None]
+        + 0.3 * dirs[2] * np.log(size)[:, None]
+        + cfg.latent_noise * noise
+    ).astype(np.float32)
+    return latent, aisle_c
+
+
+def _shelves(aisle: np.ndarray, counts: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each aisle's products, -1 padded (a search's retrieval set), and each product's column in its shelf."""
+    ids = np.arange(len(aisle))
+    shelf = np.full((len(counts), int(counts.max())), -1, np.int32)
+    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+    shelf_pos = (ids - starts[aisle]).astype(np.int16)
+    shelf[aisle, shelf_pos] = ids
+    return shelf, shelf_pos
+
+
 def generate_catalog(cfg: CatalogConfig, seed: int) -> Catalog:
-    """Generate the catalog for a scenario seed (deterministic)."""
+    """Generate the catalog for a scenario seed (deterministic: every draw is keyed by product, not by order)."""
     dept_names, aisle_dept_list, aisles = _aisle_plan(cfg)
-    n_a, n, d = len(aisles), cfg.products, cfg.latent_dim
+    n_a, n = len(aisles), cfg.products
     aisle_dept = np.array(aisle_dept_list, np.int16)
     aisle_names = [a[0] for a in aisles]
     aisle_staple = np.array([a[1] for a in aisles])
@@ -113,20 +183,10 @@ def generate_catalog(cfg: CatalogConfig, seed: int) -> Catalog:
     u = rng.uniform(seed, Purpose.CATALOG, ids, 3, 12)
     z = rng.normal(seed, Purpose.CATALOG, ids, 4, 4)
 
-    # brands: brand b > 0 sells in a few departments; private label (brand 0) everywhere
     tier = np.where(
         u[:, 0] < cfg.private_label_share, TIER_PRIVATE, np.where(u[:, 1] < 0.3, TIER_PREMIUM, TIER_NATIONAL)
     )
-    n_brand = cfg.brands
-    brand_home = rng.uniform(seed, Purpose.CATALOG, np.arange(n_brand), 5, 1)[:, 0]
-    brand_dept = (brand_home * cfg.departments).astype(np.int64)
-    brand = np.zeros(n, np.int32)
-    for dep in range(cfg.departments):
-        in_dep = np.flatnonzero(brand_dept[1:] == dep) + 1
-        if len(in_dep) == 0:
-            in_dep = np.arange(1, n_brand)
-        rows = np.flatnonzero((department == dep) & (tier != TIER_PRIVATE))
-        brand[rows] = in_dep[(u[rows, 2] * len(in_dep)).astype(np.int64)]
+    brand = _brands(cfg, seed, department, tier, u)
     organic = u[:, 3] < np.where(tier == TIER_PREMIUM, 0.45, 0.1)
 
     size = np.exp(0.35 * z[:, 0]).astype(np.float32)
@@ -140,48 +200,12 @@ def generate_catalog(cfg: CatalogConfig, seed: int) -> Catalog:
     ad_eligible = (tier != TIER_PRIVATE) & (u[:, 4] < cfg.ad_eligible_share / max(1e-9, 1 - cfg.private_label_share))
     bid = np.where(ad_eligible, np.round(0.05 + 0.45 * u[:, 5] ** 1.5, 2), 0.0).astype(np.float32)
 
-    # names: brand + one or two modifiers + aisle noun
-    mods = np.array(MODIFIERS)
-    m1 = mods[(u[:, 6] * len(mods)).astype(np.int64)]
-    m2 = mods[(u[:, 7] * len(mods)).astype(np.int64)]
-    brand_names = _brand_names(n_brand, seed)
-    names = np.array(
-        [
-            " ".join(
-                [brand_names[brand[i]]]
-                + (["organic"] if organic[i] else [])
-                + [m1[i]]
-                + ([m2[i]] if u[i, 8] < 0.4 and m2[i] != m1[i] else [])
-                + [aisle_names[aisle[i]]]
-            )
-            for i in range(n)
-        ],
-        dtype=object,
-    )
-
-    # hidden embedding: aisle centre (departments cluster) + public-attribute directions + noise
-    dept_c = rng.normal(seed, Purpose.CATALOG_LATENT, np.arange(cfg.departments), 0, d)
-    aisle_c = dept_c[aisle_dept] + 0.7 * rng.normal(seed, Purpose.CATALOG_LATENT, np.arange(n_a), 1, d)
-    aisle_c /= np.linalg.norm(aisle_c, axis=1, keepdims=True)
-    dirs = rng.normal(seed, Purpose.CATALOG_LATENT, np.arange(4), 2, d) / np.sqrt(d)
-    noise = rng.normal(seed, Purpose.CATALOG_LATENT, ids, 3, d) / np.sqrt(d)
-    latent = (
-        aisle_c[aisle]
-        + 0.6 * dirs[0] * (tier == TIER_PREMIUM)[:, None]
-        - 0.4 * dirs[0] * (tier == TIER_PRIVATE)[:, None]
-        + 0.6 * dirs[1] * organic[:, None]
-        + 0.3 * dirs[2] * np.log(size)[:, None]
-        + cfg.latent_noise * noise
-    ).astype(np.float32)
+    brand_names = _brand_names(cfg.brands, seed)
+    names = _product_names(brand_names, brand, organic, aisle_names, aisle, u)
+    latent, aisle_c = _latent(cfg, seed, aisle_dept, aisle, tier, organic, size)
     # national brands are what most shoppers grew up with; private label is a little less loved
     quality = (np.array([-0.35, 0.15, 0.1])[tier] + 0.35 * z[:, 3]).astype(np.float32)
-
-    # shelves: each aisle's products, padded; the retrieval set of a search in that aisle
-    width = int(counts.max())
-    shelf = np.full((n_a, width), -1, np.int32)
-    starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
-    shelf_pos = (ids - starts[aisle]).astype(np.int16)
-    shelf[aisle, shelf_pos] = ids
+    shelf, shelf_pos = _shelves(aisle, counts)
     ref_price = np.array([np.median(price[aisle == a]) for a in range(n_a)], np.float32)
 
     public = PublicCatalog(
