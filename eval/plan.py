@@ -16,7 +16,7 @@ from basketgym.sim.config import ScenarioConfig, key_name
 from basketgym.sim.footprint import Footprint, available_memory, human_bytes, world_footprint
 from basketgym.sim.scenario_rules import check_rules, shortened_run_notes
 
-from basketgym.contract.errors import ScenarioError
+from basketgym.contract.errors import RankerError, ScenarioError
 
 KIND_NAMES = {"world": "ranker worlds", "ablation": "surface ablations", "experiment": "A/B split",
               "switch": "A/B switch-everyone"}  # fmt: skip
@@ -157,8 +157,13 @@ def plan_run(
             f"{ex.start_day + ex.days} days"
         )
     for name in [*names, cfg.rankers.control, *cfg.evaluation.attribution, *filter(None, [ex.treatment])]:
-        # as eval.runner.scenario_ranker: unknown names and bad options fail here
-        _objective_weights(cfg, name, make_ranker(name, **cfg.rankers.options.get(name, {})))
+        # as eval.runner.scenario_ranker: unknown names and bad options fail here, naming the scenario key
+        options = cfg.rankers.options.get(name, {})
+        try:
+            ranker = make_ranker(name, **options)
+        except RankerError as e:
+            raise ScenarioError(f"rankers.options.{name}: {e}" if options else str(e)) from None
+        _objective_weights(cfg, name, ranker)
     notes = shortened_run_notes(cfg)
     plan = Plan(cfg, names, n_seeds, int(jobs), grid_counts(cfg, names, n_seeds, twins=write), world_footprint(cfg),
                 available_memory(), notes)  # fmt: skip

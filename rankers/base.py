@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import numpy as np
 from basketgym.rankers import ads, shelf, topk
 from basketgym.rankers.candidates import candidate_index, item_table, lookup, placeable
-from basketgym.rankers.features import FeatureStore
+from basketgym.rankers.features import FeatureStore, check_store_options
 
 from basketgym.contract.catalog import PublicCatalog
 from basketgym.contract.errors import RankerError
@@ -46,6 +46,7 @@ class BaseRanker(abc.ABC):
     name: str = "base"
 
     def __init__(self, *, half_life_days: float = 14.0, history_slots: int = 32):
+        check_store_options(half_life_days, history_slots)  # at construction: a scenario check refuses bad options
         self.half_life_days = half_life_days
         self.history_slots = history_slots
         self.seed = 0

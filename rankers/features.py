@@ -12,6 +12,7 @@ Lookups of ids never ingested read an always-empty row and allocate nothing.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -78,6 +79,16 @@ def _shopper_item_pairs(
     return key // n, key % n, count, last
 
 
+def check_store_options(half_life_days: object, history_slots: object) -> None:
+    """RankerError unless ``half_life_days`` is a finite number > 0 and ``history_slots`` a whole number in [1, 254]."""
+    real = isinstance(half_life_days, (int, float, np.integer, np.floating)) and not isinstance(half_life_days, bool)
+    if not (real and math.isfinite(half_life_days) and half_life_days > 0):
+        raise RankerError(f"half_life_days = {half_life_days!r}: must be a finite number > 0")
+    whole = isinstance(history_slots, (int, np.integer)) and not isinstance(history_slots, bool)
+    if not (whole and 1 <= history_slots <= 254):
+        raise RankerError(f"history_slots = {history_slots!r}: must be a whole number in [1, 254]")
+
+
 class FeatureStore:
     """Per-item and per-shopper aggregates of the event log, updated one day at a time.
 
@@ -95,10 +106,7 @@ class FeatureStore:
         history_slots: int = 32,
         capacity: int = 1024,
     ):
-        if half_life_days <= 0:
-            raise RankerError(f"half_life_days = {half_life_days}: must be > 0")
-        if not 1 <= history_slots <= 254:
-            raise RankerError(f"history_slots = {history_slots}: must be in [1, 254]")
+        check_store_options(half_life_days, history_slots)
         self.catalog = catalog
         self.half_life_days = float(half_life_days)
         self.history_slots = int(history_slots)

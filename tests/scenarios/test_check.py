@@ -84,3 +84,22 @@ def test_objective_weights_must_sum_to_one(tmp_path, capsys):
     assert "rankers.options.objective: relevance (1) + margin (0.7) = 1.7: must sum to 1" in err
     p.write_text(p.read_text() + "relevance = 0.3\n")
     assert main(["check", str(p)]) == 0
+
+
+@pytest.mark.parametrize(
+    ("ranker", "option", "value", "message"),
+    [
+        ("random", "half_life_days", '""', "rankers.options.random: half_life_days = '': must be a finite number > 0"),
+        ("random", "half_life_days", "0.0", "rankers.options.random: half_life_days = 0.0: must be a finite number > 0"),
+        ("popularity", "history_slots", "2.5", "rankers.options.popularity: history_slots = 2.5: must be a whole"),
+        ("buy_again", "history_slots", "true", "rankers.options.buy_again: history_slots = True: must be a whole"),
+    ],
+)
+def test_bad_ranker_option_values_are_refused_before_any_world(ranker, option, value, message, tmp_path, capsys):
+    """Found by the property test: option values reached the ranker's feature store mid-run (a TypeError)."""
+    p = _broken(tmp_path, f"days = 30\n[run]\nhorizons = [7, 30]\n[rankers.options.{ranker}]\n{option} = {value}\n")
+    assert main(["check", str(p)]) == 2
+    assert main(["run", str(p), "--out", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and all(message in line for line in err), err
+    assert not (tmp_path / "run").exists() and not (tmp_path / "run.partial").exists()
