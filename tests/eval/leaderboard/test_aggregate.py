@@ -2,8 +2,6 @@
 
 import numpy as np
 import pytest
-from scipy import stats
-
 from basketgym.eval.leaderboard.aggregate import (
     _resample,
     iqm,
@@ -12,6 +10,7 @@ from basketgym.eval.leaderboard.aggregate import (
     rank_disagreements,
     stratified_iqm,
 )
+from scipy import stats
 
 
 def test_iqm_is_scipys_trimmed_mean_and_ignores_nan():
