@@ -24,7 +24,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from basketgym.eval.leaderboard.store import code_version, scenario_hash
 from basketgym.eval.leaderboard.sweep import ranker_hash
-from basketgym.eval.regression.stats import Test, holm, one_sided
+from basketgym.eval.regression.stats import Comparison, holm, one_sided
 from basketgym.eval.runner import evaluate_world, scenario_ranker
 from basketgym.sim.config import ScenarioConfig, resolve_scenario
 from basketgym.sim.world import World
@@ -119,7 +119,7 @@ def _paired(a: pd.DataFrame, b: pd.DataFrame, col: str) -> float:
 class RegressResult:
     """The verdict table and what it cost."""
 
-    tests: list[Test]
+    tests: list[Comparison]
     worlds: int
     seconds: float
     stored_baseline: bool

@@ -25,7 +25,7 @@ from scipy import stats
 
 
 @dataclass(frozen=True)
-class Test:
+class Comparison:
     """One scenario x metric comparison."""
 
     scenario: str
@@ -40,27 +40,29 @@ class Test:
     verdict: str = ""
 
 
-def one_sided(scenario: str, metric: str, per_seed: np.ndarray, margin: float, alpha: float, baseline: float) -> Test:
+def one_sided(
+    scenario: str, metric: str, per_seed: np.ndarray, margin: float, alpha: float, baseline: float
+) -> Comparison:
     """The test of one scenario x metric from its per-seed paired mean differences."""
     d = np.asarray(per_seed, np.float64)
     d = d[np.isfinite(d)]
     s = len(d)
     mean = float(d.mean()) if s else math.nan
     if s and np.all(d == 0):
-        return Test(scenario, metric, 0.0, 0.0, 0.0, margin, 1.0, s, baseline)
+        return Comparison(scenario, metric, 0.0, 0.0, 0.0, margin, 1.0, s, baseline)
     if s < 2:
-        return Test(scenario, metric, mean, math.nan, math.nan, margin, math.nan, s, baseline)
+        return Comparison(scenario, metric, mean, math.nan, math.nan, margin, math.nan, s, baseline)
     se = float(d.std(ddof=1)) / math.sqrt(s)
     if se == 0:
         p = 0.0 if mean < -margin else 1.0
-        return Test(scenario, metric, mean, mean, mean, margin, p, s, baseline)
+        return Comparison(scenario, metric, mean, mean, mean, margin, p, s, baseline)
     t = (mean + margin) / se
     p = float(stats.t.cdf(t, s - 1))
     half = float(stats.t.ppf(1 - alpha, s - 1)) * se
-    return Test(scenario, metric, mean, mean - half, mean + half, margin, p, s, baseline)
+    return Comparison(scenario, metric, mean, mean - half, mean + half, margin, p, s, baseline)
 
 
-def holm(tests: list[Test], alpha: float) -> list[Test]:
+def holm(tests: list[Comparison], alpha: float) -> list[Comparison]:
     """Verdicts under Holm's step-down procedure (family: every test of the call)."""
     order = sorted(range(len(tests)), key=lambda i: (math.isnan(tests[i].p), tests[i].p))
     m = sum(not math.isnan(t.p) for t in tests)
@@ -80,5 +82,5 @@ def holm(tests: list[Test], alpha: float) -> list[Test]:
             v = "non-inferior"
         else:
             v = "inconclusive"
-        out.append(Test(**{**t.__dict__, "verdict": v}))
+        out.append(Comparison(**{**t.__dict__, "verdict": v}))
     return out
