@@ -143,10 +143,9 @@ def _plot(b: ScenarioBoard) -> str:
         mean = [v["mean"] for v in vals]
         err = [[m - v["low"] if math.isfinite(v["low"]) else 0 for m, v in zip(mean, vals, strict=True)],
                [v["high"] - m if math.isfinite(v["high"]) else 0 for m, v in zip(mean, vals, strict=True)]]  # fmt: skip
-        ax.barh(names, mean, xerr=err, color="#4c72b0", capsize=3)
+        ax.errorbar(mean, names, xerr=err, fmt="o", color="#4c72b0", capsize=3)  # points: no baseline to cut
         ax.set_title(title + " per shopper")
-        lo = min(v["low"] if math.isfinite(v["low"]) else v["mean"] for v in vals)
-        ax.set_xlim(left=max(0.0, lo * 0.9))
+        ax.grid(axis="x", alpha=0.3)
     axes[1].set_yticklabels([])
     fig.suptitle(b.scenario_id)
     fig.tight_layout()
