@@ -19,13 +19,17 @@ re-implements a shopper.
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 from basketgym.agents.state import NEVER
 from basketgym.sim.config import ScenarioConfig
 from basketgym.sim.market import MarketTimeline
-from basketgym.sim.session import Intents, Visits, begin_visits, checkout, home_feed, open_searches, search_feed
+from basketgym.sim.session import home, search
+from basketgym.sim.session.checkout import checkout
+from basketgym.sim.session.intents import Intents
+from basketgym.sim.session.visits import Lines, Visits, begin_visits
 from basketgym.sim.world import World
 
 from basketgym.contract.catalog import PublicCatalog
@@ -89,15 +93,17 @@ class ShopperLives:
         self.absence_days = None if absence_days is None else int(absence_days)
         self.world = World(cfg, seed, PolicyRanked(), "policy", shoppers=np.array([0]))
         w, mk = self.world, cfg.marketplace
-        self.timeline = MarketTimeline(cfg, seed, w.catalog, w.shelf, cfg.days)
+        self.timeline = MarketTimeline(cfg, seed, w.catalog, w.shop.shelf, cfg.days)
         self.market = self.timeline.market
+        # the sessions' context: the world's shoppers and catalog, the market of every epoch, no ranker
+        self.ctx = dataclasses.replace(w.sessions, market=self.market, ranker=None, featured=None)
         self._feature_rows = self._epoch_features()  # (E * P + 1, F) features by epoch and item, zero row last
         self._zero_row = len(self._feature_rows) - 1
         self.k_home, self.k_search = mk.home_slate_size, mk.slate_size
         self.slate_size = max(self.k_home, self.k_search)
         self.n_home = (max(1, mk.home_order_again) + mk.home_featured) if self.k_home > 0 else 0
-        self.n_candidates = max(self.n_home, w.shelf.shape[1])
-        n, n_int = self.n, len(w.staple_aisles) + w.state.favourite_aisles.shape[1]
+        self.n_candidates = max(self.n_home, w.shop.shelf.shape[1])
+        n, n_int = self.n, len(w.shop.staple_aisles) + w.state.favourite_aisles.shape[1]
         self.max_intents = n_int
         # where each slot stands
         self.day = np.zeros(n, np.int64)
@@ -339,7 +345,7 @@ class ShopperLives:
         search = np.flatnonzero(at_search)
         # one gather builds the whole array: search rows take their (epoch, aisle) block, the others
         # the all-zero block at the end; home rows are then overwritten with their visit's block
-        block = np.where(at_search, self.ep * self.world.n_aisles + self.cur_query, self._zero_block)
+        block = np.where(at_search, self.ep * self.world.shop.n_aisles + self.cur_query, self._zero_block)
         out = self._shelf_blocks_flat.take(block, axis=0)
         out[home] = self._home_features[home]
         out[search, :, -1] = self._bought_flags(search, self.cands[search])
@@ -387,7 +393,7 @@ class ShopperLives:
             rows = ongoing[self.surface[ongoing] == surface]
             for day in np.unique(self.day[rows]):
                 r = rows[self.day[rows] == day]
-                c = cands[r, : self.n_home] if surface == SURFACE_HOME else cands[r, : self.world.shelf.shape[1]]
+                c = cands[r, : self.n_home] if surface == SURFACE_HOME else cands[r, : self.world.shop.shelf.shape[1]]
                 ids = self.world.state.shopper_id[r]
                 req = RankRequest(
                     int(day), surface, ids, query[r].astype(np.int32), c, k, mk.ad_positions, mk.max_sponsored
@@ -457,7 +463,7 @@ class ShopperLives:
     def _home_candidates(self, slots: np.ndarray) -> None:
         """The home feed's candidates as ``World.home_request`` builds them, each slot on its own day."""
         n, p = len(slots), self.world.public.n_products
-        hist = self.world.order_history_items[slots]
+        hist = self.world.history.items[slots]
         safe = np.maximum(hist, 0)
         hist = np.where((hist >= 0) & self.market.available[self.ep[slots][:, None], safe], hist, -1)
         feat = self.timeline.featured(self.day[slots])  # (n, K): sorted pools, -1 padding last
@@ -479,13 +485,13 @@ class ShopperLives:
         self._home_features[slots, : self.n_home] = block
 
     def _begin(self, slots: np.ndarray) -> Visits:
-        return begin_visits(self.world, self.day[slots], slots, self.market, self.ep[slots], log=False)
+        return begin_visits(self.ctx, self.day[slots], slots, self.ep[slots], log=False)
 
     def _home_feed(self, slots: np.ndarray, slates: np.ndarray) -> np.ndarray:
         """Read the home slates of ``slots``; returns the slots whose visit has no search left."""
         vs = self._begin(slots)
         resp = self._response(slates)
-        home_feed(self.world, vs, self.home_cands[slots, : self.n_home], resp)
+        home.read(self.ctx, vs, np.arange(len(slots)), self.home_cands[slots, : self.n_home], resp)
         self._keep(slots, vs)
         self.surface[slots] = SURFACE_SEARCH
         return slots[self.n_search[slots] == 0]
@@ -514,7 +520,7 @@ class ShopperLives:
         self.i_aisle[row, col], self.i_need[row, col] = it.aisle, it.need
         self.i_affinity[row, col], self.i_buy[row, col] = it.affinity, it.buy
         self.i_resolved[row, col] = vs.resolved
-        rows = open_searches(vs)
+        rows = search.rows(self.ctx, vs)
         rows = rows[np.argsort(it.session[rows], kind="stable")]  # by visit, aisles in order within it
         per = np.bincount(it.session[rows], minlength=len(slots))
         start = np.concatenate([[0], np.cumsum(per)[:-1]])
@@ -523,11 +529,12 @@ class ShopperLives:
         self.n_search[slots], self.cursor[slots] = per, 0
         self.h_item[slots] = -1
         if len(vs.lines) > 1:  # the home feed's purchase lines (one per position at most)
-            sess, item, _, pos, sponsored, intent, prio = vs.lines[1]
-            self.h_item[slots[sess], pos] = item
-            self.h_intent[slots[sess], pos] = np.where(intent >= 0, col[np.maximum(intent, 0)], -1) if m else -1
-            self.h_prio[slots[sess], pos] = prio
-            self.h_sponsored[slots[sess], pos] = sponsored
+            sold = vs.lines[1]
+            at = (slots[sold.session], sold.position)
+            self.h_item[at] = sold.item
+            self.h_intent[at] = np.where(sold.intent >= 0, col[np.maximum(sold.intent, 0)], -1) if m else -1
+            self.h_prio[at] = sold.priority
+            self.h_sponsored[at] = sold.sponsored
         self.counters[:, slots] = [vs.examined, vs.clicked, vs.bad_ads, vs.slates, vs.ad_revenue]
 
     def _checkout(self, slots: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
@@ -539,18 +546,17 @@ class ShopperLives:
         r = slots[sess]
         it = Intents(session=sess, aisle=self.i_aisle[r, col], need=self.i_need[r, col],
                      affinity=self.i_affinity[r, col], buy=self.i_buy[r, col])  # fmt: skip
-        e = np.zeros(0, np.int64)
-        lines = [(e, e, e, e, np.zeros(0, bool), e, e)]
+        lines = [Lines.empty()]
         hs, hp = np.nonzero(self.h_item[slots] >= 0)
         if len(hs):
             hi = self.h_intent[slots[hs], hp]
-            lines.append((hs, self.h_item[slots[hs], hp], np.full(len(hs), SOURCE_HOME), hp,
-                          self.h_sponsored[slots[hs], hp], np.where(hi >= 0, offset[hs] + hi, -1),
-                          self.h_prio[slots[hs], hp]))  # fmt: skip
+            lines.append(Lines(hs, self.h_item[slots[hs], hp], np.full(len(hs), SOURCE_HOME), hp,
+                               self.h_sponsored[slots[hs], hp], np.where(hi >= 0, offset[hs] + hi, -1),
+                               self.h_prio[slots[hs], hp], hs))  # fmt: skip
         st = w.state
         ex, cl, bad, sl, ad = self.counters[:, slots]
         vs = Visits(
-            v=slots, ids=st.shopper_id[slots], day=self.day[slots], ep=self.ep[slots], market=self.market,
+            v=slots, ids=st.shopper_id[slots], day=self.day[slots], ep=self.ep[slots],
             taste=st.taste[slots], alpha=st.price_sensitivity[slots].astype(np.float64), aisle_aff=np.zeros((n, 0)),
             it=it, resolved=self.i_resolved[r, col], examined=ex, clicked=cl, bad_ads=bad, slates=sl.astype(np.int64),
             ad_revenue=ad, lines=lines, logged=None,
@@ -563,8 +569,8 @@ class ShopperLives:
             cands = self.market.search_shelf[self.ep[slots[ss]], it.aisle[rows]]
             slate = self.search_slates[slots[ss], sj]
             resp = self._response(slate)
-            search_feed(w, vs, rows, cands, resp)
-        tables = checkout(w, vs)
+            search.read(self.ctx, vs, rows, cands, resp)
+        tables = checkout(self.ctx, vs)
         s, p = tables["sessions"], tables["purchases"]
         has = s["n_lines"] > 0
         self.orders[slots] += has

@@ -41,7 +41,7 @@ def observation_space(lives: ShopperLives) -> spaces.Dict:
         {
             "shopper": spaces.Box(0.0, FEATURE_BOUND, (len(SHOPPER_FEATURES),), np.float32),
             "surface": spaces.Discrete(2),
-            "query": spaces.Discrete(lives.world.n_aisles + 1),
+            "query": spaces.Discrete(lives.world.shop.n_aisles + 1),
             "candidates": spaces.Box(-FEATURE_BOUND, FEATURE_BOUND, (c, len(CANDIDATE_FEATURES)), np.float32),
             "candidate_mask": spaces.MultiBinary(c),
             "candidate_ids": spaces.Box(-1, n_items - 1, (c,), np.int64),

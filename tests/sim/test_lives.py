@@ -77,7 +77,7 @@ def test_timeline_matches_the_live_catalog_of_a_world_day_by_day():
     cfg = load_scenario("default").replace(days=130)  # promotion, price change, stock-out, launch
     cfg = cfg.replace(population=dataclasses.replace(cfg.population, shoppers=50, new_per_day=0.0))
     world = World(cfg, 5, make_ranker("random"), "random")
-    tl = MarketTimeline(cfg, 5, world.catalog, world.shelf, cfg.days)
+    tl = MarketTimeline(cfg, 5, world.catalog, world.shop.shelf, cfg.days)
     cal = Calendar(world, cfg.days)
     epochs = set()
     for day in range(cfg.days):
@@ -87,7 +87,8 @@ def test_timeline_matches_the_live_catalog_of_a_world_day_by_day():
         assert np.array_equal(tl.market.price[e], world.public.price)
         assert np.array_equal(tl.market.available[e], world.public.available)
         assert np.array_equal(tl.market.search_shelf[e], world.market.search_shelf[0])
-        assert np.array_equal(tl.featured(np.array([day]))[0][: len(world._featured(day)[0])], world._featured(day)[0])
+        pool = world.sessions.featured.of(day)[0]
+        assert np.array_equal(tl.featured(np.array([day]))[0][: len(pool)], pool)
     assert len(epochs) >= 6  # every event boundary is its own epoch
 
 
