@@ -232,6 +232,19 @@ class World:
                 self.state.next_visit[before : self.state.size], day + 1
             )
 
+    # ---- what environments read (``ENV_READS``): truth, for ``info["truth"]`` and privileged endings ----
+    ENV_READS = frozenset({"active_shoppers", "mean_satisfaction"})
+
+    def active_shoppers(self) -> int:
+        """Shoppers who have joined and not churned (truth: churn is hidden state)."""
+        st = self.state
+        return int((st.churn_day[: st.size] < 0).sum())
+
+    def mean_satisfaction(self) -> float:
+        """Mean satisfaction of every shopper who has joined (truth)."""
+        st = self.state
+        return float(st.satisfaction[: st.size].mean())
+
     def run(self, progress: Callable[[int, int], None] | None = None) -> WorldResult:
         """Run the scenario's calendar to the horizon and collect the results."""
         t0 = time.perf_counter()
