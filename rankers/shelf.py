@@ -1,7 +1,7 @@
 """Search rows that are their query aisle's shelf row: found exactly, answered from per-aisle tables.
 
 Why: the world builds a search row as ``catalog.shelf[query]`` cut to the request's width C, with
-unavailable items set to -1 (``sim/session.py``), so all rows of one aisle share one candidate row.
+unavailable items set to -1 (``sim/session/search.py``), so all rows of one aisle share one candidate row.
 A ranker whose answer depends only on the candidate row (popularity, margin-greedy) can then answer
 them all with one gather from a table of one answer per aisle, computed by its general path; the
 table only changes when the ranker's inputs change (ingested logs, live prices, availability): a

@@ -3,7 +3,7 @@
 Scheduled events change prices and availability between days. A ``World`` keeps one live epoch
 that its events rewrite in place; a ``MarketTimeline`` replays the same events once and keeps
 every distinct epoch of the horizon, so that visits on different days can run in one batch
-(``sim.lives``). Session code reads the catalog only through ``Market`` arrays indexed by epoch.
+(the envs' engine). Session code reads the catalog only through ``Market`` arrays indexed by epoch.
 """
 
 from __future__ import annotations

@@ -5,10 +5,8 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Protocol
 
 import numpy as np
-from basketgym.agents.choice import examination_probability
 from basketgym.agents.population import init_shoppers
 from basketgym.agents.state import ShopperState
 from basketgym.sim.catalog import Catalog, generate_catalog
@@ -16,36 +14,22 @@ from basketgym.sim.clock import run_calendar
 from basketgym.sim.config import ScenarioConfig
 from basketgym.sim.eventlog import LogBuffer
 from basketgym.sim.events import MarketEvents
-from basketgym.sim.market import Market, featured_pool
-from basketgym.sim.session import simulate_chunk
+from basketgym.sim.market import Market
+from basketgym.sim.session.context import Observer, OrderHistory, ShopView, VisitContext
+from basketgym.sim.session.home import FeaturedPools
+from basketgym.sim.session.steps import simulate_chunk
 from scipy import stats
 
 from basketgym.contract import rng
 from basketgym.contract.catalog import read_only
 from basketgym.contract.logs import PURCHASE_COLUMNS, SESSION_COLUMNS, SLATE_COLUMNS
-from basketgym.contract.protocol import SURFACE_HOME, Ranker, RankRequest
+from basketgym.contract.protocol import Ranker
 from basketgym.contract.rng import Purpose
 from basketgym.contract.threads import one_blas_thread
 
 N_FAVOURITES = 8
 N_HABITS = 8
 INIT_BLOCK = 65_536  # shoppers initialised at a time
-
-
-class Observer(Protocol):
-    """Sees the truth in shadow (``eval.bandit_logs.ShadowRecorder``): a world argument only ``eval/`` passes.
-
-    After each answered request the session asks ``pending()`` for alternative slates (name ->
-    (rows, K) item ids) and ``record``s the shown slate's and each alternative's clicks, choices and
-    true probabilities, same shopper state and draws, nothing applied. Never reachable from the ranker.
-    """
-
-    def pending(self) -> dict[str, np.ndarray]:
-        """The alternative slates for the request just answered."""
-
-    def record(self, session_id: np.ndarray, surface: int, query: np.ndarray, shown: tuple[np.ndarray, ...],
-               alt: dict[str, tuple[np.ndarray, ...]]) -> None:  # fmt: skip
-        """The shown slate's outcomes and each alternative's."""
 
 
 @dataclass
@@ -95,27 +79,12 @@ class World:
         self.catalog: Catalog = generate_catalog(cfg.catalog, self.seed)
         self.public = self.catalog.public
         self.events = MarketEvents(cfg.events, self.public, self.seed)
-        self.n_aisles = self.public.n_aisles
-
-        self.staple_aisles = np.flatnonzero(self.catalog.aisle_cycle > 0)
-        self.staple_index = np.full(self.n_aisles, -1, np.int64)
-        self.staple_index[self.staple_aisles] = np.arange(len(self.staple_aisles))
-        width = min(self.public.shelf.shape[1], cfg.marketplace.search_candidates)
-        self.shelf = self.public.shelf[:, :width]
-        sh = np.maximum(self.shelf, 0)
-        # per-aisle blocks for one small matrix product per searched aisle: (A, D, W) float32
-        latent = np.where((self.shelf >= 0)[:, :, None], self.catalog.latent[sh], 0).astype(np.float32)
-        self.shelf_latent_t = np.ascontiguousarray(latent.transpose(0, 2, 1))
-        self.shelf_quality = np.where(self.shelf >= 0, self.catalog.quality[sh], 0).astype(np.float32)
-        self.centroid_t = np.ascontiguousarray(self.catalog.aisle_centroid.T)  # (D, A) float32
+        self.shop = ShopView.build(cfg, self.catalog)
         self._ref_price = self.catalog.aisle_ref_price[self.public.aisle]
-        self.market = Market.allocate(1, self.public.n_products, self.shelf)  # the live epoch, index 0
+        self.market = Market.allocate(1, self.public.n_products, self.shop.shelf)  # the live epoch, index 0
         self.refresh_prices()
-        mk = cfg.marketplace
-        self.log_slate_width = max(mk.slate_size, mk.home_slate_size)
-        self.exam_p = examination_probability(self.log_slate_width, cfg.behaviour.position_bias)
 
-        pop = cfg.population
+        pop, mk = cfg.population, cfg.marketplace
         # a world may hold a subset of the scenario's shoppers (envs, shards): each keeps its id,
         # so its draws, and its life under a population-independent ranker, are the full world's
         self.subset = None if shoppers is None else np.unique(np.asarray(shoppers, np.int64))
@@ -128,20 +97,29 @@ class World:
         else:
             capacity = len(self.subset)
         self.state = ShopperState.allocate(
-            capacity, cfg.catalog.latent_dim, len(self.staple_aisles), N_FAVOURITES, N_HABITS
+            capacity, cfg.catalog.latent_dim, len(self.shop.staple_aisles), N_FAVOURITES, N_HABITS
         )
-        hh = max(1, mk.home_order_again)
-        self.order_history_items = np.full((capacity, hh), -1, np.int32)
-        self.order_history_counts = np.zeros((capacity, hh), np.float32)
+        self.history = OrderHistory.allocate(capacity, max(1, mk.home_order_again))
         self.next_id = pop.shoppers  # id of the next arriving shopper
         self._add_shoppers(np.arange(pop.shoppers) if self.subset is None else self.subset, 0)
 
         self.day = 0
-        self._featured_day = -1
-        self._featured_cache = np.zeros(0, np.int32)
-        self._featured_pos_cache = np.zeros(0, np.int64)
-        self.home_column = np.full(self.public.n_products, -1, np.int64)
-        self.latency: list[tuple[int, int, int, float]] = []
+        # what the sessions see of this world; the observer of counterfactual outcomes (truth) is
+        # passed only by eval/, never to the ranker
+        self.sessions = VisitContext(
+            seed=self.seed,
+            behaviour=cfg.behaviour,
+            marketplace=mk,
+            churn=cfg.churn,
+            shop=self.shop,
+            market=self.market,
+            state=self.state,
+            history=self.history,
+            ranker=ranker,
+            ranker_name=self.ranker_name,
+            featured=FeaturedPools(self.seed, self.public, mk.home_featured, self.history.items.shape[1]),
+            observer=observer,
+        )
         self._day_logs: dict[str, LogBuffer] = {}
         self._run_logs = {
             "slates": LogBuffer(SLATE_COLUMNS),
@@ -149,12 +127,8 @@ class World:
             "sessions": LogBuffer(SESSION_COLUMNS),
         }
         self.n_sessions = 0
-        # the observer of counterfactual outcomes (truth): only eval/ passes one, never the ranker
-        self.observer = observer
         self.shown = np.zeros(self.public.n_products, np.int64)  # exposure per product, for coverage
         self.bought = np.zeros(self.public.n_products, np.int64)
-        # truth diagnostics summed over sessions: count, relevance, needs met, irrelevant ads, score
-        self.experience = np.zeros(5)
         # the ranker's catalog: read-only views of the live one (events still change prices and stock)
         self.ranker_catalog = self.public.read_only()
         self.ranker.reset(self.ranker_catalog, rng.ranker_seed(self.seed))
@@ -162,7 +136,7 @@ class World:
     # ---- set-up --------------------------------------------------------------------------
     def refresh_prices(self) -> None:
         """Recompute price- and stock-derived arrays after an event changed the live catalog."""
-        self.market.set_epoch(0, self.public, self._ref_price, self.shelf)
+        self.market.set_epoch(0, self.public, self._ref_price, self.shop.shelf)
 
     def _add_shoppers(self, ids: np.ndarray, day: int) -> None:
         """New rows for shoppers ``ids`` joining on ``day``; their draws are keyed by id."""
@@ -177,37 +151,31 @@ class World:
     def reset_rows(self, rows: np.ndarray, ids: np.ndarray) -> None:
         """Put shoppers ``ids`` (from day 0, as in the full world) into state ``rows``, replacing whoever was there.
 
-        For independent lives (``sim.lives``): a row is a slot that hosts one shopper's life after
-        another; the same id may sit in several rows.
+        For independent lives (the envs' engine, ``basketgym.envs.engine``): a row is a slot that
+        hosts one shopper's life after another; the same id may sit in several rows.
         """
         rows = np.asarray(rows, np.int64)
         self._reserve(int(rows.max()) + 1)
         self._init_rows(rows, np.asarray(ids, np.int64), 0)
         self.state.size = max(self.state.size, int(rows.max()) + 1)
-        self.order_history_items[rows] = -1
-        self.order_history_counts[rows] = 0
+        self.history.clear_rows(rows)
 
     def copy_rows(self, src: np.ndarray, dst: np.ndarray) -> None:
         """Copy the shoppers of rows ``src`` into rows ``dst`` (state and order history)."""
         self.state.copy_rows(src, dst)
-        self.order_history_items[dst] = self.order_history_items[src]
-        self.order_history_counts[dst] = self.order_history_counts[src]
+        self.history.copy_rows(src, dst)
 
     def _reserve(self, capacity: int) -> None:
         st = self.state
         if capacity > st.capacity:
             new_cap = max(capacity, int(st.capacity * 1.5))
             st.grow(new_cap)
-            for name in ("order_history_items", "order_history_counts"):
-                old = getattr(self, name)
-                grown = np.full((new_cap, old.shape[1]), -1 if old.dtype == np.int32 else 0, old.dtype)
-                grown[: len(old)] = old
-                setattr(self, name, grown)
+            self.history.grow(new_cap)
 
     def _init_rows(self, rows: np.ndarray, ids: np.ndarray, day: int) -> None:
         st = self.state
         d = self.cfg.catalog.latent_dim
-        staple_cycle = self.catalog.aisle_cycle[self.staple_aisles]
+        staple_cycle = self.catalog.aisle_cycle[self.shop.staple_aisles]
         centroid = self.catalog.aisle_centroid.astype(np.float64)
         st.shopper_id[rows] = ids
         # in blocks: the (shoppers x aisles) temporaries of a million shoppers would need gigabytes
@@ -216,68 +184,13 @@ class World:
             key = st.shopper_id[block]
             u = rng.uniform(self.seed, Purpose.SHOPPER_INIT, key, 0, 8)
             z = rng.normal(self.seed, Purpose.SHOPPER_TASTE, key, 0, d + 4)
-            ua = rng.uniform(self.seed, Purpose.PANTRY_INIT, key, 0, self.n_aisles)
+            ua = rng.uniform(self.seed, Purpose.PANTRY_INIT, key, 0, self.shop.n_aisles)
             init_shoppers(
                 st, block, day, self.cfg.population, self.cfg.churn.initial_satisfaction,
-                centroid, self.staple_aisles, staple_cycle, u, z, ua,
+                centroid, self.shop.staple_aisles, staple_cycle, u, z, ua,
             )  # fmt: skip
 
-    def home_request(self, day: int, rows: np.ndarray) -> RankRequest:
-        """The home-feed request of visitors ``rows`` on ``day``: order-again history + featured pool.
-
-        Built from what the platform knows (its order history, the live catalog), so environments
-        can show it to an agent before the session runs.
-        """
-        mk, pub = self.cfg.marketplace, self.public
-        featured, featured_pos = self._featured(day)
-        n = len(rows)
-        hist = self.order_history_items[rows]
-        hist = np.where((hist >= 0) & pub.available[np.maximum(hist, 0)], hist, -1)
-        # featured items already in the shopper's history are not offered twice
-        feat = np.broadcast_to(featured, (n, len(featured))).copy()
-        j = featured_pos[np.maximum(hist, 0)]
-        hr, hc = np.nonzero((hist >= 0) & (j >= 0))
-        feat[hr, j[hr, hc]] = -1
-        cands = np.concatenate([hist, feat], axis=1).astype(np.int32)
-        ids = self.state.shopper_id[rows]
-        return RankRequest(
-            day,
-            SURFACE_HOME,
-            ids,
-            np.full(n, -1, np.int32),
-            cands,
-            mk.home_slate_size,
-            mk.ad_positions,
-            mk.max_sponsored,
-        )
-
-    def _featured(self, day: int) -> tuple[np.ndarray, np.ndarray]:
-        """The day's featured pool and each item's position in it (-1 if absent), computed once a day."""
-        if self._featured_day != day:
-            self._featured_cache = featured_pool(
-                self.seed, self.public, self.public.available, self.cfg.marketplace.home_featured, day
-            )
-            pos = np.full(self.public.n_products, -1, np.int64)
-            pos[self._featured_cache] = np.arange(len(self._featured_cache))
-            self._featured_pos_cache = pos
-            # where each featured item sits in a home request's candidates (after the order history)
-            self.home_column = np.where(pos >= 0, self.order_history_items.shape[1] + pos, -1)
-            self._featured_day = day
-        return self._featured_cache, self._featured_pos_cache
-
     # ---- the day ---------------------------------------------------------------------------
-    def log_slates(self, t: dict[str, np.ndarray]) -> None:
-        """Append a batch of slate rows to today's log."""
-        self._day_logs["slates"].append(t)
-
-    def log_purchases(self, t: dict[str, np.ndarray]) -> None:
-        """Append a batch of order lines to today's log."""
-        self._day_logs["purchases"].append(t)
-
-    def log_sessions(self, t: dict[str, np.ndarray]) -> None:
-        """Append a batch of sessions to today's log."""
-        self._day_logs["sessions"].append(t)
-
     def step_day(self, day: int) -> dict[str, dict[str, np.ndarray]]:
         """Simulate all sessions of ``day``; returns the day's logged tables."""
         self.day = day
@@ -289,7 +202,9 @@ class World:
         st = self.state
         visitors = np.flatnonzero(st.next_visit[: st.size] == day)
         for s in range(0, len(visitors), self.chunk_size):
-            simulate_chunk(self, day, visitors[s : s + self.chunk_size])
+            tables = simulate_chunk(self.sessions, day, visitors[s : s + self.chunk_size])
+            for name, table in tables.items():
+                self._day_logs[name].append(table)
         self.n_sessions += len(visitors)
         day_log = {name: buf.concat() for name, buf in self._day_logs.items()}
         n = self.public.n_products
@@ -317,6 +232,19 @@ class World:
                 self.state.next_visit[before : self.state.size], day + 1
             )
 
+    # ---- what environments read (``ENV_READS``): truth, for ``info["truth"]`` and privileged endings ----
+    ENV_READS = frozenset({"active_shoppers", "mean_satisfaction"})
+
+    def active_shoppers(self) -> int:
+        """Shoppers who have joined and not churned (truth: churn is hidden state)."""
+        st = self.state
+        return int((st.churn_day[: st.size] < 0).sum())
+
+    def mean_satisfaction(self) -> float:
+        """Mean satisfaction of every shopper who has joined (truth)."""
+        st = self.state
+        return float(st.satisfaction[: st.size].mean())
+
     def run(self, progress: Callable[[int, int], None] | None = None) -> WorldResult:
         """Run the scenario's calendar to the horizon and collect the results."""
         t0 = time.perf_counter()
@@ -330,8 +258,8 @@ class World:
         ``run`` returns it at the horizon; a world stepped with ``sim.clock.Calendar`` can ask
         for it at any time.
         """
-        st = self.state
-        lat = np.array(self.latency, dtype=np.float64).reshape(-1, 4)
+        st, experience = self.state, self.sessions.experience
+        lat = np.array(self.sessions.latency, dtype=np.float64).reshape(-1, 4)
         items = {"staple": self.public.staple.copy(), "shown": self.shown.copy(), "bought": self.bought.copy()}
         return WorldResult(
             ranker=self.ranker_name,
@@ -356,13 +284,12 @@ class World:
                 "wall_seconds": wall,
                 "sessions": float(self.n_sessions),
                 "sessions_per_second": self.n_sessions / max(wall, 1e-9),
-                "state_bytes_per_shopper": st.nbytes_per_shopper()
-                + (self.order_history_items.nbytes + self.order_history_counts.nbytes) / max(1, st.capacity),
+                "state_bytes_per_shopper": st.nbytes_per_shopper() + self.history.nbytes / max(1, st.capacity),
                 "shoppers": float(st.size),
                 **{
-                    f"mean_{k}": float(v / max(self.experience[0], 1))
+                    f"mean_{k}": float(v / max(experience[0], 1))
                     for k, v in zip(
-                        ("relevance", "needs_met", "irrelevant_ads", "session_score"), self.experience[1:], strict=True
+                        ("relevance", "needs_met", "irrelevant_ads", "session_score"), experience[1:], strict=True
                     )
                 },
             },

@@ -10,7 +10,8 @@ import numpy as np
 from gymnasium import spaces
 
 from basketgym.contract.threads import one_blas_thread
-from basketgym.envs.replay import Replayable, check_arguments, check_ending
+from basketgym.envs.replay import Replayable, check_ending, check_render_mode
+from basketgym.envs.rewards import Earnings, Reward, resolve_reward
 from basketgym.rankers import make_ranker
 from basketgym.sim.clock import Calendar
 from basketgym.sim.config import ScenarioConfig, resolve_scenario
@@ -58,7 +59,8 @@ class MarketplaceEnv(Replayable, gym.Env):
     share of initial shoppers who visited in the last 30 days. Never hidden state.
 
     ## Rewards
-    The day's ``margin`` (default), ``contribution`` (margin + ad revenue) or ``gtv``.
+    The day's ``margin`` (default), ``contribution`` (margin + ad revenue) or ``gtv``, or any
+    picklable callable of ``rewards.Earnings`` (the day's totals, floats) passed as ``reward``.
 
     ## Starting State
     Day 0 of the scenario's world for the world seed: ``reset(seed=s)`` builds the world of
@@ -75,10 +77,12 @@ class MarketplaceEnv(Replayable, gym.Env):
 
     ## Arguments
     ``scenario``: bundled name, TOML path or ``ScenarioConfig`` (default ``"default"``);
-    ``reward``: 'margin', 'contribution' or 'gtv'; ``days`` and ``shoppers``: optional overrides of the scenario's
-    horizon and initial population; ``render_mode``: ``None`` or ``"ansi"``; ``relevance_model``: a
-    model directory written by ``basketgym train`` whose calibrated purchase probability replaces
-    buy-again's order as the relevance signal (the learned ranker under the policy's objective);
+    ``reward``: 'margin', 'contribution', 'gtv' or a picklable callable of ``Earnings`` (pickling
+    rebuilds the env from its constructor arguments, the callable included); ``days`` and
+    ``shoppers``: optional overrides of the scenario's horizon and initial population;
+    ``render_mode``: ``None`` or ``"ansi"``; ``relevance_model``: a model directory written by
+    ``basketgym train`` whose calibrated purchase probability replaces buy-again's order as the
+    relevance signal (the learned ranker under the policy's objective);
     ``end_on`` ('churn' or 'absence') and ``absence_days`` (N >= 1, only with 'absence').
 
     ## Vectorized environment
@@ -86,7 +90,7 @@ class MarketplaceEnv(Replayable, gym.Env):
     ``gymnasium.vector.AsyncVectorEnv`` (``spawn`` context works) to run worlds in parallel.
 
     ## Version History
-    * v0: initial version (basketgym 0.1).
+    * v0: initial version (basketgym 0.1); ``reward`` accepts a callable (the named rewards unchanged).
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 1}
@@ -94,7 +98,7 @@ class MarketplaceEnv(Replayable, gym.Env):
     def __init__(
         self,
         scenario: str | Path | ScenarioConfig = "default",
-        reward: str = "margin",
+        reward: str | Reward = "margin",
         days: int | None = None,
         shoppers: int | None = None,
         render_mode: str | None = None,
@@ -102,7 +106,8 @@ class MarketplaceEnv(Replayable, gym.Env):
         end_on: str = "churn",
         absence_days: int | None = None,
     ):
-        check_arguments(reward, render_mode, self.metadata["render_modes"])
+        self.reward = resolve_reward(reward)
+        check_render_mode(render_mode, self.metadata["render_modes"])
         self.absence_days = check_ending(end_on, absence_days)
         cfg = resolve_scenario(scenario, days=days, shoppers=shoppers)
         if relevance_model is not None:
@@ -111,7 +116,7 @@ class MarketplaceEnv(Replayable, gym.Env):
         self._init_args = {"scenario": cfg, "reward": reward, "render_mode": render_mode,
                            "relevance_model": relevance_model, "end_on": end_on,
                            "absence_days": absence_days}  # fmt: skip
-        self.cfg, self.reward_name, self.render_mode = cfg, reward, render_mode
+        self.cfg, self.render_mode = cfg, render_mode
         self.action_space = spaces.Box(0.0, 1.0, shape=(len(ACTION_NAMES),), dtype=np.float32)
         self.observation_space = spaces.Box(0.0, OBS_HIGH, shape=(len(OBSERVATION_NAMES),), dtype=np.float32)
         self.world: World | None = None
@@ -159,10 +164,9 @@ class MarketplaceEnv(Replayable, gym.Env):
         gtv = float(np.sum(sessions.get("gtv", 0.0)))
         margin_day = float(np.sum(sessions.get("margin", 0.0)))
         ads = float(np.sum(sessions.get("ad_revenue", 0.0)))
-        reward = {"margin": margin_day, "contribution": margin_day + ads, "gtv": gtv}[self.reward_name]
+        reward = float(self.reward(Earnings(gtv, margin_day, ads)))
         self._obs = self._observe(day, sessions, purchases, slates)
-        st = self.world.state
-        alive = int((st.churn_day[: st.size] < 0).sum())
+        alive = self.world.active_shoppers()
         if self.absence_days is None:
             terminated = alive == 0 and self.cfg.population.new_per_day == 0
         else:  # observable: the platform's own session counts, never churn state
@@ -178,7 +182,7 @@ class MarketplaceEnv(Replayable, gym.Env):
             "visits": int(len(sessions.get("day", []))),
             "orders": int(np.sum(np.asarray(sessions.get("n_lines", [])) > 0)),
             # TRUTH, for analysis only: a policy must not use these to act
-            "truth": {"active_shoppers": alive, "mean_satisfaction": float(st.satisfaction[: st.size].mean())},
+            "truth": {"active_shoppers": alive, "mean_satisfaction": self.world.mean_satisfaction()},
         }
         return self._obs.copy(), reward, terminated, truncated, info
 

@@ -13,7 +13,6 @@ import numpy as np
 
 from basketgym.contract.errors import BasketgymError
 
-REWARDS = ("margin", "contribution", "gtv")
 ENDINGS = ("churn", "absence")
 
 
@@ -21,12 +20,10 @@ class EnvArgumentError(BasketgymError, ValueError):
     """An environment argument out of range; the message names the argument, the value and what is allowed."""
 
 
-def check_arguments(reward: str, render_mode: str | None, render_modes: list[str]) -> None:
-    """Reject an unknown reward or render mode with one line naming the value and what is allowed."""
-    if reward not in REWARDS:
-        raise ValueError(f"reward = {reward!r}: must be one of {', '.join(map(repr, REWARDS))}")
+def check_render_mode(render_mode: str | None, render_modes: list[str]) -> None:
+    """Reject an unknown render mode with one line naming the value and what is allowed."""
     if render_mode not in (None, *render_modes):
-        raise ValueError(f"render_mode = {render_mode!r}: must be None or one of {render_modes}")
+        raise EnvArgumentError(f"render_mode = {render_mode!r}: must be None or one of {render_modes}")
 
 
 def check_ending(end_on: str, absence_days: int | None) -> int | None:

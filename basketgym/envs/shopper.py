@@ -9,39 +9,22 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from basketgym.agents.state import NEVER
 from basketgym.contract.protocol import SURFACE_HOME
-from basketgym.envs.replay import check_arguments, check_ending
+from basketgym.envs.engine import ONGOING, TERMINATED, TRUNCATED, ShopperLives
+from basketgym.envs.features import CANDIDATE_FEATURES, FEATURE_BOUND, SHOPPER_FEATURES
+from basketgym.envs.replay import check_ending, check_render_mode
+from basketgym.envs.rewards import Earnings, Reward, resolve_reward
 from basketgym.sim.config import ScenarioConfig, resolve_scenario
-from basketgym.sim.lives import (
-    CANDIDATE_FEATURES,
-    FEATURE_BOUND,
-    ONGOING,
-    SHOPPER_FEATURES,
-    TERMINATED,
-    TRUNCATED,
-    ShopperLives,
-)
-
-__all__ = [
-    "CANDIDATE_FEATURES",
-    "SHOPPER_FEATURES",
-    "ShopperEnv",
-    "observation_space",
-    "observe",
-    "observe_one",
-    "visit_reward",
-]
 
 
 def observation_space(lives: ShopperLives) -> spaces.Dict:
     """One shopper's observation: their logged features, the surface and query, the candidates."""
-    c, n_items = lives.n_candidates, lives.world.public.n_products
+    c, n_items = lives.n_candidates, lives.n_products
     return spaces.Dict(
         {
             "shopper": spaces.Box(0.0, FEATURE_BOUND, (len(SHOPPER_FEATURES),), np.float32),
             "surface": spaces.Discrete(2),
-            "query": spaces.Discrete(lives.world.n_aisles + 1),
+            "query": spaces.Discrete(lives.n_aisles + 1),
             "candidates": spaces.Box(-FEATURE_BOUND, FEATURE_BOUND, (c, len(CANDIDATE_FEATURES)), np.float32),
             "candidate_mask": spaces.MultiBinary(c),
             "candidate_ids": spaces.Box(-1, n_items - 1, (c,), np.int64),
@@ -77,11 +60,6 @@ def observe_one(lives: ShopperLives) -> dict[str, Any]:
     }
 
 
-def visit_reward(reward: str, gtv: np.ndarray, margin: np.ndarray, ad_revenue: np.ndarray) -> np.ndarray:
-    """The reward named ``reward`` ('margin', 'contribution' or 'gtv') of checked-out visits."""
-    return {"margin": margin, "contribution": margin + ad_revenue, "gtv": gtv}[reward]
-
-
 class ShopperEnv(gym.Env):
     """Rank every slate one shopper sees, visit after visit, for the value of their whole life.
 
@@ -113,7 +91,9 @@ class ShopperEnv(gym.Env):
 
     ## Rewards
     Paid at the last slate of a visit, when the shopper checks out: the visit's ``margin``
-    (default), ``contribution`` (margin + ad revenue) or ``gtv``; 0 on the visit's other slates.
+    (default), ``contribution`` (margin + ad revenue) or ``gtv``, or any picklable callable of
+    ``rewards.Earnings`` (the visit's GTV, margin and ad revenue) passed as ``reward``; 0 on the
+    visit's other slates.
 
     ## Starting State
     The home feed of the shopper's first visit. ``reset(seed=s)`` uses world seed ``s`` and shopper
@@ -139,7 +119,8 @@ class ShopperEnv(gym.Env):
 
     ## Arguments
     ``scenario`` (name, TOML path or ``ScenarioConfig``), ``shopper`` (id or None), ``reward`` ('margin',
-    'contribution' or 'gtv'), ``days`` (horizon override), ``render_mode`` (None or ``"ansi"``),
+    'contribution', 'gtv' or a picklable callable of ``basketgym.envs.rewards.Earnings``), ``days``
+    (horizon override), ``render_mode`` (None or ``"ansi"``),
     ``end_on`` ('churn' or 'absence') and ``absence_days`` (N >= 1, only with 'absence').
 
     ## Vectorized environment
@@ -149,7 +130,8 @@ class ShopperEnv(gym.Env):
 
     ## Version History
     * v0: initial version (basketgym 0.1); ``end_on`` / ``absence_days`` added with the default
-      (churn) unchanged, so earlier results stand.
+      (churn) unchanged, so earlier results stand; ``reward`` accepts a callable (the named
+      rewards unchanged).
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
@@ -158,17 +140,18 @@ class ShopperEnv(gym.Env):
         self,
         scenario: str | Path | ScenarioConfig = "default",
         shopper: int | None = None,
-        reward: str = "margin",
+        reward: str | Reward = "margin",
         days: int | None = None,
         render_mode: str | None = None,
         end_on: str = "churn",
         absence_days: int | None = None,
     ):
-        check_arguments(reward, render_mode, self.metadata["render_modes"])
+        self.reward = resolve_reward(reward)
+        check_render_mode(render_mode, self.metadata["render_modes"])
         self.absence_days = check_ending(end_on, absence_days)
         self.end_on = end_on
         self.cfg = resolve_scenario(scenario, days=days)
-        self.shopper, self.reward_name, self.render_mode = shopper, reward, render_mode
+        self.shopper, self.render_mode = shopper, render_mode
         self.lives = ShopperLives(self.cfg, self.cfg.seed, 1, self.absence_days)  # replaced on reset for another seed
         self.n_candidates, self.slate_size = self.lives.n_candidates, self.lives.slate_size
         self.action_space = spaces.MultiDiscrete(np.full(self.slate_size, self.n_candidates, np.int64))
@@ -212,7 +195,7 @@ class ShopperEnv(gym.Env):
         reward = 0.0
         if res.done_visit[0]:
             p = res.purchases
-            reward = float(visit_reward(self.reward_name, res.gtv, res.margin, res.ad_revenue)[0])
+            reward = float(np.asarray(self.reward(Earnings(res.gtv, res.margin, res.ad_revenue)))[0])
             info.update(gtv=float(res.gtv[0]), margin=float(res.margin[0]), ad_revenue=float(res.ad_revenue[0]))
             info.update(items=p["item_id"].copy(), sources=p["source"].copy())
         if status == TERMINATED and lives.end_day[0] >= 0:
@@ -225,7 +208,7 @@ class ShopperEnv(gym.Env):
             return None
         lives = self.lives
         q = int(lives.query()[0])
-        surface = "home feed" if lives.surface[0] == SURFACE_HOME else f"search {lives.world.public.aisle_names[q]}"
+        surface = "home feed" if lives.surface[0] == SURFACE_HOME else f"search {lives.aisle_name(q)}"
         return f"day {int(lives.day[0])}: {surface}, {int((lives.cands[0] >= 0).sum())} candidates"
 
     def close(self) -> None:
@@ -237,8 +220,7 @@ class ShopperEnv(gym.Env):
         return observe_one(self.lives)
 
     def _with_truth(self, info: dict) -> dict:
-        st = self.lives.world.state
+        truth = self.lives.truth()
         # TRUTH, for analysis only: a policy must not use these to act
-        churned = self.lives.status[0] == TERMINATED if self.absence_days is None else st.churn_day[0] != NEVER
-        info["truth"] = {"satisfaction": float(st.satisfaction[0]), "churned": bool(churned)}
+        info["truth"] = {"satisfaction": float(truth["satisfaction"][0]), "churned": bool(truth["churned"][0])}
         return info

@@ -10,11 +10,11 @@ from gymnasium import spaces
 from gymnasium.vector import AutoresetMode, VectorEnv
 from gymnasium.vector.utils import batch_space
 
-from basketgym.agents.state import NEVER
-from basketgym.envs.replay import check_arguments, check_ending
-from basketgym.envs.shopper import observation_space, observe, visit_reward
+from basketgym.envs.engine import ONGOING, TERMINATED, TRUNCATED, ShopperLives
+from basketgym.envs.replay import check_ending, check_render_mode
+from basketgym.envs.rewards import Earnings, Reward, resolve_reward
+from basketgym.envs.shopper import observation_space, observe
 from basketgym.sim.config import ScenarioConfig, resolve_scenario
-from basketgym.sim.lives import ONGOING, TERMINATED, TRUNCATED, ShopperLives
 
 PREFETCH = 256  # lives staged at a time for autoresets
 
@@ -25,7 +25,7 @@ class ShopperVectorEnv(VectorEnv):
     ## Description
     The N sub-environments are N slots of one world (world seed = the reset seed): each slot lives
     one shopper's life after another, exactly as ``Shopper-v0`` would (the same engine,
-    ``sim.lives.ShopperLives``, with N = 1 there). One ``step`` shows every slot its slate; the
+    ``basketgym.envs.engine.ShopperLives``, with N = 1 there). One ``step`` shows every slot its slate; the
     visits whose last slate it was check out together, in one vectorised call.
 
     ## Action Space
@@ -36,7 +36,8 @@ class ShopperVectorEnv(VectorEnv):
     Shopper-v0's ``Dict``, batched: every entry gets a leading axis of N.
 
     ## Rewards
-    Per sub-env, Shopper-v0's: the visit's margin (or contribution, GTV) at its last slate.
+    Per sub-env, Shopper-v0's: the visit's margin (or contribution, GTV, or a callable's value:
+    it gets ``Earnings`` of (N,) arrays, nonzero where a visit checked out) at its last slate.
 
     ## Starting State
     ``reset(seed=s)``: world seed ``s``; episode k of the run (the N first ones, then each
@@ -80,14 +81,15 @@ class ShopperVectorEnv(VectorEnv):
         self,
         num_envs: int = 1,
         scenario: str | Path | ScenarioConfig = "default",
-        reward: str = "margin",
+        reward: str | Reward = "margin",
         days: int | None = None,
         autoreset_mode: AutoresetMode | str = AutoresetMode.NEXT_STEP,
         render_mode: str | None = None,
         end_on: str = "churn",
         absence_days: int | None = None,
     ):
-        check_arguments(reward, render_mode, self.metadata["render_modes"])
+        self.reward = resolve_reward(reward)
+        check_render_mode(render_mode, self.metadata["render_modes"])
         self.absence_days = check_ending(end_on, absence_days)
         self.end_on = end_on
         if int(num_envs) < 1:
@@ -101,7 +103,6 @@ class ShopperVectorEnv(VectorEnv):
         self.autoreset_mode, self.render_mode = mode, render_mode
         self.num_envs = int(num_envs)
         self.cfg = resolve_scenario(scenario, days=days)
-        self.reward_name = reward
         self.lives: ShopperLives | None = ShopperLives(self.cfg, self.cfg.seed, self.num_envs, self.absence_days)
         self.n_candidates, self.slate_size = self.lives.n_candidates, self.lives.slate_size
         self.single_action_space = spaces.MultiDiscrete(np.full(self.slate_size, self.n_candidates, np.int64))
@@ -161,7 +162,7 @@ class ShopperVectorEnv(VectorEnv):
         res = self.lives.step(actions, active, start)
         if start is not None:
             self._started(start[0])
-        rewards = visit_reward(self.reward_name, res.gtv, res.margin, res.ad_revenue).astype(np.float64)
+        rewards = np.array(self.reward(Earnings(res.gtv, res.margin, res.ad_revenue)), np.float64)
         ended = self._pending_end & ~restart & ~self._ended
         status = np.where(ended, self.lives.status, res.status)
         terminated = (status == TERMINATED) & (active | ended)
@@ -219,7 +220,7 @@ class ShopperVectorEnv(VectorEnv):
             "_day": every,
             "visit_done": visit_done.copy(),
             "_visit_done": every,
-            "shopper": lives.world.state.shopper_id[:n].copy(),
+            "shopper": lives.shopper_ids(),
             "_shopper": every,
         }
         if res is not None and visit_done.any():
@@ -231,12 +232,12 @@ class ShopperVectorEnv(VectorEnv):
             for slot, lo, hi in zip(done.tolist(), [0, *ends[:-1]], ends, strict=True):
                 items[slot] = bought[lo:hi]
             info["items"], info["_items"] = items, visit_done
-        st = lives.world.state
+        truth = lives.truth()
         # TRUTH, for analysis only: a policy must not use these to act
         info["truth"] = {
-            "satisfaction": st.satisfaction[:n].astype(np.float64),
+            "satisfaction": truth["satisfaction"],
             "_satisfaction": every,
-            "churned": lives.status == TERMINATED if self.absence_days is None else st.churn_day[:n] != NEVER,
+            "churned": truth["churned"],
             "_churned": every,
         }
         info["_truth"] = every

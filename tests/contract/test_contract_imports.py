@@ -23,8 +23,8 @@ def test_the_contract_imports_nothing_of_the_world_torch_or_lightgbm():
 
 def test_the_world_and_the_rankers_stand_on_the_same_protocol_objects():
     from basketgym.rankers import base
-    from basketgym.sim import world
+    from basketgym.sim.session import steps
 
     from basketgym.contract import protocol
 
-    assert world.RankRequest is protocol.RankRequest and base.RankResponse is protocol.RankResponse
+    assert steps.RankRequest is protocol.RankRequest and base.RankResponse is protocol.RankResponse

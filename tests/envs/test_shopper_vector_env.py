@@ -12,7 +12,7 @@ from basketgym.sim.world import World
 from gymnasium.vector import AutoresetMode
 
 import basketgym  # noqa: F401  (registers the envs)
-from basketgym.envs.shopper import CANDIDATE_FEATURES
+from basketgym.envs.features import CANDIDATE_FEATURES
 from basketgym.envs.shopper_vector import ShopperVectorEnv
 
 

@@ -227,7 +227,7 @@ def test_population_grows_beyond_its_first_allocation(smoke):
     w.next_id += before
     n0 = smoke.population.shoppers
     assert w.state.size == n0 + before and w.state.capacity >= w.state.size
-    assert w.order_history_items.shape[0] == w.state.capacity
+    assert w.history.items.shape[0] == w.state.capacity
     assert (w.state.join_day[n0 : n0 + before] == 1).all() and (w.state.join_day[:n0] == 0).all()
     w.run()  # and the world keeps working
 
@@ -358,7 +358,7 @@ def test_a_ranker_defining_the_truth_hook_gets_nothing(smoke):
     observed = _Hooked()
     w = World(cfg, 2, make_ranker("popularity"), "p", observer=observed)
     w.run()
-    assert observed.calls.count("pending") == observed.calls.count("record") == len(w.latency) >= 12
+    assert observed.calls.count("pending") == observed.calls.count("record") == len(w.sessions.latency) >= 12
 
 
 def test_the_ranker_gets_its_own_seed_and_read_only_inputs(smoke):

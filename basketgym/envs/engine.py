@@ -14,30 +14,33 @@ slot by one slate:
   shopper's next visit (or reports churn or the horizon).
 
 The session physics are ``sim.session``'s phase functions, shared with the world; nothing here
-re-implements a shopper.
+re-implements a shopper. What the policy observes is built in ``basketgym.envs.features``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
-from basketgym.agents.state import NEVER
-from basketgym.sim.config import ScenarioConfig
-from basketgym.sim.market import MarketTimeline
-from basketgym.sim.session import Intents, Visits, begin_visits, checkout, home_feed, open_searches, search_feed
-from basketgym.sim.world import World
 
+from basketgym.agents.state import NEVER
 from basketgym.contract.catalog import PublicCatalog
 from basketgym.contract.logs import SOURCE_HOME
 from basketgym.contract.protocol import SURFACE_HOME, SURFACE_SEARCH, Ranker, RankRequest, RankResponse
 from basketgym.contract.rng import ranker_seed
 from basketgym.contract.threads import one_blas_thread
+from basketgym.envs.actions import shown_response, slates_from_actions
+from basketgym.envs.features import SlotFeatures
+from basketgym.sim.config import ScenarioConfig
+from basketgym.sim.market import MarketTimeline
+from basketgym.sim.session import home, search
+from basketgym.sim.session.checkout import checkout
+from basketgym.sim.session.intents import Intents
+from basketgym.sim.session.visits import Lines, Visits, begin_visits
+from basketgym.sim.world import World
 
 ONGOING, TERMINATED, TRUNCATED = 0, 1, 2
-SHOPPER_FEATURES = ("days_since_last_order", "orders", "spend", "tenure", "basket_size", "day_fraction")
-CANDIDATE_FEATURES = (*PublicCatalog.FEATURE_NAMES, "bought_before")
-FEATURE_BOUND = 100.0  # observation features are clipped to [-100, 100]
 
 
 class PolicyRanked:
@@ -74,7 +77,19 @@ class StepResult:
 
 
 class ShopperLives:
-    """N slots of shopper lives in one world (scenario ``cfg``, world seed ``seed``), advanced one slate per step."""
+    """N slots of shopper lives in one world (scenario ``cfg``, world seed ``seed``), advanced one slate per step.
+
+    Envs drive it with ``start``, ``prefetch`` and ``step`` and read it only through ``ENV_READS``
+    (tested by an AST scan of ``basketgym/envs``): sizes, where each slot stands (``day``,
+    ``status``, ``surface``, ``end_day``, ``cands``: arrays the envs never write), the observation
+    (``query``, ``candidate_features``, ``shopper_features``), ``shopper_ids`` and ``truth``.
+    """
+
+    ENV_READS = frozenset({
+        "n", "seed", "n_candidates", "slate_size", "n_products", "n_aisles", "aisle_name",
+        "day", "status", "surface", "end_day", "cands", "query", "candidate_features", "shopper_features",
+        "shopper_ids", "truth", "start", "prefetch", "step", "reset_ranker", "ranker_actions",
+    })  # fmt: skip
 
     def __init__(self, cfg: ScenarioConfig, seed: int, n_slots: int, absence_days: int | None = None):
         """``absence_days``: None ends a life at churn (hidden state); N ends it after N days without a visit.
@@ -89,15 +104,15 @@ class ShopperLives:
         self.absence_days = None if absence_days is None else int(absence_days)
         self.world = World(cfg, seed, PolicyRanked(), "policy", shoppers=np.array([0]))
         w, mk = self.world, cfg.marketplace
-        self.timeline = MarketTimeline(cfg, seed, w.catalog, w.shelf, cfg.days)
+        self.timeline = MarketTimeline(cfg, seed, w.catalog, w.shop.shelf, cfg.days)
         self.market = self.timeline.market
-        self._feature_rows = self._epoch_features()  # (E * P + 1, F) features by epoch and item, zero row last
-        self._zero_row = len(self._feature_rows) - 1
+        # the sessions' context: the world's shoppers and catalog, the market of every epoch, no ranker
+        self.ctx = dataclasses.replace(w.sessions, market=self.market, ranker=None, featured=None)
         self.k_home, self.k_search = mk.home_slate_size, mk.slate_size
         self.slate_size = max(self.k_home, self.k_search)
         self.n_home = (max(1, mk.home_order_again) + mk.home_featured) if self.k_home > 0 else 0
-        self.n_candidates = max(self.n_home, w.shelf.shape[1])
-        n, n_int = self.n, len(w.staple_aisles) + w.state.favourite_aisles.shape[1]
+        self.n_candidates = max(self.n_home, w.shop.shelf.shape[1])
+        n, n_int = self.n, len(w.shop.staple_aisles) + w.state.favourite_aisles.shape[1]
         self.max_intents = n_int
         # where each slot stands
         self.day = np.zeros(n, np.int64)
@@ -129,23 +144,12 @@ class ShopperLives:
         self.lines = np.zeros(n)
         self.spend = np.zeros(n)
         self.last_order = np.full(n, -1, np.int64)
-        # what each slot's shopper has bought, one bit per product (bit P: padding, always 0); bits
-        # rather than bytes keep the per-step lookups in cache
-        self._bought_bits = np.zeros((n, w.public.n_products // 8 + 1), np.uint8)
         self.status[:] = TERMINATED  # no life yet: ``start`` one
         self.cands = np.full((n, self.n_candidates), -1, np.int32)  # candidates of each slot's current slate
         self.cur_query = np.full(n, -1, np.int64)  # the searched aisle, -1 on the home feed
         self._slot0 = np.zeros(1, np.int64)
-        f = len(CANDIDATE_FEATURES)
-        self._home_features = np.zeros((n, self.n_candidates, f), np.float32)
-        self._shelf_features = self._shelf_blocks()  # (E, A, C, F)
-        e, a = self._shelf_features.shape[:2]
-        self._shelf_blocks_flat = np.concatenate(  # (E * A + 1, C, F): block e * A + a, zero block last
-            [self._shelf_features.reshape(e * a, self.n_candidates, f), np.zeros((1, self.n_candidates, f), np.float32)]
-        )
-        self._zero_block = e * a
+        self.features = SlotFeatures(w.public, self.market, n, self.n_candidates, cfg.days)
         self._staged: dict[int, int] = {}  # shopper id -> spare world row holding their fresh life
-        self._shopper_obs = np.zeros((n, len(SHOPPER_FEATURES)), np.float32)
         self._earlier = np.tril(np.ones((self.slate_size, self.slate_size), bool), -1)[None]
 
     # ---- lives ---------------------------------------------------------------------------
@@ -180,7 +184,7 @@ class ShopperLives:
         self.orders[slots], self.lines[slots], self.spend[slots] = 0.0, 0.0, 0.0
         self.last_order[slots] = -1
         self.last_visit[slots], self.end_day[slots] = 0, -1
-        self._bought_bits[slots] = 0
+        self.features.forget(slots)
         self.status[slots] = ONGOING
 
     def step(
@@ -206,7 +210,7 @@ class ShopperLives:
             live[fresh] = False
             self._new_lives(fresh, start[1])
         slots = np.flatnonzero(live)
-        slates = self.slates_from_actions(np.asarray(actions, np.int64).reshape(n, -1)[slots], slots)
+        slates = slates_from_actions(self.cands, np.asarray(actions, np.int64).reshape(n, -1)[slots], slots)
         day = self.day.copy()
         at_home = self.surface[slots] == SURFACE_HOME
         home, search = slots[at_home], slots[~at_home]
@@ -262,7 +266,7 @@ class ShopperLives:
         cur = int(self.cursor[0]) + 1
         if cur >= self.n_search[0]:
             return None
-        slate = self.slates_from_actions(np.asarray(actions, np.int64).reshape(1, -1), self._slot0)
+        slate = slates_from_actions(self.cands, np.asarray(actions, np.int64).reshape(1, -1), self._slot0)
         self.search_slates[0, cur - 1] = slate[0, : self.k_search]
         self.cursor[0] = cur
         q = self.i_aisle[0, self.search_col[0, cur]]
@@ -274,32 +278,34 @@ class ShopperLives:
         return StepResult(np.zeros(1, bool), zero, zero.copy(), zero.copy(), np.zeros(1, np.int64),
                           self.day.copy(), self.status.copy(), {})  # fmt: skip
 
-    def slates_from_actions(self, actions: np.ndarray, slots: np.ndarray) -> np.ndarray:
-        """(len(slots), K) item ids from candidate indices: bad or repeated picks dropped, the rest closed up."""
-        c = self.n_candidates
-        if len(slots) == 1:  # one life (Shopper-v0): a plain loop beats a dozen tiny array calls
-            row, picks = self.cands[slots[0]], []
-            for a in actions[0].tolist():
-                item = int(row[a]) if 0 <= a < c else -1
-                if item >= 0 and item not in picks:
-                    picks.append(item)
-            out = np.full((1, actions.shape[1]), -1, np.int32)
-            out[0, : len(picks)] = picks
-            return out
-        bad = (actions < 0) | (actions >= c)
-        k = actions.shape[1]
-        pos = np.arange(k)
-        items = self.cands[slots[:, None], np.where(bad, 0, actions)]
-        items[bad] = -1
-        # repeats: sort (index, position) keys per row; equal neighbours are repeats of the earlier pick
-        key = np.sort(np.where(bad, c + pos, actions) * k + pos, axis=1)
-        r, col = np.nonzero(key[:, 1:] // k == key[:, :-1] // k)
-        keep = items >= 0
-        keep[r, key[r, col + 1] % k] = False
-        # close up: kept picks to the front in order; the rest go to a spare column that is cut off
-        out = np.full((len(slots), k + 1), -1, np.int32)
-        out[np.arange(len(slots))[:, None], np.where(keep, np.cumsum(keep, axis=1) - 1, k)] = items
-        return out[:, :k]
+    # ---- what envs read: these and the arrays named in ``ENV_READS`` (read-only for envs) -----------
+    @property
+    def n_products(self) -> int:
+        """Products in the catalog (candidate ids are below it)."""
+        return self.world.public.n_products
+
+    @property
+    def n_aisles(self) -> int:
+        """Aisles in the catalog (queries are below it)."""
+        return self.world.public.n_aisles
+
+    def aisle_name(self, aisle: int) -> str:
+        """The name of aisle ``aisle`` (a search's query, for rendering)."""
+        return self.world.public.aisle_names[aisle]
+
+    def shopper_ids(self) -> np.ndarray:
+        """(N,) the id of the shopper living in each slot (a copy)."""
+        return self.world.state.shopper_id[: self.n].copy()
+
+    def truth(self) -> dict[str, np.ndarray]:
+        """Simulator truth of each slot's shopper, for ``info["truth"]`` only (a policy must not act on it).
+
+        ``satisfaction`` (N,) float64; ``churned`` (N,) bool: the life ended by churn (``end_on="churn"``),
+        or the shopper has churned, whether or not their episode ended (absence ending).
+        """
+        st, n = self.world.state, self.n
+        churned = self.status == TERMINATED if self.absence_days is None else st.churn_day[:n] != NEVER
+        return {"satisfaction": st.satisfaction[:n].astype(np.float64), "churned": churned}
 
     # ---- what the policy sees ---------------------------------------------------------------
     def query(self) -> np.ndarray:
@@ -321,58 +327,34 @@ class ShopperLives:
     def candidate_features(self) -> np.ndarray:
         """(N, C, F) public features of each slot's candidates on its day, and whether the shopper bought them.
 
-        Search rows copy their aisle's pre-built shelf block (E, A, C, F) for the day's epoch and add
-        the bought flags; home rows copy the block built when the visit started; rows without a
-        slate are zeros. Block copies instead of one gather per candidate.
+        Search rows copy their aisle's pre-built shelf block for the day's epoch and add the bought
+        flags; home rows copy the block built when the visit started; rows without a slate are zeros.
         """
+        f = self.features
         if self.n == 1:  # one life: the same, in scalars
             if self.status[0] != ONGOING:
-                return np.zeros_like(self._home_features)
+                return np.zeros_like(f.home)
             if self.surface[0] == SURFACE_HOME:
-                return self._home_features.copy()
-            out = self._shelf_features[self.ep[0], self.cur_query[0]][None].copy()
-            out[0, :, -1] = self._bought_flags(self._slot0, self.cands)[0]
-            return out
+                return f.home.copy()
+            return f.search_one(self.ep[0], self.cur_query[0], self.cands)
         on = self.status == ONGOING
-        at_search = on & (self.surface == SURFACE_SEARCH)
         home = np.flatnonzero(on & (self.surface == SURFACE_HOME))
-        search = np.flatnonzero(at_search)
-        # one gather builds the whole array: search rows take their (epoch, aisle) block, the others
-        # the all-zero block at the end; home rows are then overwritten with their visit's block
-        block = np.where(at_search, self.ep * self.world.n_aisles + self.cur_query, self._zero_block)
-        out = self._shelf_blocks_flat.take(block, axis=0)
-        out[home] = self._home_features[home]
-        out[search, :, -1] = self._bought_flags(search, self.cands[search])
-        return out
-
-    def _bought_flags(self, slots: np.ndarray, cands: np.ndarray) -> np.ndarray:
-        """(n, C) whether each slot's shopper bought each candidate before (False for padding)."""
-        item = np.where(cands >= 0, cands, self.world.public.n_products)
-        byte = self._bought_bits[slots[:, None], item >> 3]
-        return (byte >> (item & 7).astype(np.uint8)) & np.uint8(1)
+        return f.gather(home, on & (self.surface == SURFACE_SEARCH), self.ep, self.cur_query, self.cands)
 
     def bought_before(self, slot: int, items: np.ndarray) -> np.ndarray:
         """Whether slot ``slot``'s shopper has bought each of ``items`` (ids >= 0)."""
-        return self._bought_flags(np.array([slot]), np.asarray(items)[None, :])[0].astype(bool)
+        return self.features.bought_flags(np.array([slot]), np.asarray(items)[None, :])[0].astype(bool)
 
     def shopper_features(self) -> np.ndarray:
-        """(N, 6) what the platform's log says about each slot's shopper (see ``SHOPPER_FEATURES``).
+        """(N, 6) what the platform's log says about each slot's shopper (``features.SHOPPER_FEATURES``).
 
         They change only when a visit checks out or a life starts, so they are kept up to date then.
         """
-        return self._shopper_obs
+        return self.features.shopper
 
     def _update_shopper_features(self, slots: np.ndarray) -> None:
-        day = np.minimum(self.day[slots], self.cfg.days).astype(np.float64)
-        last, orders = self.last_order[slots], self.orders[slots]
-        out = self._shopper_obs
-        out[slots, 0] = np.where(last >= 0, (day - last) / 30.0, 0.0)
-        out[slots, 1] = orders / 10.0
-        out[slots, 2] = self.spend[slots] / 1000.0
-        out[slots, 3] = day / 180.0
-        out[slots, 4] = self.lines[slots] / np.maximum(orders, 1) / 10.0
-        out[slots, 5] = day / self.cfg.days
-        out[slots] = np.clip(out[slots], 0.0, FEATURE_BOUND)
+        self.features.update_shopper(slots, self.day[slots], self.last_order[slots], self.orders[slots],
+                                     self.spend[slots], self.lines[slots])  # fmt: skip
 
     def requests(self) -> list[tuple[np.ndarray, RankRequest]]:
         """The current requests as ranker requests, one per (surface, day): (slots, request) pairs.
@@ -387,7 +369,7 @@ class ShopperLives:
             rows = ongoing[self.surface[ongoing] == surface]
             for day in np.unique(self.day[rows]):
                 r = rows[self.day[rows] == day]
-                c = cands[r, : self.n_home] if surface == SURFACE_HOME else cands[r, : self.world.shelf.shape[1]]
+                c = cands[r, : self.n_home] if surface == SURFACE_HOME else cands[r, : self.world.shop.shelf.shape[1]]
                 ids = self.world.state.shopper_id[r]
                 req = RankRequest(
                     int(day), surface, ids, query[r].astype(np.int32), c, k, mk.ad_positions, mk.max_sponsored
@@ -455,9 +437,9 @@ class ShopperLives:
             slots = empty
 
     def _home_candidates(self, slots: np.ndarray) -> None:
-        """The home feed's candidates as ``World.home_request`` builds them, each slot on its own day."""
+        """The home feed's candidates as ``sim.session.home.request`` builds them, each slot on its own day."""
         n, p = len(slots), self.world.public.n_products
-        hist = self.world.order_history_items[slots]
+        hist = self.world.history.items[slots]
         safe = np.maximum(hist, 0)
         hist = np.where((hist >= 0) & self.market.available[self.ep[slots][:, None], safe], hist, -1)
         feat = self.timeline.featured(self.day[slots])  # (n, K): sorted pools, -1 padding last
@@ -472,36 +454,22 @@ class ShopperLives:
         cands = np.concatenate([hist, feat], axis=1)
         self.home_cands[slots, : self.n_home] = cands
         # their features for the visit's home slate (prices of the day, what the shopper bought so far)
-        idx = self.ep[slots][:, None] * p + cands
-        idx[cands < 0] = self._zero_row
-        block = self._feature_rows.take(idx, axis=0)
-        block[..., -1] = self._bought_flags(slots, cands)
-        self._home_features[slots, : self.n_home] = block
+        self.features.set_home(slots, self.ep[slots], cands)
 
     def _begin(self, slots: np.ndarray) -> Visits:
-        return begin_visits(self.world, self.day[slots], slots, self.market, self.ep[slots], log=False)
+        return begin_visits(self.ctx, self.day[slots], slots, self.ep[slots], log=False)
 
     def _home_feed(self, slots: np.ndarray, slates: np.ndarray) -> np.ndarray:
         """Read the home slates of ``slots``; returns the slots whose visit has no search left."""
         vs = self._begin(slots)
         resp = self._response(slates)
-        home_feed(self.world, vs, self.home_cands[slots, : self.n_home], resp)
+        home.read(self.ctx, vs, np.arange(len(slots)), self.home_cands[slots, : self.n_home], resp)
         self._keep(slots, vs)
         self.surface[slots] = SURFACE_SEARCH
         return slots[self.n_search[slots] == 0]
 
     def _response(self, slates: np.ndarray) -> RankResponse:
-        """The policy's slates as shown, with the marketplace's ad rule applied.
-
-        An ad-eligible item at one of the scenario's ad positions is a sponsored placement
-        (labelled, pays its bid per click), at most ``max_sponsored`` per slate.
-        """
-        mk, k = self.cfg.marketplace, slates.shape[1]
-        ad_slot = np.zeros(k, bool)
-        ad_slot[[p for p in mk.ad_positions if p < k]] = True
-        sponsored = ad_slot[None, :] & (slates >= 0) & self.world.public.ad_eligible[np.maximum(slates, 0)]
-        sponsored &= np.cumsum(sponsored, axis=1) <= mk.max_sponsored
-        return RankResponse(slates, np.ones(slates.shape, np.float32), sponsored)
+        return shown_response(slates, self.world.public.ad_eligible, self.cfg.marketplace)
 
     def _keep(self, slots: np.ndarray, vs: Visits) -> None:
         """Park an open visit in the slots' arrays: intents, open searches (by aisle), home purchases, counters."""
@@ -514,7 +482,7 @@ class ShopperLives:
         self.i_aisle[row, col], self.i_need[row, col] = it.aisle, it.need
         self.i_affinity[row, col], self.i_buy[row, col] = it.affinity, it.buy
         self.i_resolved[row, col] = vs.resolved
-        rows = open_searches(vs)
+        rows = search.rows(self.ctx, vs)
         rows = rows[np.argsort(it.session[rows], kind="stable")]  # by visit, aisles in order within it
         per = np.bincount(it.session[rows], minlength=len(slots))
         start = np.concatenate([[0], np.cumsum(per)[:-1]])
@@ -523,11 +491,12 @@ class ShopperLives:
         self.n_search[slots], self.cursor[slots] = per, 0
         self.h_item[slots] = -1
         if len(vs.lines) > 1:  # the home feed's purchase lines (one per position at most)
-            sess, item, _, pos, sponsored, intent, prio = vs.lines[1]
-            self.h_item[slots[sess], pos] = item
-            self.h_intent[slots[sess], pos] = np.where(intent >= 0, col[np.maximum(intent, 0)], -1) if m else -1
-            self.h_prio[slots[sess], pos] = prio
-            self.h_sponsored[slots[sess], pos] = sponsored
+            sold = vs.lines[1]
+            at = (slots[sold.session], sold.position)
+            self.h_item[at] = sold.item
+            self.h_intent[at] = np.where(sold.intent >= 0, col[np.maximum(sold.intent, 0)], -1) if m else -1
+            self.h_prio[at] = sold.priority
+            self.h_sponsored[at] = sold.sponsored
         self.counters[:, slots] = [vs.examined, vs.clicked, vs.bad_ads, vs.slates, vs.ad_revenue]
 
     def _checkout(self, slots: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
@@ -539,18 +508,17 @@ class ShopperLives:
         r = slots[sess]
         it = Intents(session=sess, aisle=self.i_aisle[r, col], need=self.i_need[r, col],
                      affinity=self.i_affinity[r, col], buy=self.i_buy[r, col])  # fmt: skip
-        e = np.zeros(0, np.int64)
-        lines = [(e, e, e, e, np.zeros(0, bool), e, e)]
+        lines = [Lines.empty()]
         hs, hp = np.nonzero(self.h_item[slots] >= 0)
         if len(hs):
             hi = self.h_intent[slots[hs], hp]
-            lines.append((hs, self.h_item[slots[hs], hp], np.full(len(hs), SOURCE_HOME), hp,
-                          self.h_sponsored[slots[hs], hp], np.where(hi >= 0, offset[hs] + hi, -1),
-                          self.h_prio[slots[hs], hp]))  # fmt: skip
+            lines.append(Lines(hs, self.h_item[slots[hs], hp], np.full(len(hs), SOURCE_HOME), hp,
+                               self.h_sponsored[slots[hs], hp], np.where(hi >= 0, offset[hs] + hi, -1),
+                               self.h_prio[slots[hs], hp], hs))  # fmt: skip
         st = w.state
         ex, cl, bad, sl, ad = self.counters[:, slots]
         vs = Visits(
-            v=slots, ids=st.shopper_id[slots], day=self.day[slots], ep=self.ep[slots], market=self.market,
+            v=slots, ids=st.shopper_id[slots], day=self.day[slots], ep=self.ep[slots],
             taste=st.taste[slots], alpha=st.price_sensitivity[slots].astype(np.float64), aisle_aff=np.zeros((n, 0)),
             it=it, resolved=self.i_resolved[r, col], examined=ex, clicked=cl, bad_ads=bad, slates=sl.astype(np.int64),
             ad_revenue=ad, lines=lines, logged=None,
@@ -563,8 +531,8 @@ class ShopperLives:
             cands = self.market.search_shelf[self.ep[slots[ss]], it.aisle[rows]]
             slate = self.search_slates[slots[ss], sj]
             resp = self._response(slate)
-            search_feed(w, vs, rows, cands, resp)
-        tables = checkout(w, vs)
+            search.read(self.ctx, vs, rows, cands, resp)
+        tables = checkout(self.ctx, vs)
         s, p = tables["sessions"], tables["purchases"]
         has = s["n_lines"] > 0
         self.orders[slots] += has
@@ -573,28 +541,5 @@ class ShopperLives:
         self.last_order[slots] = np.where(has, self.day[slots], self.last_order[slots])
         self.last_visit[slots] = self.day[slots]
         # purchase lines come in visit order (the canonical log order): n_lines of each visit in turn
-        item = p["item_id"].astype(np.int64)
-        rows = np.repeat(slots, s["n_lines"].astype(np.int64))
-        np.bitwise_or.at(self._bought_bits, (rows, item >> 3), (1 << (item & 7)).astype(np.uint8))
+        self.features.record_purchases(np.repeat(slots, s["n_lines"].astype(np.int64)), p["item_id"])
         return tables
-
-    def _shelf_blocks(self) -> np.ndarray:
-        """(E, A, C, F) features of every aisle's search shelf in every epoch (unavailable items: zeros)."""
-        p, shelf = self.world.public.n_products, self.market.search_shelf  # (E, A, W)
-        idx = np.arange(self.market.epochs)[:, None, None] * p + shelf
-        idx[shelf < 0] = self._zero_row
-        out = np.zeros((*shelf.shape[:2], self.n_candidates, len(CANDIDATE_FEATURES)), np.float32)
-        out[:, :, : shelf.shape[2]] = self._feature_rows.take(idx, axis=0)
-        return out
-
-    def _epoch_features(self) -> np.ndarray:
-        pub = self.world.public
-        saved = pub.price.copy()
-        out = []
-        for e in range(self.market.epochs):
-            pub.price[:] = self.market.price[e]
-            out.append(pub.features())
-        pub.price[:] = saved
-        rows = np.clip(np.concatenate(out), -FEATURE_BOUND, FEATURE_BOUND)
-        # one more column for ``bought_before`` (filled per request), one zero row for padding
-        return np.concatenate([np.pad(rows, ((0, 1), (0, 1)))]).astype(np.float32)
