@@ -162,7 +162,9 @@ def plan_run(
         try:
             ranker = make_ranker(name, **options)
         except RankerError as e:
-            raise ScenarioError(f"rankers.options.{name}: {e}" if options else str(e)) from None
+            if not options:
+                raise
+            raise ScenarioError(f"rankers.options.{name}: {e}") from None
         _objective_weights(cfg, name, ranker)
     notes = shortened_run_notes(cfg)
     plan = Plan(cfg, names, n_seeds, int(jobs), grid_counts(cfg, names, n_seeds, twins=write), world_footprint(cfg),
