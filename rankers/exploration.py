@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import numpy as np
 from basketgym.rankers.candidates import candidate_index, placeable
-from basketgym.rankers.registry import make_ranker, register
 from basketgym.rankers.wrappers import RankerWrapper
 
 from basketgym.contract import rng
@@ -127,21 +126,20 @@ def _column_of(cands: np.ndarray, slate: np.ndarray) -> np.ndarray:
     return np.where((slate >= 0) & hit.any(axis=2), hit.argmax(axis=2), -1)
 
 
-@register("epsilon_greedy")
 class EpsilonGreedy(RankerWrapper):
     """A logging policy: ``base``'s slates, explored with probability ``epsilon`` (see the module docstring).
 
-    ``base``: a deterministic ranker (by name: ``make_ranker("epsilon_greedy", base="buy_again",
-    epsilon=0.1)``). ``epsilon = 1`` logs uniformly random organic slates (the base only decides
-    the sponsored placements and the slate length). The base ingests the logs.
+    ``base``: a deterministic ranker (by name through the registry, popularity if not given:
+    ``make_ranker("epsilon_greedy", base="buy_again", epsilon=0.1)``). ``epsilon = 1`` logs
+    uniformly random organic slates (the base only decides the sponsored placements and the slate
+    length). The base ingests the logs.
     """
 
     name = "epsilon_greedy"
 
-    def __init__(self, base: Ranker | str = "popularity", epsilon: float = 0.1, name: str | None = None):
+    def __init__(self, base: Ranker, epsilon: float = 0.1, name: str | None = None):
         if not 0.0 <= float(epsilon) <= 1.0:
             raise RankerError(f"ranker 'epsilon_greedy': epsilon = {epsilon!r}: must be in [0, 1]")
-        base = make_ranker(base) if isinstance(base, str) else base
         super().__init__(base, name)
         self.epsilon = float(epsilon)
         self.seed = 0
@@ -197,14 +195,14 @@ def rank_marginals(z_item: np.ndarray, z_pool: np.ndarray, rank: np.ndarray) -> 
     return dist[np.arange(r_rows), rank, :] @ _W
 
 
-@register("plackett_luce")
 class PlackettLuce(RankerWrapper):
     """A logging policy: organic positions drawn without replacement from softmax(score / temperature).
 
-    ``base``: a scoring ranker (by name: ``make_ranker("plackett_luce", base="margin_greedy")``;
-    its ``score`` gives the logits; its own answer fixes the sponsored placements and the slate
-    length, as in epsilon-greedy). Candidates the base scores -inf but may place get a logit 20
-    below the row's lowest, so every slate keeps support. The draw is keyed like every other
+    ``base``: a scoring ranker (by name through the registry, popularity if not given:
+    ``make_ranker("plackett_luce", base="margin_greedy")``). Its ``score`` gives the logits; its own
+    answer fixes the sponsored placements and the slate length, as in epsilon-greedy. Candidates
+    the base scores -inf but may place get a logit 20 below the row's lowest, so every slate keeps
+    support. The draw is keyed like every other
     (seed, shopper, day, surface, query, item). Propensities, exact: the slate and each prefix as
     products of softmax steps over the candidates left; each item at its position by
     ``rank_marginals`` (numerical integration, ~1e-9). Logging cost grows with candidates x
@@ -213,10 +211,9 @@ class PlackettLuce(RankerWrapper):
 
     name = "plackett_luce"
 
-    def __init__(self, base: Ranker | str = "popularity", temperature: float = 1.0, name: str | None = None):
+    def __init__(self, base: Ranker, temperature: float = 1.0, name: str | None = None):
         if not float(temperature) > 0:
             raise RankerError(f"ranker 'plackett_luce': temperature = {temperature!r}: must be > 0")
-        base = make_ranker(base) if isinstance(base, str) else base
         if not hasattr(base, "score"):
             raise RankerError(f"ranker 'plackett_luce': base '{base.name}' has no score to sample from")
         super().__init__(base, name)
