@@ -17,6 +17,7 @@ from basketgym.sim.footprint import Footprint, available_memory, human_bytes, wo
 from basketgym.sim.scenario_rules import check_rules, shortened_run_notes
 
 from basketgym.contract.errors import ScenarioError
+from basketgym.plugins import resolve_ranker
 
 KIND_NAMES = {"world": "ranker worlds", "ablation": "surface ablations", "experiment": "A/B split",
               "switch": "A/B switch-everyone"}  # fmt: skip
@@ -158,7 +159,7 @@ def plan_run(
         )
     for name in [*names, cfg.rankers.control, *cfg.evaluation.attribution, *filter(None, [ex.treatment])]:
         # as eval.runner.scenario_ranker: unknown names and bad options fail here
-        _objective_weights(cfg, name, make_ranker(name, **cfg.rankers.options.get(name, {})))
+        _objective_weights(cfg, name, make_ranker(resolve_ranker(name), **cfg.rankers.options.get(name, {})))
     notes = shortened_run_notes(cfg)
     plan = Plan(cfg, names, n_seeds, int(jobs), grid_counts(cfg, names, n_seeds, twins=write), world_footprint(cfg),
                 available_memory(), notes)  # fmt: skip
