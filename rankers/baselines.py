@@ -219,7 +219,7 @@ class BuyAgainRanker(PopularityRanker):
         """Rows that are their query's shelf row (see ``rankers.own_first``)."""
 
         def build() -> own_first.AisleOrder:
-            return own_first.aisle_order(self, request)
+            return own_first.aisle_order(self, request, self.popularity_score)
 
         return own_first.rank_shelf_rows(self, request, self._tables.get(self.table_key(request), build))
 
