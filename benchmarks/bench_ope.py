@@ -40,7 +40,9 @@ def cell(
     rel: dict[str, list[float]] = {"sessions logged": []}
     cov: dict[str, list[bool]] = {"sessions logged": []}
     for seed in range(reps):
-        log = collect(cfg, EpsilonGreedy("popularity", 0.3), {target: make_ranker(target)}, seed, "pop+eps0.3")
+        log = collect(
+            cfg, EpsilonGreedy(make_ranker("popularity"), 0.3), {target: make_ranker(target)}, seed, "pop+eps0.3"
+        )
         t, p = log.table, _target_probabilities(log, target)
         rel["sessions logged"].append(len(np.unique(t["session_id"])))
         cov["sessions logged"].append(True)

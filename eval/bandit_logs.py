@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from basketgym.rankers.wrappers import RankerWrapper
 from basketgym.sim.config import ScenarioConfig
 from basketgym.sim.world import World
 
@@ -52,16 +53,17 @@ class _Calls:
     rows: list[dict[str, np.ndarray]] = field(default_factory=list)
 
 
-class ShadowRecorder:
+class ShadowRecorder(RankerWrapper):
     """Serves ``logging``'s slates; records every request with its answer and the ``targets``' shadow answers.
 
-    It is both the world's ranker and its observer (``World(..., observer=recorder)``): the truth
-    reaches it only because ``collect`` passes it as the observer.
+    A wrapper of the logging policy; the targets are fed like it (reset, logs, refits) but never
+    shown. It is both the world's ranker and its observer (``World(..., observer=recorder)``): the
+    truth reaches it only because ``collect`` passes it as the observer.
     """
 
     def __init__(self, logging: Ranker, targets: dict[str, Ranker], name: str | None = None):
-        self.logging, self.targets = logging, dict(targets)
-        self.name = name or getattr(logging, "name", "logging")
+        super().__init__(logging, name)
+        self.targets = dict(targets)
         self.calls = _Calls()
         self.outcomes = _Calls()  # counterfactual choices, recorded by the world's sessions
         self._pending: dict[str, np.ndarray] = {}
@@ -91,13 +93,13 @@ class ShadowRecorder:
 
     def reset(self, catalog: PublicCatalog, seed: int) -> None:
         """Reset the logging policy and every target."""
-        self.logging.reset(catalog, seed)
+        super().reset(catalog, seed)
         for t in self.targets.values():
             t.reset(catalog, seed)
 
     def rank(self, request: RankRequest) -> RankResponse:
         """The logging policy's slates (served); the targets answer in shadow."""
-        resp = self.logging.rank(request)
+        resp = self.ranker.rank(request)
         b = request.batch_size
         rec = {
             "day": np.full(b, request.day, np.int32),
@@ -117,13 +119,13 @@ class ShadowRecorder:
 
     def update(self, day_log: dict) -> None:
         """Everyone ingests the day's logs (the targets learn from the logging policy's traffic)."""
-        self.logging.update(day_log)
+        super().update(day_log)
         for t in self.targets.values():
             t.update(day_log)
 
     def fit(self, day: int) -> None:
         """Everyone refits on cadence."""
-        self.logging.fit(day)
+        super().fit(day)
         for t in self.targets.values():
             t.fit(day)
 

@@ -131,8 +131,8 @@ def _deployed(cfg: ScenarioConfig, ranker_name: str, seed: int) -> tuple[float, 
 def logging_policy(base: str, epsilon: float, temperature: float | None = None) -> tuple[Ranker, str]:
     """Epsilon-greedy over ``base``, or Plackett–Luce over its scores when ``temperature`` is given; and its name."""
     if temperature is not None:
-        return PlackettLuce(base, temperature), f"{base}+pl{temperature:g}"
-    return EpsilonGreedy(base, epsilon), f"{base}+eps{epsilon:g}"
+        return PlackettLuce(make_ranker(base), temperature), f"{base}+pl{temperature:g}"
+    return EpsilonGreedy(make_ranker(base), epsilon), f"{base}+eps{epsilon:g}"
 
 
 def evaluate(

@@ -17,6 +17,7 @@ from basketgym.sim.footprint import Footprint, available_memory, human_bytes, wo
 from basketgym.sim.scenario_rules import check_rules, shortened_run_notes
 
 from basketgym.contract.errors import RankerError, ScenarioError
+from basketgym.plugins import resolve_ranker
 
 KIND_NAMES = {"world": "ranker worlds", "ablation": "surface ablations", "experiment": "A/B split",
               "switch": "A/B switch-everyone"}  # fmt: skip
@@ -160,7 +161,7 @@ def plan_run(
         # as eval.runner.scenario_ranker: unknown names and bad options fail here, naming the scenario key
         options = cfg.rankers.options.get(name, {})
         try:
-            ranker = make_ranker(name, **options)
+            ranker = make_ranker(resolve_ranker(name), **options)
         except RankerError as e:
             if not options:
                 raise

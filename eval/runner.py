@@ -40,6 +40,7 @@ from basketgym.sim.world import World, WorldResult
 from basketgym.contract.files import write_text_atomic
 from basketgym.contract.logs import TABLES
 from basketgym.contract.protocol import Ranker
+from basketgym.plugins import resolve_ranker
 
 # (label, seed, task index, day, days, seconds since the task started, measured where it runs); a
 # task reports day < days as it simulates and day == days once, when it is finished (evaluated, written)
@@ -71,8 +72,11 @@ class Task:
 
 
 def scenario_ranker(cfg: ScenarioConfig, name: str) -> Ranker:
-    """The ranker ``name`` with its scenario options (``[rankers.options.<name>]``)."""
-    return make_ranker(name, **cfg.rankers.options.get(name, {}))
+    """The ranker ``name`` with its scenario options (``[rankers.options.<name>]``).
+
+    ``name``: a registry name, a trained model directory or an import path ``package.module:Class``.
+    """
+    return make_ranker(resolve_ranker(name), **cfg.rankers.options.get(name, {}))
 
 
 def task_ranker(cfg: ScenarioConfig, task: Task) -> Ranker:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from basketgym.eval import reliability
 from basketgym.eval.bandit_logs import collect
+from basketgym.rankers import make_ranker
 from basketgym.rankers.exploration import EpsilonGreedy
 from basketgym.rankers.learned.dataset import (
     FEATURE_NAMES,
@@ -45,7 +46,7 @@ class TrainingRun:
 
 def logged_table(cfg: ScenarioConfig, seed: int, policy: str = "buy_again", explore: float = 0.2) -> pd.DataFrame:
     """One row per shown item of a run under ``policy`` explored with probability ``explore``, with truth."""
-    logger = FeatureLogger(EpsilonGreedy(policy, explore))
+    logger = FeatureLogger(EpsilonGreedy(make_ranker(policy), explore))
     log = collect(cfg, logger, {}, seed, f"{policy}+eps{explore:g}")
     df = training_table(logger, log.table, log.purchases, log.sessions, cfg.days, log.click_probability)
     df["true_purchase"] = log.purchase_probability[df["slate_row"].to_numpy(), df["position"].to_numpy(np.int64)]

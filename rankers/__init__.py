@@ -1,7 +1,5 @@
-"""The platform side: rankers that see only public attributes and logged history."""
+"""The platform side: rankers that see only public attributes and logged history (every name: ``registry``)."""
 
-from basketgym.rankers import baselines as _baselines  # noqa: F401  (registers the baseline rankers)
-from basketgym.rankers import objective as _objective  # noqa: F401  (registers the objective ranker)
-from basketgym.rankers.registry import available, make_ranker, register
+from basketgym.rankers.registry import available, make_ranker, register_ranker
 
-__all__ = ["available", "make_ranker", "register"]
+__all__ = ["available", "make_ranker", "register_ranker"]

@@ -9,7 +9,6 @@ import numpy as np
 from basketgym.rankers import ads, own_first, shelf
 from basketgym.rankers.base import BaseRanker, ScoringRanker
 from basketgym.rankers.exploration import row_counters, uniform_prefix
-from basketgym.rankers.registry import register
 
 from basketgym.contract import rng
 from basketgym.contract.catalog import PublicCatalog
@@ -19,7 +18,6 @@ from basketgym.contract.rng import Purpose
 _NEG_INF = np.float32(-np.inf)
 
 
-@register("random")
 class RandomRanker(BaseRanker):
     """Uniformly random order of the placeable candidates, with exact placement propensities.
 
@@ -33,6 +31,8 @@ class RandomRanker(BaseRanker):
     This keeps ads deterministic and every propensity exact: 1.0 for a sponsored placement, and
     ``1 / (n - a)`` for an organic one, where n is the row's placeable candidates and a its ads.
     """
+
+    name = "random"
 
     def rank(self, request: RankRequest) -> RankResponse:
         """Random slates; see the class docstring for ads and propensities."""
@@ -166,7 +166,6 @@ class _PopularityTable:
         return not np.array_equal(price, self._price)
 
 
-@register("popularity")
 class PopularityRanker(ScoringRanker):
     """Items ordered by their decayed purchase count (half-life 14 days), the same for everyone.
 
@@ -174,6 +173,8 @@ class PopularityRanker(ScoringRanker):
     recomputed after each ``update`` and whenever a price changed since. The same for everyone:
     search rows that are shelf rows are answered from a per-aisle table.
     """
+
+    name = "popularity"
 
     candidate_row_only = True
 
@@ -199,7 +200,6 @@ class PopularityRanker(ScoringRanker):
         return self.item_values(request, self.popularity(), _NEG_INF)
 
 
-@register("buy_again")
 class BuyAgainRanker(PopularityRanker):
     """The shopper's own purchases first (most bought, then most recent), then popularity.
 
@@ -207,6 +207,8 @@ class BuyAgainRanker(PopularityRanker):
     breaks count ties by recency); of an item never bought (or evicted from the shopper's 32 history
     slots): its popularity score in (-1, 0).
     """
+
+    name = "buy_again"
 
     def rank(self, request: RankRequest) -> RankResponse:
         """Search rows that are shelf rows by merging own items into the aisle's popularity order."""
@@ -217,7 +219,7 @@ class BuyAgainRanker(PopularityRanker):
         """Rows that are their query's shelf row (see ``rankers.own_first``)."""
 
         def build() -> own_first.AisleOrder:
-            return own_first.aisle_order(self, request)
+            return own_first.aisle_order(self, request, self.popularity_score)
 
         return own_first.rank_shelf_rows(self, request, self._tables.get(self.table_key(request), build))
 
@@ -238,7 +240,6 @@ class BuyAgainRanker(PopularityRanker):
         return s
 
 
-@register("margin_greedy")
 class MarginGreedyRanker(ScoringRanker):
     """Myopic revenue: sponsored slots at the top, then the highest margin per unit.
 
@@ -247,6 +248,8 @@ class MarginGreedyRanker(ScoringRanker):
     of the slate is ordered by ``price x margin_rate`` (current price). The same for everyone:
     search rows that are shelf rows are answered from a per-aisle table.
     """
+
+    name = "margin_greedy"
 
     candidate_row_only = True
 

@@ -1,7 +1,7 @@
 """Rankers made of rankers: one per surface (surface ablations), or one per experiment arm (A/B traffic splits).
 
 Both route each request row to one of two rankers and merge the answers; both rankers ingest every
-day's logs, as they would on a platform where they serve side by side.
+day's logs, as they would on a platform where they serve side by side (``rankers.wrappers.RankerPair``).
 """
 
 from __future__ import annotations
@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
+from basketgym.rankers.wrappers import RankerPair
 
 from basketgym.contract import rng
 from basketgym.contract.catalog import PublicCatalog
@@ -53,29 +54,7 @@ def _merge(request: RankRequest, parts: list[tuple[np.ndarray, RankResponse]]) -
     return RankResponse(slate, prop, sponsored, prefix)
 
 
-class _Pair:
-    """Two rankers fed the same logs."""
-
-    def __init__(self, first: Ranker, second: Ranker, name: str):
-        self.first, self.second, self.name = first, second, name
-
-    def reset(self, catalog: PublicCatalog, seed: int) -> None:
-        """Reset both rankers."""
-        self.first.reset(catalog, seed)
-        self.second.reset(catalog, seed)
-
-    def update(self, day_log: dict) -> None:
-        """Both rankers ingest the day's logs."""
-        self.first.update(day_log)
-        self.second.update(day_log)
-
-    def fit(self, day: int) -> None:
-        """Both rankers refit."""
-        self.first.fit(day)
-        self.second.fit(day)
-
-
-class SurfaceAblation(_Pair):
+class SurfaceAblation(RankerPair):
     """The policy everywhere except on one surface: a surface ablation.
 
     ``search`` or ``home``: that surface is served by ``control``; ``ads``: the policy's organic
@@ -98,7 +77,7 @@ class SurfaceAblation(_Pair):
         return self.first.rank(request)
 
 
-class TrafficSplit(_Pair):
+class TrafficSplit(RankerPair):
     """An A/B test's traffic, routed by shopper.
 
     From ``start_day`` on, treated shoppers (``treatment_assignment`` keyed by the seed ``reset``

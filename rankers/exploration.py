@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 from basketgym.rankers.candidates import candidate_index, placeable
-from basketgym.rankers.registry import make_ranker, register
+from basketgym.rankers.wrappers import RankerWrapper
 
 from basketgym.contract import rng
 from basketgym.contract.catalog import PublicCatalog
@@ -126,36 +126,35 @@ def _column_of(cands: np.ndarray, slate: np.ndarray) -> np.ndarray:
     return np.where((slate >= 0) & hit.any(axis=2), hit.argmax(axis=2), -1)
 
 
-@register("epsilon_greedy")
-class EpsilonGreedy:
+class EpsilonGreedy(RankerWrapper):
     """A logging policy: ``base``'s slates, explored with probability ``epsilon`` (see the module docstring).
 
-    ``base``: a deterministic ranker or its registry name (``make_ranker("epsilon_greedy",
-    base="buy_again", epsilon=0.1)``). ``epsilon = 1`` logs uniformly random organic slates (the
-    base only decides the sponsored placements and the slate length). The base ingests the logs.
+    ``base``: a deterministic ranker (by name through the registry, popularity if not given:
+    ``make_ranker("epsilon_greedy", base="buy_again", epsilon=0.1)``). ``epsilon = 1`` logs
+    uniformly random organic slates (the base only decides the sponsored placements and the slate
+    length). The base ingests the logs.
     """
 
-    def __init__(self, base: Ranker | str = "popularity", epsilon: float = 0.1, name: str | None = None):
+    name = "epsilon_greedy"
+
+    def __init__(self, base: Ranker, epsilon: float = 0.1, name: str | None = None):
         if not 0.0 <= float(epsilon) <= 1.0:
             raise RankerError(f"ranker 'epsilon_greedy': epsilon = {epsilon!r}: must be in [0, 1]")
-        base = make_ranker(base) if isinstance(base, str) else base
-        self.base, self.epsilon = base, float(epsilon)
-        if name is not None:
-            self.name = name
-        self.label = f"{getattr(base, 'name', 'base')}+eps{self.epsilon:g}"  # for reports
+        super().__init__(base, name)
+        self.epsilon = float(epsilon)
         self.seed = 0
         self._catalog: PublicCatalog | None = None
 
     def reset(self, catalog: PublicCatalog, seed: int) -> None:
         """Reset the base; keep the live availability for the placeable mask."""
-        self.base.reset(catalog, seed)
+        super().reset(catalog, seed)
         self.seed, self._catalog = int(seed), catalog
 
     def rank(self, request: RankRequest) -> RankResponse:
         """The base's slates, explored."""
         if self._catalog is None:
             raise RankerError(f"ranker '{self.name}': call reset(catalog, seed) first")
-        greedy = self.base.rank(request)
+        greedy = self.ranker.rank(request)
         if self.epsilon == 0 or request.batch_size == 0 or request.slate_size == 0:
             return greedy
         placed = greedy.slate >= 0
@@ -165,14 +164,6 @@ class EpsilonGreedy:
         ok, _ = placeable(request.candidates, index, self._catalog.available)
         eligible = self._catalog.ad_eligible[np.maximum(request.candidates, 0)] & (request.candidates >= 0)
         return explore(request, greedy, self.epsilon, self.seed, ok, eligible)
-
-    def update(self, day_log: dict) -> None:
-        """The base ingests the day's logs."""
-        self.base.update(day_log)
-
-    def fit(self, day: int) -> None:
-        """The base refits."""
-        self.base.fit(day)
 
 
 # Plackett–Luce position marginals: P(item i has exactly r pool items above it) is an integral over
@@ -204,54 +195,46 @@ def rank_marginals(z_item: np.ndarray, z_pool: np.ndarray, rank: np.ndarray) -> 
     return dist[np.arange(r_rows), rank, :] @ _W
 
 
-@register("plackett_luce")
-class PlackettLuce:
+class PlackettLuce(RankerWrapper):
     """A logging policy: organic positions drawn without replacement from softmax(score / temperature).
 
-    ``base``: a scoring ranker or its name (its ``score`` gives the logits; its own answer fixes the
-    sponsored placements and the slate length, as in epsilon-greedy). Candidates the base scores
-    -inf but may place get a logit 20 below the row's lowest, so every slate keeps support. The
-    draw is keyed like every other (seed, shopper, day, surface, query, item). Propensities, exact:
-    the slate and each prefix as products of softmax steps over the candidates left; each item at
-    its position by ``rank_marginals`` (numerical integration, ~1e-9). Logging cost grows with
-    candidates x positions (about 1.5 ms a slate of 10 from 48).
+    ``base``: a scoring ranker (by name through the registry, popularity if not given:
+    ``make_ranker("plackett_luce", base="margin_greedy")``). Its ``score`` gives the logits; its own
+    answer fixes the sponsored placements and the slate length, as in epsilon-greedy. Candidates
+    the base scores -inf but may place get a logit 20 below the row's lowest, so every slate keeps
+    support. The draw is keyed like every other
+    (seed, shopper, day, surface, query, item). Propensities, exact: the slate and each prefix as
+    products of softmax steps over the candidates left; each item at its position by
+    ``rank_marginals`` (numerical integration, ~1e-9). Logging cost grows with candidates x
+    positions (about 1.5 ms a slate of 10 from 48).
     """
 
-    def __init__(self, base: Ranker | str = "popularity", temperature: float = 1.0, name: str | None = None):
+    name = "plackett_luce"
+
+    def __init__(self, base: Ranker, temperature: float = 1.0, name: str | None = None):
         if not float(temperature) > 0:
             raise RankerError(f"ranker 'plackett_luce': temperature = {temperature!r}: must be > 0")
-        base = make_ranker(base) if isinstance(base, str) else base
         if not hasattr(base, "score"):
-            name_of = getattr(base, "name", base)
-            raise RankerError(f"ranker 'plackett_luce': base '{name_of}' has no score to sample from")
-        self.base, self.temperature = base, float(temperature)
-        if name is not None:
-            self.name = name
+            raise RankerError(f"ranker 'plackett_luce': base '{base.name}' has no score to sample from")
+        super().__init__(base, name)
+        self.temperature = float(temperature)
         self.seed = 0
         self._catalog: PublicCatalog | None = None
 
     def reset(self, catalog: PublicCatalog, seed: int) -> None:
-        """Reset the base."""
-        self.base.reset(catalog, seed)
+        """Reset the base; keep the live availability for the placeable mask."""
+        super().reset(catalog, seed)
         self.seed, self._catalog = int(seed), catalog
-
-    def update(self, day_log: dict) -> None:
-        """The base ingests the day's logs."""
-        self.base.update(day_log)
-
-    def fit(self, day: int) -> None:
-        """The base refits."""
-        self.base.fit(day)
 
     def rank(self, request: RankRequest) -> RankResponse:
         """Sampled organic slates with their exact slate, prefix and position propensities."""
         if self._catalog is None:
             raise RankerError(f"ranker '{self.name}': call reset(catalog, seed) first")
-        greedy = self.base.rank(request)
+        greedy = self.ranker.rank(request)
         if request.batch_size == 0 or request.slate_size == 0:
             return greedy
-        scores = np.asarray(self.base.score(request), np.float64)
-        self.base.forget_request()
+        scores = np.asarray(self.ranker.score(request), np.float64)
+        self.ranker.forget_request()
         cands = request.candidates
         index = candidate_index(cands, self._catalog.n_products)
         ok, _ = placeable(cands, index, self._catalog.available)

@@ -46,7 +46,6 @@ from basketgym.rankers import ads, topk
 from basketgym.rankers.base import AdPicks, ScoringRanker
 from basketgym.rankers.baselines import BuyAgainRanker
 from basketgym.rankers.exploration import explore
-from basketgym.rankers.registry import register
 
 from basketgym.contract.errors import RankerError
 from basketgym.contract.protocol import RankRequest, RankResponse
@@ -98,7 +97,6 @@ def ad_load_positions(ad_positions: tuple[int, ...], slate_size: int, max_sponso
     return np.array(sorted(chosen), np.int64)
 
 
-@register("objective")
 class ObjectiveRanker(BuyAgainRanker):
     """``relevance * r + margin * m`` with a settable ad load; see the module docstring.
 
@@ -106,6 +104,8 @@ class ObjectiveRanker(BuyAgainRanker):
     ``r``). Arguments: the initial objective, plus ``half_life_days`` and ``history_slots`` of the
     feature store.
     """
+
+    name = "objective"
 
     #: answers depend on the shopper and on the objective: always the general path
     candidate_row_only = False

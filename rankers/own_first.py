@@ -21,16 +21,13 @@ how many items a shopper bought before.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 import numpy as np
 from basketgym.rankers import ads, shelf, topk
+from basketgym.rankers.base import Score, ScoringRanker
 
 from basketgym.contract.catalog import PublicCatalog
 from basketgym.contract.protocol import RankRequest, RankResponse
-
-if TYPE_CHECKING:
-    from basketgym.rankers.baselines import BuyAgainRanker
 
 PREFIX = 16  # organic ranks built per merged row (at least K + ad slots)
 
@@ -81,11 +78,10 @@ class OwnItems:
         return OwnItems(local[self.row[sel]], self.item[sel], self.col[sel], self.index[sel], self.count[rows])
 
 
-def aisle_order(ranker: BuyAgainRanker, request: RankRequest) -> AisleOrder:
-    """The ``AisleOrder`` of every aisle's shelf row, C as wide as ``request``'s, under popularity."""
+def aisle_order(ranker: ScoringRanker, request: RankRequest, popularity: Score) -> AisleOrder:
+    """The ``AisleOrder`` of every aisle's shelf row, C as wide as ``request``'s, under ``ranker``'s ``popularity``."""
     rows, _ = ranker.shelf.rows(request.candidates.shape[1])
     table = shelf.table_request(request, rows)
-    popularity = ranker.popularity_score
     answer = ranker.rank_general(table, popularity)
     try:
         _, n_ok, s = ranker.organic_scores(table, popularity)
@@ -114,7 +110,7 @@ def aisle_order(ranker: BuyAgainRanker, request: RankRequest) -> AisleOrder:
     )
 
 
-def own_items(ranker: BuyAgainRanker, request: RankRequest) -> OwnItems:
+def own_items(ranker: ScoringRanker, request: RankRequest) -> OwnItems:
     """The placeable candidates each row's shopper bought before, in buy-again's order.
 
     Own score as in ``BuyAgainRanker.score``: ``1 + count + (last + 1) / (day + 2)`` in float64,
@@ -154,7 +150,7 @@ def _row_then_key(row: np.ndarray, high: np.ndarray, col: np.ndarray, b: int, c:
     return np.argsort(key, kind="stable")
 
 
-def rank_shelf_rows(ranker: BuyAgainRanker, request: RankRequest, order: AisleOrder) -> RankResponse:
+def rank_shelf_rows(ranker: ScoringRanker, request: RankRequest, order: AisleOrder) -> RankResponse:
     """Buy-again's answers for search rows that are all their query's shelf row."""
     query = np.asarray(request.query, np.intp)
     at = query.copy()  # the row of ``order``'s answers: the aisle's, unless the row has own items

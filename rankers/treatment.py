@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping
 import numpy as np
 from basketgym.rankers.features import FeatureStore
 from basketgym.rankers.learned.dataset import SERVING_POSITION, serving_features
+from basketgym.rankers.wrappers import RankerWrapper
 
 from basketgym.contract import rng
 from basketgym.contract.catalog import PublicCatalog
@@ -68,7 +69,7 @@ def expose(request: RankRequest, resp: RankResponse, rows: np.ndarray, u_pick: n
     return RankResponse(slate, prop.astype(np.float32), sponsored, None), record
 
 
-class ExposureTest:
+class ExposureTest(RankerWrapper):
     """Serves ``base``; runs one randomised exposure per shopper (see the module docstring)."""
 
     def __init__(self, base: Ranker, share: float = 0.5, start_day: int = 0, end_day: int = 10**9,
@@ -77,14 +78,14 @@ class ExposureTest:
             raise RankerError(f"exposure test: assign = {assign!r}: must be one of {', '.join(ASSIGNMENTS)}")
         if not 0.0 < share < 1.0:
             raise RankerError(f"exposure test: share = {share!r}: must be in (0, 1)")
-        self.base, self.share, self.assign = base, float(share), assign
+        super().__init__(base)
+        self.share, self.assign = float(share), assign
         self.start_day, self.end_day, self.freeze = int(start_day), int(end_day), bool(freeze)
-        self.name = getattr(base, "name", "base")
         self.seed = 0
 
     def reset(self, catalog: PublicCatalog, seed: int) -> None:
         """Reset the base; start an empty feature store and no tests."""
-        self.base.reset(catalog, seed)
+        super().reset(catalog, seed)
         self.catalog, self.seed = catalog, int(seed)
         self.store = FeatureStore(catalog)
         self.tested = np.zeros(0, bool)  # by shopper id, grown on demand
@@ -92,7 +93,7 @@ class ExposureTest:
 
     def rank(self, request: RankRequest) -> RankResponse:
         """The base's slates, with this request's exposure tests applied."""
-        resp = self.base.rank(request)
+        resp = self.ranker.rank(request)
         if request.surface != SURFACE_HOME or not self.start_day <= request.day < self.end_day:
             return resp
         ids = np.asarray(request.shopper_ids, np.int64)
@@ -105,8 +106,9 @@ class ExposureTest:
             return resp
         self.tested[ids[rows]] = True
         u = rng.uniform(self.seed, Purpose.EXPOSURE_TEST, ids[rows], request.day, 2)
-        w = {"random": u[:, 1] < self.share, "all": np.ones(len(rows), bool), "none": np.zeros(len(rows), bool)}
-        resp, record = expose(request, resp, rows, u[:, 0], w[self.assign], self.share, ok, self.base.rank, self.store)
+        coin = {"random": u[:, 1] < self.share, "all": np.ones(len(rows), bool), "none": np.zeros(len(rows), bool)}
+        treated = coin[self.assign]
+        resp, record = expose(request, resp, rows, u[:, 0], treated, self.share, ok, self.ranker.rank, self.store)
         self.records.append(record)
         return resp
 
@@ -114,13 +116,13 @@ class ExposureTest:
         """The test's feature store ingests the day; the base too, unless frozen from ``start_day`` on."""
         days = np.asarray(day_log["sessions"]["day"])
         if not (self.freeze and len(days) and days.max() >= self.start_day):
-            self.base.update(day_log)
+            super().update(day_log)
         self.store.ingest(day_log)
 
     def fit(self, day: int) -> None:
         """The base refits (not once frozen)."""
         if not (self.freeze and day >= self.start_day):
-            self.base.fit(day)
+            super().fit(day)
 
     def table(self) -> dict[str, np.ndarray]:
         """Every test so far: session, shopper, day, focal item, treated, P(treated) and features (n, F)."""

@@ -34,7 +34,6 @@ from basketgym.rankers.baselines import BuyAgainRanker
 from basketgym.rankers.learned.dataset import CHURN_DAYS, FEATURE_NAMES, SERVING_POSITION, serving_features
 from basketgym.rankers.learned.uplift import LEARNERS, UpliftConfig, UpliftLearner, _Model
 from basketgym.rankers.objective import rank_normalised
-from basketgym.rankers.registry import register
 from basketgym.rankers.treatment import expose
 
 from basketgym.contract import rng
@@ -47,9 +46,10 @@ _NEG_INF = np.float32(-np.inf)
 OBJECTIVES = ("uplift", "propensity")
 
 
-@register("causal_value")
 class CausalValueRanker(BuyAgainRanker):
     """Home feed by predicted incremental value, learned from its own exposure tests; see the module docstring."""
+
+    name = "causal_value"
 
     candidate_row_only = False
 
@@ -184,9 +184,10 @@ class CausalValueRanker(BuyAgainRanker):
                                                                         p[known])  # fmt: skip
 
 
-@register("propensity_value")
 class PropensityValueRanker(CausalValueRanker):
     """The purchase-propensity counterpart: expected margin of an item if shown (``objective = "propensity"``)."""
+
+    name = "propensity_value"
 
     def __init__(self, **kwargs: float):
         kwargs.setdefault("objective", "propensity")

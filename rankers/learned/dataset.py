@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 from basketgym.rankers.features import DAYS_CAP, ITEM_FEATURE_NAMES, SHOPPER_FEATURE_NAMES, FeatureStore
+from basketgym.rankers.wrappers import RankerWrapper
 
 from basketgym.contract import rng
 from basketgym.contract.catalog import PublicCatalog
@@ -69,36 +70,31 @@ def shown_rows(store: FeatureStore, request: RankRequest, resp: RankResponse) ->
     }
 
 
-class FeatureLogger:
+class FeatureLogger(RankerWrapper):
     """Serves ``policy``'s slates and logs every shown item's features, point in time."""
 
     def __init__(self, policy: Ranker, history_slots: int = 32):
-        self.policy = policy
-        self.name = getattr(policy, "name", "policy")
+        super().__init__(policy)
         self.history_slots = history_slots
         self.store: FeatureStore | None = None
         self.rows: list[dict[str, np.ndarray]] = []
 
     def reset(self, catalog: PublicCatalog, seed: int) -> None:
         """Reset the policy; start an empty feature store."""
-        self.policy.reset(catalog, seed)
+        super().reset(catalog, seed)
         self.store = FeatureStore(catalog, history_slots=self.history_slots)
         self.rows = []
 
     def rank(self, request: RankRequest) -> RankResponse:
         """The policy's slates; their features logged."""
-        resp = self.policy.rank(request)
+        resp = self.ranker.rank(request)
         self.rows.append(shown_rows(self.store, request, resp))
         return resp
 
     def update(self, day_log: Mapping[str, Mapping[str, np.ndarray]]) -> None:
         """The policy and the feature store ingest the finished day."""
-        self.policy.update(day_log)
+        super().update(day_log)
         self.store.ingest(day_log)
-
-    def fit(self, day: int) -> None:
-        """The policy refits."""
-        self.policy.fit(day)
 
 
 def training_table(

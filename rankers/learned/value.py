@@ -25,7 +25,6 @@ from basketgym.rankers.base import ScoringRanker
 from basketgym.rankers.baselines import BuyAgainRanker
 from basketgym.rankers.learned.dataset import SERVING_POSITION, absent_after, label_shown, serving_features, shown_rows
 from basketgym.rankers.learned.model import KINDS, FitConfig, TaskModel, fit
-from basketgym.rankers.registry import register
 
 from basketgym.contract import rng
 from basketgym.contract.catalog import PublicCatalog
@@ -36,9 +35,10 @@ from basketgym.contract.rng import Purpose
 _NEG_INF = np.float32(-np.inf)
 
 
-@register("value_mtl")
 class ValueRanker(BuyAgainRanker):
     """Ranks by expected value from calibrated task heads; see the module docstring."""
+
+    name = "value_mtl"
 
     candidate_row_only = False  # answers depend on the shopper and the model: always the general path
 

@@ -30,7 +30,9 @@ def cfg():
 
 
 def _log(cfg, seed, target="margin_greedy"):
-    return collect(cfg, EpsilonGreedy("popularity", 0.3), {target: make_ranker(target)}, seed, "popularity+eps0.3")
+    return collect(
+        cfg, EpsilonGreedy(make_ranker("popularity"), 0.3), {target: make_ranker(target)}, seed, "popularity+eps0.3"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -164,8 +166,8 @@ def test_ips_is_unbiased_under_plackett_luce_logging(cfg):
     short = short.replace(marketplace=dataclasses.replace(short.marketplace, max_sponsored=0))
     errs = []
     for seed in range(12):
-        log = collect(short, PlackettLuce("popularity", 0.3), {"margin_greedy": make_ranker("margin_greedy")}, seed,
-                      "popularity+pl0.3")  # fmt: skip
+        logging = PlackettLuce(make_ranker("popularity"), 0.3)
+        log = collect(short, logging, {"margin_greedy": make_ranker("margin_greedy")}, seed, "popularity+pl0.3")
         t, p = log.table, _target_probabilities(log, "margin_greedy")
         est = ope.ips(t["clicked"][:, 0].astype(float), t["propensity"][:, 0].astype(float), p["position"][:, 0])
         errs.append(est.mean() - log.target_clicked["margin_greedy"][:, 0].mean())

@@ -8,8 +8,9 @@ from basketgym.eval import rundir
 from basketgym.eval.analysis import analyze_run, load_run
 from basketgym.eval.rundir import result_dir_name, result_dir_names
 from basketgym.eval.runner import run_scenario
+from basketgym.rankers import registry
 from basketgym.rankers.baselines import BuyAgainRanker, MarginGreedyRanker, PopularityRanker, RandomRanker
-from basketgym.rankers.registry import _REGISTRY, register
+from basketgym.rankers.registry import register_ranker
 from basketgym.sim.config import load_scenario
 
 from basketgym.contract.errors import BasketgymError
@@ -44,13 +45,12 @@ def test_a_collision_is_refused_before_anything_is_written(monkeypatch):
 
 
 @pytest.fixture
-def awkward_rankers():
+def awkward_rankers(monkeypatch):
+    monkeypatch.setattr(registry, "RANKERS", dict(registry.RANKERS))  # restored after the test
     bases = {"a/b": RandomRanker, "a_b": PopularityRanker, "A_B": BuyAgainRanker, "a..b": MarginGreedyRanker}
     for name, base in bases.items():
-        register(name)(type(f"Test{base.__name__}", (base,), {}))
-    yield list(bases)
-    for name in bases:
-        _REGISTRY.pop(name)
+        register_ranker(name, type(f"Test{base.__name__}", (base,), {"name": name}))
+    return list(bases)
 
 
 def test_round_trip_of_awkward_names(awkward_rankers, tmp_path):

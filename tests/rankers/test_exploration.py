@@ -47,7 +47,7 @@ def _check_frequencies(resp, tol):
 
 def test_epsilon_greedy_propensities_are_exact(catalog):
     """5 sd of a share at 6,000 rows is 0.033; the greedy slate keeps 1 - e + e * (its random share)."""
-    policy = EpsilonGreedy("popularity", epsilon=0.3)
+    policy = EpsilonGreedy(rankers.make_ranker("popularity"), epsilon=0.3)
     policy.reset(catalog, seed=1)
     req = _same_row(catalog)
     resp = policy.rank(req)
@@ -72,7 +72,7 @@ def test_uniform_random_slates_have_exact_slate_propensities(catalog):
     assert catalog.available[four].all()
     cands[:, :4] = four
     req = dataclasses.replace(req, candidates=cands)
-    for policy in (rankers.make_ranker("random"), EpsilonGreedy("margin_greedy", epsilon=1.0)):
+    for policy in (rankers.make_ranker("random"), EpsilonGreedy(rankers.make_ranker("margin_greedy"), epsilon=1.0)):
         policy.reset(catalog, seed=2)
         resp = policy.rank(req)
         assert np.allclose(prefix_propensities(resp)[:, 2], 1 / 24)
@@ -82,17 +82,17 @@ def test_uniform_random_slates_have_exact_slate_propensities(catalog):
 
 def test_epsilon_zero_is_the_base_and_a_stochastic_base_is_refused(catalog):
     req = _same_row(catalog, n=50)
-    off = EpsilonGreedy("buy_again", epsilon=0.0)
+    off = EpsilonGreedy(rankers.make_ranker("buy_again"), epsilon=0.0)
     off.reset(catalog, 0)
     base = rankers.make_ranker("buy_again")
     base.reset(catalog, 0)
     assert np.array_equal(off.rank(req).slate, base.rank(req).slate)
-    noisy = EpsilonGreedy("random", epsilon=0.2)
+    noisy = EpsilonGreedy(rankers.make_ranker("random"), epsilon=0.2)
     noisy.reset(catalog, 0)
     with pytest.raises(RankerError, match="must be deterministic"):
         noisy.rank(req)
     with pytest.raises(RankerError, match="epsilon = 1.5: must be in"):
-        EpsilonGreedy("popularity", epsilon=1.5)
+        EpsilonGreedy(rankers.make_ranker("popularity"), epsilon=1.5)
 
 
 def test_plackett_luce_marginals_match_enumeration():

@@ -2,6 +2,7 @@
 
 import pytest
 from basketgym.eval.bandit_logs import collect
+from basketgym.rankers import make_ranker
 from basketgym.rankers.exploration import EpsilonGreedy
 from basketgym.rankers.learned.dataset import FEATURE_NAMES, POSITION, FeatureLogger, training_table
 from basketgym.sim.config import load_scenario
@@ -12,7 +13,7 @@ N_ORDERS = FEATURE_NAMES.index("n_orders")
 @pytest.fixture(scope="module")
 def table():
     cfg = load_scenario("smoke").replace(days=40)
-    logger = FeatureLogger(EpsilonGreedy("popularity", 0.3))
+    logger = FeatureLogger(EpsilonGreedy(make_ranker("popularity"), 0.3))
     log = collect(cfg, logger, {}, 3, "popularity+eps0.3")
     return training_table(logger, log.table, log.purchases, log.sessions, cfg.days, log.click_probability), log
 
