@@ -123,6 +123,7 @@ class RegressResult:
     worlds: int
     seconds: float
     stored_baseline: bool
+    alpha: float = 0.05
 
     @property
     def regressed(self) -> bool:
@@ -171,7 +172,7 @@ def regress(spec: RegressSpec, *, jobs: int = 1, progress: Callable[[str], None]
                 ref = float(np.mean([_paired(base("baseline", s), base(ctrl_role, s), col) for s in seeds]))
             margin = _margin_value(metric, spec.margins.get(metric, DEFAULT_MARGINS[metric]), ref)
             tests.append(one_sided(cfg.name, metric, d, margin, spec.alpha, ref))
-    return RegressResult(holm(tests, spec.alpha), len(plan), time.perf_counter() - t0, stored is not None)
+    return RegressResult(holm(tests, spec.alpha), len(plan), time.perf_counter() - t0, stored is not None, spec.alpha)
 
 
 @dataclass
@@ -234,3 +235,26 @@ def load_baseline(path: str | Path, cfgs: list[ScenarioConfig], seeds: int) -> S
         if ranker_hash(cfg, meta["baseline"]) != meta["ranker_hashes"][h]:
             raise ScenarioError(f"{path}: ranker {meta['baseline']!r} changed since the baseline was stored")
     return StoredBaseline(meta["baseline"], table.to_pandas())
+
+
+def verdict_rows(result: RegressResult) -> list[dict[str, str]]:
+    """One printable row per test: scenario, metric, effect [interval], margin, p, verdict."""
+    rows = []
+    for t in result.tests:
+        rel = f" ({t.effect / abs(t.baseline):+.1%})" if t.baseline and math.isfinite(t.effect) else ""
+        ci = f"[{t.low:+.4g}, {t.high:+.4g}]" if math.isfinite(t.low) else "—"
+        p = "—" if math.isnan(t.p) else f"{t.p:.3g}"
+        rows.append({"scenario": t.scenario, "metric": t.metric, "effect": f"{t.effect:+.4g}{rel}", "interval": ci,
+                     "margin": f"-{t.margin:.4g}", "p": p, "verdict": t.verdict})  # fmt: skip
+    return rows
+
+
+def failure_message(result: RegressResult, candidate: str, baseline: str) -> str:
+    """What a failed regression says: one line per regressed metric with its effect, interval and margin."""
+    lines = [f"basketgym regress: {candidate} regressed against {baseline} (Holm-corrected, twin worlds)"]
+    for r, t in zip(verdict_rows(result), result.tests, strict=True):
+        if t.verdict == "regression":
+            level = f"{100 * (1 - 2 * result.alpha):.0f}%"
+            lines.append(f"  {r['scenario']} {r['metric']}: effect {r['effect']} per shopper, {level} interval "
+                         f"{r['interval']}, margin {r['margin']}, p = {r['p']}")  # fmt: skip
+    return "\n".join(lines)
