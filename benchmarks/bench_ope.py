@@ -16,9 +16,9 @@ import dataclasses
 import time
 
 import numpy as np
-from basketgym.eval import ope
-from basketgym.eval.bandit_logs import collect
-from basketgym.eval.offpolicy import _target_probabilities, reward_model
+from basketgym.eval.offpolicy import estimators as ope
+from basketgym.eval.offpolicy.grading import _target_probabilities, reward_model
+from basketgym.eval.runs.bandit_logs import collect
 from basketgym.rankers import make_ranker
 from basketgym.rankers.exploration import EpsilonGreedy
 from basketgym.sim.config import load_scenario

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 import torch
-from basketgym.eval import reliability
+from basketgym.eval.stats import reliability
 from basketgym.rankers.learned.dataset import FEATURE_NAMES
 from basketgym.rankers.learned.mtl import ARCHITECTURES, MultiTaskNet, TrainConfig, _losses, train
 
