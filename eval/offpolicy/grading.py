@@ -1,7 +1,7 @@
 """Off-policy evaluation graded against the simulator: estimates from a logging run versus the target's true value.
 
 ``evaluate`` logs a world under a stochastic logging policy with the target in shadow
-(``eval.runs.bandit_logs``), runs every estimator (``eval.offpolicy.estimators``), and runs the target on-policy in a
+(``runs.bandit_logs``), runs every estimator (``estimators``, ``slate``), and runs the target on-policy in a
 twin world (same seed, common random numbers). The truth is exact: every logged context is also
 evaluated, in shadow, with the target's slate — same shopper state, same random draws, nothing
 applied (``BanditLog.target_carted``) — so an estimator's target is known shopper by shopper.
@@ -16,8 +16,8 @@ The twin world adds the *deployed* value, where the target also changes which co
 
 Intervals are cluster bootstraps over shoppers (a shopper's slates share their state: resampling
 slates would treat correlated rounds as independent and under-cover). Every estimator family
-comes with its weight diagnostics (``eval.offpolicy.estimators.weight_diagnostics``: support, largest weight, ESS,
-top-1% mass, mean weight); an estimate whose ESS is below ``eval.offpolicy.estimators.MIN_ESS``, or whose mean
+comes with its weight diagnostics (``diagnostics.weight_diagnostics``: support, largest weight, ESS,
+top-1% mass, mean weight); an estimate whose ESS is below ``diagnostics.MIN_ESS``, or whose mean
 weight is significantly below 1 (target mass on slates the log never shows), is flagged as
 unsupported.
 
@@ -31,16 +31,16 @@ import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
-from basketgym.eval.offpolicy import estimators as ope
-from basketgym.eval.runs.bandit_logs import BanditLog, collect
+from basketgym.eval.offpolicy.diagnostics import WeightDiagnostics, slate_diagnostics, weight_diagnostics
+from basketgym.eval.offpolicy.estimators import OPEResult, estimate, single_slot_estimators
+from basketgym.eval.offpolicy.slate import slate_estimators
+from basketgym.eval.runs.bandit_logs import BanditLog, collect, logging_policy
 from basketgym.eval.runs.runner import evaluate_world
 from basketgym.rankers import make_ranker
-from basketgym.rankers.exploration import EpsilonGreedy, PlackettLuce
 from basketgym.sim.config import ScenarioConfig
 from basketgym.sim.world import World
 
 from basketgym.contract import rng
-from basketgym.contract.protocol import Ranker
 from basketgym.contract.rng import Purpose
 
 PRIOR = 5.0  # pseudo-observations pulling a sparse (context, item) cell of the reward model to its backoff
@@ -54,8 +54,8 @@ class OPEReport:
     target: str
     seed: int
     n_slates: int
-    top_slot: list[ope.OPEResult]
-    slate: list[ope.OPEResult]
+    top_slot: list[OPEResult]
+    slate: list[OPEResult]
     truth_top_slot: float  # counterfactual: the target's slates in the logged contexts, same state and draws
     truth_slate: float
     expected_top_slot: float  # the same contexts, analytic: the target's top-slot click probabilities
@@ -65,8 +65,8 @@ class OPEReport:
     deployed_slate: float
     ltv_effect: float  # target minus logging base, per shopper, longest horizon (twin worlds)
     ltv_horizon: int
-    top_slot_weights: ope.WeightDiagnostics | None = None  # the single-slot estimators' weights
-    slate_weights: dict[str, ope.WeightDiagnostics] = dataclasses.field(default_factory=dict)  # per slate estimator
+    top_slot_weights: WeightDiagnostics | None = None  # the single-slot estimators' weights
+    slate_weights: dict[str, WeightDiagnostics] = dataclasses.field(default_factory=dict)  # per slate estimator
     shoppers: int = 0  # clusters of the bootstrap
 
 
@@ -103,7 +103,7 @@ def reward_model(log: BanditLog, target_top: np.ndarray, seed: int) -> tuple[np.
     return q_logged, q_target
 
 
-def _target_probabilities(log: BanditLog, target: str) -> dict[str, np.ndarray]:
+def target_probabilities(log: BanditLog, target: str) -> dict[str, np.ndarray]:
     """A deterministic target's probabilities of the logged events: 1 where it shows the same thing, else 0."""
     shown, logged = log.targets[target], log.table["slate"]
     same = (shown == logged) | ((shown < 0) & (logged < 0))
@@ -128,13 +128,6 @@ def _deployed(cfg: ScenarioConfig, ranker_name: str, seed: int) -> tuple[float, 
     return float(top_clicks.mean()), float(bought.sum(axis=1).mean()), float(ltv), h
 
 
-def logging_policy(base: str, epsilon: float, temperature: float | None = None) -> tuple[Ranker, str]:
-    """Epsilon-greedy over ``base``, or Plackett–Luce over its scores when ``temperature`` is given; and its name."""
-    if temperature is not None:
-        return PlackettLuce(base, temperature), f"{base}+pl{temperature:g}"
-    return EpsilonGreedy(base, epsilon), f"{base}+eps{epsilon:g}"
-
-
 def evaluate(
     cfg: ScenarioConfig,
     logging_base: str,
@@ -150,18 +143,21 @@ def evaluate(
     logger, policy = logging_policy(logging_base, epsilon, temperature)
     log = collect(cfg, logger, {target: make_ranker(target)}, seed, policy)
     t = log.table
-    probs = _target_probabilities(log, target)
+    probs = target_probabilities(log, target)
     q_logged, q_target = reward_model(log, log.targets[target][:, 0], seed)
     reward = t["carted"].astype(np.float64)
     clicked = t["clicked"][:, 0].astype(np.float64)
     shoppers = t["shopper_id"]  # the bootstrap's unit: a shopper's slates are correlated
     p0 = t["propensity"][:, 0].astype(np.float64)
-    top = ope.evaluate_single(
-        clicked, p0, probs["position"][:, 0], q_logged, q_target, n_boot=n_boot, seed=seed, clusters=shoppers,
-    )  # fmt: skip
-    slate_args = (t["slate_propensity"].astype(np.float64), probs["slate"], t["propensity"].astype(np.float64),
-                  probs["position"], t["prefix_propensity"].astype(np.float64), probs["prefix"])  # fmt: skip
-    slate = ope.evaluate_slate(reward, *slate_args, n_boot=n_boot, seed=seed, clusters=shoppers)
+    bootstrap = {"n_boot": n_boot, "seed": seed, "clusters": shoppers}
+    top = estimate(single_slot_estimators(), reward=clicked, pscore=p0, target_prob=probs["position"][:, 0],
+                   q_hat_logged=q_logged, q_hat_target=q_target, **bootstrap)  # fmt: skip
+    slate_args = {
+        "slate_pscore": t["slate_propensity"].astype(np.float64), "slate_target": probs["slate"],
+        "position_pscore": t["propensity"].astype(np.float64), "position_target": probs["position"],
+        "prefix_pscore": t["prefix_propensity"].astype(np.float64), "prefix_target": probs["prefix"],
+    }  # fmt: skip
+    slate = estimate(slate_estimators(), reward=reward, **slate_args, **bootstrap)
     truth = log.target_carted[target]
     deployed_top, deployed_slate, ltv_target, h = _deployed(cfg, target, seed)
     _, _, ltv_base, _ = _deployed(cfg, logging_base, seed)
@@ -181,7 +177,7 @@ def evaluate(
         deployed_slate=deployed_slate,
         ltv_effect=ltv_target - ltv_base,
         ltv_horizon=h,
-        top_slot_weights=ope.weight_diagnostics(probs["position"][:, 0] / p0, "top slot", shoppers),
-        slate_weights=ope.slate_diagnostics(*slate_args, clusters=shoppers),
+        top_slot_weights=weight_diagnostics(probs["position"][:, 0] / p0, "top slot", shoppers),
+        slate_weights=slate_diagnostics(*slate_args.values(), clusters=shoppers),
         shoppers=len(np.unique(shoppers)),
     )

@@ -21,7 +21,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from basketgym.eval.stats.intervals import between_seeds, bootstrap
+from basketgym.eval.stats.bootstrap import bootstrap_seed_means
+from basketgym.eval.stats.intervals import between_seeds
 
 Outcomes = Mapping[tuple[str, int], pd.DataFrame]  # (label, seed) -> shopper_outcomes table
 
@@ -43,7 +44,7 @@ def paired_differences(policy: pd.DataFrame, control: pd.DataFrame, cols: Sequen
 
 
 def _summary(per_seed: list[np.ndarray], cols: Sequence[str], n_boot: int, boot_seed: int) -> pd.DataFrame:
-    _, lo_s, hi_s = bootstrap(per_seed, n_boot, boot_seed, over_seeds=False)
+    _, lo_s, hi_s = bootstrap_seed_means(per_seed, n_boot, boot_seed, over_seeds=False)
     b = between_seeds(per_seed)
     return pd.DataFrame(
         {"metric": list(cols), "mean": b.mean, "ci_low": b.low, "ci_high": b.high, "seed_sd": b.sd,

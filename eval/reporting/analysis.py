@@ -22,7 +22,8 @@ from basketgym.eval.outcomes import experiment, incrementality, latency
 from basketgym.eval.reporting import plots
 from basketgym.eval.reporting.report import write_json_atomic
 from basketgym.eval.runs.rundir import manifest_dirs, read_manifest, task_dir
-from basketgym.eval.stats.intervals import between_seeds, bootstrap
+from basketgym.eval.stats.bootstrap import bootstrap_seed_means
+from basketgym.eval.stats.intervals import between_seeds
 from basketgym.rankers.composite import ABLATIONS
 from basketgym.sim.config import ScenarioConfig, load_scenario
 from basketgym.sim.eventlog import write_parquet_atomic
@@ -110,7 +111,7 @@ def _long_horizon(d: RunData, cols: list[str]) -> pd.DataFrame:
     frames = []
     for r in d.rankers:
         per_seed = [d.outcomes[(r, s)][cols].to_numpy(np.float64) for s in d.seeds]
-        _, lo_s, hi_s = bootstrap(per_seed, d.cfg.evaluation.bootstrap, d.cfg.seed, over_seeds=False)
+        _, lo_s, hi_s = bootstrap_seed_means(per_seed, d.cfg.evaluation.bootstrap, d.cfg.seed, over_seeds=False)
         b = between_seeds(per_seed)
         frames.append(pd.DataFrame({"ranker": r, "metric": cols, "mean": b.mean, "ci_low": b.low, "ci_high": b.high,
                                     "seed_sd": b.sd, "seeds": b.n_seeds,

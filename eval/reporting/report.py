@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from basketgym.eval.offpolicy.estimators import MIN_ESS
+from basketgym.eval.offpolicy.diagnostics import MIN_ESS
 from basketgym.eval.outcomes.metrics import across_seeds
 
 from basketgym.contract.files import write_text_atomic

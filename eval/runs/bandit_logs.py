@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from basketgym.rankers.exploration import EpsilonGreedy, PlackettLuce
 from basketgym.sim.config import ScenarioConfig
 from basketgym.sim.world import World
 
@@ -262,3 +263,10 @@ def truth_arrow(log: BanditLog) -> Any:
         table[f"target_{name}_carted"] = log.target_carted[name]
         table[f"target_{name}_click_probability"] = log.target_click_probability[name].astype(np.float32)
     return to_arrow(table, columns)
+
+
+def logging_policy(base: str, epsilon: float, temperature: float | None = None) -> tuple[Ranker, str]:
+    """Epsilon-greedy over ``base``, or Plackett–Luce over its scores when ``temperature`` is given; and its name."""
+    if temperature is not None:
+        return PlackettLuce(base, temperature), f"{base}+pl{temperature:g}"
+    return EpsilonGreedy(base, epsilon), f"{base}+eps{epsilon:g}"

@@ -10,6 +10,7 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
+from basketgym.eval.stats.checks import check_alpha, check_units
 from scipy import stats
 
 
@@ -45,22 +46,6 @@ class SequentialResult:
     tau: float  # the mixing scale, fixed before the first look (``planned_tau``)
 
 
-def _check_alpha(alpha: float) -> None:
-    if not 0.0 < alpha < 1.0:
-        raise ValueError(f"alpha must be in (0, 1), got {alpha}")
-
-
-def _arm(y: np.ndarray, name: str) -> np.ndarray:
-    a = np.asarray(y, dtype=np.float64)
-    if a.ndim != 1:
-        raise ValueError(f"{name} must be one-dimensional, got shape {a.shape}")
-    if a.size < 2:
-        raise ValueError(f"{name} needs at least two units, got {a.size}")
-    if not np.isfinite(a).all():
-        raise ValueError(f"{name} has non-finite values")
-    return a
-
-
 def _welch_parts(
     diff: np.ndarray, v_t: np.ndarray, v_c: np.ndarray, n_t: int, n_c: int, alpha: float
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -86,8 +71,8 @@ def welch(y_t: np.ndarray, y_c: np.ndarray, alpha: float = 0.05) -> Estimate:
 
     Both arms constant (zero variance): the interval is the point ``[d, d]`` and the p-value is 1 if ``d == 0`` else 0.
     """
-    _check_alpha(alpha)
-    t, c = _arm(y_t, "y_t"), _arm(y_c, "y_c")
+    check_alpha(alpha)
+    t, c = check_units(y_t, "y_t"), check_units(y_c, "y_c")
     diff = float(t.mean() - c.mean())
     v_t, v_c = t.var(ddof=1) / t.size, c.var(ddof=1) / c.size
     se, half, p = _welch_parts(np.asarray(diff), np.asarray(v_t), np.asarray(v_c), t.size, c.size, alpha)
@@ -101,8 +86,8 @@ def relative_lift(y_t: np.ndarray, y_c: np.ndarray, alpha: float = 0.05) -> Esti
     interval and p-value are NaN (no exception). Both arms constant: the interval is the point; p is 1 if the lift
     is 0, else 0.
     """
-    _check_alpha(alpha)
-    t, c = _arm(y_t, "y_t"), _arm(y_c, "y_c")
+    check_alpha(alpha)
+    t, c = check_units(y_t, "y_t"), check_units(y_c, "y_c")
     m_t, m_c = float(t.mean()), float(c.mean())
     if m_c == 0.0:
         nan = math.nan
@@ -123,8 +108,8 @@ def cuped(y_t: np.ndarray, y_c: np.ndarray, x_t: np.ndarray, x_c: np.ndarray, al
     ``theta = cov(x, y) / var(x)`` pooled over both arms; ``y_adj = y - theta (x - mean(x_pooled))``; then Welch on
     ``y_adj``. ``x`` must not depend on the assignment (pre-period). If ``var(x) == 0``, ``theta = 0`` (plain Welch).
     """
-    t, c = _arm(y_t, "y_t"), _arm(y_c, "y_c")
-    xt, xc = _arm(x_t, "x_t"), _arm(x_c, "x_c")
+    t, c = check_units(y_t, "y_t"), check_units(y_c, "y_c")
+    xt, xc = check_units(x_t, "x_t"), check_units(x_c, "x_c")
     if xt.shape != t.shape or xc.shape != c.shape:
         raise ValueError("x_t and x_c must have the shapes of y_t and y_c")
     x, y = np.concatenate([xt, xc]), np.concatenate([t, c])
@@ -165,7 +150,7 @@ def planned_tau(pre_t: np.ndarray, pre_c: np.ndarray, horizon_days: int, pre_day
     the any-look guarantee. With no pre-period variance, ``FALLBACK_TAU``: any tau fixed in advance keeps
     the guarantee; tau only moves the power, which is highest for effects of size about tau.
     """
-    t, c = _arm(pre_t, "pre_t"), _arm(pre_c, "pre_c")
+    t, c = check_units(pre_t, "pre_t"), check_units(pre_c, "pre_c")
     if horizon_days < 1 or pre_days < 1:
         raise ValueError(f"horizon_days and pre_days must be >= 1, got {horizon_days} and {pre_days}")
     sd = float(np.concatenate([t, c]).std(ddof=1))
@@ -206,7 +191,7 @@ def sequential_test(
     (tested). Looks with zero variance in both arms (se == 0) give an infinite interval (no rejection) rather than an
     error. ``naive_p`` holds fixed-horizon Welch p-values per look (what naive peeking uses).
     """
-    _check_alpha(alpha)
+    check_alpha(alpha)
     t, c = np.asarray(y_t_looks, dtype=np.float64), np.asarray(y_c_looks, dtype=np.float64)
     if t.ndim != 2 or c.ndim != 2 or t.shape[0] != c.shape[0] or t.shape[0] == 0:
         raise ValueError(f"need (L, n_t) and (L, n_c) arrays with the same L >= 1, got {t.shape} and {c.shape}")

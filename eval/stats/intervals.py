@@ -1,26 +1,15 @@
-"""Intervals for per-shopper means: t-intervals across seeds (the headline) and a bootstrap over shoppers.
+"""Intervals across seeds: the t-interval of per-seed means (the headline of every report) and the between-seed SD.
 
 A run has S seeds (independent worlds) of n shoppers each. The quantity reported is the mean over
-seeds of each seed's per-shopper mean. Two intervals answer two questions:
-
-- **across seeds** (``between_seeds``): how much the figure would move in other worlds, with other
-  shoppers: the interval to compare rankers by. The S per-seed means are independent draws of
-  the same distribution (seed effect + the mean of that world's shopper noise), so the
-  t-interval on them with S - 1 degrees of freedom is valid whatever the split between seed and
-  shopper variance (exact for normal per-seed means; each is a mean over hundreds of shoppers).
-  With one seed no between-seed interval exists: its bounds and SD are NaN, never a
-  shopper-only interval in disguise. The between-seed SD is reported next to it.
-- **over shoppers** (``bootstrap(..., over_seeds=False)``): how much it would move with other
-  shoppers in the same worlds (resample shoppers within each seed, seeds fixed).
-
-``bootstrap(..., over_seeds=True)`` (resample seeds, then shoppers) is kept only as the method
-the reports used before: a percentile bootstrap over 3 seeds covers ~76% for a nominal 95%
-(tests/eval/stats/test_intervals.py measures it), because 3 resampled seeds under-represent the
-spread of worlds and a percentile interval has no small-sample correction.
-
-Resampling is exact multinomial resampling, drawn from a seeded generator, so intervals are
-reproducible bit for bit. Values may be NaN (a horizon not observable for a shopper): a
-replicate's mean is over the observed values it drew; a seed's mean over its observed values.
+seeds of each seed's per-shopper mean. The S per-seed means are independent draws of the same
+distribution (seed effect + the mean of that world's shopper noise), so the t-interval on them with
+S - 1 degrees of freedom (``between_seeds``) is valid whatever the split between seed and shopper
+variance (exact for normal per-seed means; each is a mean over hundreds of shoppers): how much the
+figure would move in other worlds, with other shoppers, the interval to compare rankers by. With one
+seed no between-seed interval exists: its bounds and SD are NaN, never a shopper-only interval in
+disguise. How much a figure would move with other shoppers in the same worlds is the bootstrap over
+shoppers (``stats.bootstrap.bootstrap_seed_means``). Values may be NaN (a horizon not observable for a
+shopper): a seed's mean is over its observed values.
 """
 
 from __future__ import annotations
@@ -31,14 +20,13 @@ import numpy as np
 from scipy import stats
 
 CONFIDENCE = 0.95
-BLOCK = 250  # replicates drawn at a time (bounds the (replicates x shoppers) count matrix)
 
 
 @dataclass(frozen=True)
 class Interval:
-    """A mean with a two-sided interval."""
+    """A point estimate with a two-sided interval."""
 
-    mean: float
+    value: float
     low: float
     high: float
 
@@ -46,24 +34,6 @@ class Interval:
     def half_width(self) -> float:
         """Half the interval's width."""
         return (self.high - self.low) / 2
-
-
-def _replicates(values: np.ndarray, n_boot: int, rng: np.random.Generator) -> np.ndarray:
-    """(n_boot, M) bootstrap replicates of the column means of ``values`` (n, M), NaNs skipped."""
-    n, m = values.shape
-    seen = ~np.isnan(values)
-    filled = np.where(seen, values, 0.0)
-    weight_of_seen = seen.astype(np.float64)
-    out = np.empty((n_boot, m))
-    for lo in range(0, n_boot, BLOCK):
-        b = min(BLOCK, n_boot - lo)
-        draws = rng.integers(0, n, (b, n)) + (np.arange(b) * n)[:, None]  # n draws with replacement per replicate
-        counts = np.bincount(draws.ravel(), minlength=b * n).reshape(b, n).astype(np.float64)
-        total = counts @ filled
-        used = counts @ weight_of_seen
-        with np.errstate(invalid="ignore", divide="ignore"):
-            out[lo : lo + b] = total / used
-    return out
 
 
 def seed_means(per_seed: list[np.ndarray]) -> np.ndarray:
@@ -76,38 +46,7 @@ def seed_means(per_seed: list[np.ndarray]) -> np.ndarray:
     return np.array(out)
 
 
-def bootstrap(
-    per_seed: list[np.ndarray], n_boot: int, seed: int, *, over_seeds: bool
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(mean, low, high), each (M,): the mean over seeds of per-seed means and its percentile interval.
-
-    ``per_seed``: one (n_s, M) array of per-shopper values per seed. ``over_seeds`` False resamples
-    shoppers only; True resamples seeds too (hierarchical; under-covers with few seeds: not used by
-    the reports, see the module docstring). ``n_boot`` = 0 gives NaN bounds.
-    """
-    means = seed_means(per_seed)
-    mean = _nan_mean(means)
-    m = means.shape[1]
-    if n_boot <= 0 or not per_seed:
-        return mean, np.full(m, np.nan), np.full(m, np.nan)
-    rng = np.random.default_rng([seed, 0xB007, int(over_seeds)])
-    reps = np.stack([_replicates(v, n_boot, rng) for v in per_seed])  # (S, B, M)
-    s = len(per_seed)
-    if over_seeds:
-        pick = rng.integers(0, s, (n_boot, s))  # seeds drawn for each replicate
-        reps = reps[pick, np.arange(n_boot)[:, None]]  # (B, S, M)
-        boot = reps.mean(axis=1)
-    else:
-        boot = reps.mean(axis=0)
-    tail = (1 - CONFIDENCE) / 2 * 100
-    low, high = np.full(m, np.nan), np.full(m, np.nan)
-    ok = np.isfinite(boot).all(axis=0)  # a column with an unobservable replicate has no interval
-    if ok.any():
-        low[ok], high[ok] = np.percentile(boot[:, ok], [tail, 100 - tail], axis=0)
-    return mean, low, high
-
-
-def _nan_mean(values: np.ndarray) -> np.ndarray:
+def nan_mean(values: np.ndarray) -> np.ndarray:
     """Column means over finite values; NaN (without a warning) where a column has none."""
     seen = np.isfinite(values)
     with np.errstate(invalid="ignore", divide="ignore"):
@@ -147,7 +86,7 @@ def between_seeds(per_seed: list[np.ndarray]) -> SeedIntervals:
     means = seed_means(per_seed)  # (S, M)
     seen = np.isfinite(means)
     n = seen.sum(axis=0)
-    mean = _nan_mean(means)
+    mean = nan_mean(means)
     dev = np.where(seen, means - mean, 0.0)
     with np.errstate(invalid="ignore", divide="ignore"):
         sd = np.where(n >= 2, np.sqrt((dev**2).sum(axis=0) / np.maximum(n - 1, 1)), np.nan)

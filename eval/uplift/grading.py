@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from basketgym.eval.stats.bootstrap import bootstrap_statistic
+from basketgym.eval.stats.intervals import Interval
 from basketgym.eval.uplift import metrics as um
 from basketgym.eval.uplift.data import ExposureData
 from basketgym.rankers.learned.dataset import FEATURE_NAMES
@@ -27,7 +29,7 @@ METRICS = ("qini_true", "qini_observed", "auuc_observed", "uplift_at_10", "pehe"
 
 
 def _grades(score: np.ndarray, tau: np.ndarray, w: np.ndarray, y: np.ndarray, p: np.ndarray,
-            n_boot: int, seed: int) -> dict[str, um.Interval]:  # fmt: skip
+            n_boot: int, seed: int) -> dict[str, Interval]:  # fmt: skip
     contrib = um.ipw_contribution(w, y, p)
     stats = {
         "qini_true": (lambda s, t, ww, yy, c: um.qini_true(s, t)),
@@ -35,7 +37,7 @@ def _grades(score: np.ndarray, tau: np.ndarray, w: np.ndarray, y: np.ndarray, p:
         "auuc_observed": (lambda s, t, ww, yy, c: um.auuc(s, c)),
         "uplift_at_10": (lambda s, t, ww, yy, c: um.uplift_at_k(s, t, 0.1)),
     }
-    out = {k: um.bootstrap(f, score, tau, w, y, contrib, n_boot=n_boot, seed=seed) for k, f in stats.items()}
+    out = {k: bootstrap_statistic(f, score, tau, w, y, contrib, n_boot=n_boot, seed=seed) for k, f in stats.items()}
     return out
 
 

@@ -1,4 +1,4 @@
-"""Uplift metrics: gain (uplift) and Qini curves, normalised AUUC and Qini coefficients, uplift@k, PEHE, intervals.
+"""Uplift metrics: gain (uplift) and Qini curves, normalised AUUC and Qini coefficients, uplift@k, PEHE.
 
 Every curve orders units by a model's score (highest first) and accumulates an effect over the
 top fraction. Two sources of effect:
@@ -20,8 +20,6 @@ docs/UPLIFT.md states every formula precisely enough to re-check the figures.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -108,24 +106,3 @@ def uplift_at_k(score: np.ndarray, effect: np.ndarray, k: float = 0.1) -> float:
 def pehe(tau_hat: np.ndarray, tau: np.ndarray) -> float:
     """Precision in estimating heterogeneous effects: root mean squared error of the estimated effects."""
     return float(np.sqrt(np.mean((np.asarray(tau_hat, np.float64) - np.asarray(tau, np.float64)) ** 2)))
-
-
-@dataclass(frozen=True)
-class Interval:
-    """A point estimate with a percentile bootstrap interval."""
-
-    value: float
-    low: float
-    high: float
-
-
-def bootstrap(stat: object, *arrays: np.ndarray, n_boot: int = 200, seed: int = 0, level: float = 0.95) -> Interval:
-    """``stat(*arrays)`` with a percentile interval from ``n_boot`` resamples of units (seeded)."""
-    n = len(arrays[0])
-    rng = np.random.default_rng(seed)
-    draws = []
-    for _ in range(n_boot):
-        i = rng.integers(0, n, n)
-        draws.append(stat(*(np.asarray(a)[i] for a in arrays)))
-    lo, hi = np.nanpercentile(draws, [50 * (1 - level), 50 * (1 + level)])
-    return Interval(float(stat(*arrays)), float(lo), float(hi))

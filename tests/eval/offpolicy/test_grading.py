@@ -12,8 +12,10 @@ import dataclasses
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
-from basketgym.eval.offpolicy import estimators as ope
-from basketgym.eval.offpolicy.grading import _target_probabilities, reward_model
+from basketgym.eval.offpolicy.diagnostics import weight_diagnostics
+from basketgym.eval.offpolicy.estimators import DR, IPS, SNIPS, estimate, single_slot_estimators
+from basketgym.eval.offpolicy.grading import reward_model, target_probabilities
+from basketgym.eval.offpolicy.slate import IndependentIPS
 from basketgym.eval.runs.bandit_logs import BANDIT_COLUMNS, bandit_log_arrow, collect
 from basketgym.rankers import make_ranker
 from basketgym.rankers.exploration import EpsilonGreedy, PlackettLuce
@@ -41,30 +43,33 @@ def errors(cfg):
     out = {k: [] for k in keys}
     for seed in SEEDS:
         log = _log(cfg, seed)
-        t, p = log.table, _target_probabilities(log, "margin_greedy")
+        t, p = log.table, target_probabilities(log, "margin_greedy")
         q_logged, q_target = reward_model(log, log.targets["margin_greedy"][:, 0], seed)
         click, ps = t["clicked"][:, 0].astype(float), t["propensity"][:, 0].astype(float)
         truth = log.target_clicked["margin_greedy"][:, 0].mean()
         out["truth"].append(truth)
         out["expected"].append(log.target_click_probability["margin_greedy"][:, 0].mean() - truth)
-        out["ips"].append(ope.ips(click, ps, p["position"][:, 0]).mean() - truth)
-        out["snips"].append(ope.snips(click, ps, p["position"][:, 0]) - truth)
-        out["dr"].append(ope.dr(click, ps, p["position"][:, 0], q_logged, q_target).mean() - truth)
-        args = (click, ps, p["position"][:, 0], q_logged, q_target)
-        res = {r.estimator: r for r in ope.evaluate_single(*args, n_boot=300, seed=seed, clusters=t["shopper_id"])}
-        rows = {r.estimator: r for r in ope.evaluate_single(*args, n_boot=300, seed=seed)}  # the slate bootstrap
+        logged = {"reward": click, "pscore": ps, "target_prob": p["position"][:, 0], "q_hat_logged": q_logged,
+                  "q_hat_target": q_target}  # fmt: skip
+        for name, estimator in (("ips", IPS()), ("snips", SNIPS()), ("dr", DR())):
+            out[name].append(estimator.estimate_policy_value(**logged) - truth)
+        shoppers = single_slot_estimators()
+        res = {r.estimator: r for r in estimate(shoppers, **logged, n_boot=300, seed=seed, clusters=t["shopper_id"])}
+        rows = {r.estimator: r for r in estimate(shoppers, **logged, n_boot=300, seed=seed)}  # the slate bootstrap
         out["covers_ips"].append(res["ips"].covers(truth))
         out["covers_dr"].append(res["dr"].covers(truth))
         out["rows_covers_ips"].append(rows["ips"].covers(truth))
         out["rows_covers_dr"].append(rows["dr"].covers(truth))
         out["width_ratio_dr"].append((res["dr"].ci_high - res["dr"].ci_low) / (rows["dr"].ci_high - rows["dr"].ci_low))
-        w = ope.weight_diagnostics(p["position"][:, 0] / ps, "top slot", t["shopper_id"])
+        w = weight_diagnostics(p["position"][:, 0] / ps, "top slot", t["shopper_id"])
         out["ess"].append(w.ess)
         out["max_weight"].append(w.max_weight)
         out["top1_share"].append(w.top1_share)
         carted = t["carted"].astype(float)
         slate_truth = log.target_carted["margin_greedy"].sum(axis=1).mean()
-        pi = ope.slate_independent_ips(carted, t["propensity"].astype(float), p["position"]).mean()
+        pi = IndependentIPS().estimate_policy_value(
+            reward=carted, position_pscore=t["propensity"].astype(float), position_target=p["position"]
+        )
         out["independent_ips"].append(pi - slate_truth)
     return {k: np.array(v) for k, v in out.items()}
 
@@ -166,8 +171,12 @@ def test_ips_is_unbiased_under_plackett_luce_logging(cfg):
     for seed in range(12):
         log = collect(short, PlackettLuce("popularity", 0.3), {"margin_greedy": make_ranker("margin_greedy")}, seed,
                       "popularity+pl0.3")  # fmt: skip
-        t, p = log.table, _target_probabilities(log, "margin_greedy")
-        est = ope.ips(t["clicked"][:, 0].astype(float), t["propensity"][:, 0].astype(float), p["position"][:, 0])
-        errs.append(est.mean() - log.target_clicked["margin_greedy"][:, 0].mean())
+        t, p = log.table, target_probabilities(log, "margin_greedy")
+        est = IPS().estimate_policy_value(
+            reward=t["clicked"][:, 0].astype(float),
+            pscore=t["propensity"][:, 0].astype(float),
+            target_prob=p["position"][:, 0],
+        )
+        errs.append(est - log.target_clicked["margin_greedy"][:, 0].mean())
     e = np.array(errs)
     assert abs(e.mean()) < 3 * e.std(ddof=1) / np.sqrt(len(e))
