@@ -19,7 +19,7 @@ import numpy as np
 from basketgym.eval.offpolicy.estimators import estimate, single_slot_estimators
 from basketgym.eval.offpolicy.grading import reward_model, target_probabilities
 from basketgym.eval.offpolicy.slate import slate_estimators
-from basketgym.eval.runs.bandit_logs import collect
+from basketgym.eval.orchestration.bandit_logs import collect
 from basketgym.rankers import make_ranker
 from basketgym.rankers.exploration import EpsilonGreedy
 from basketgym.sim.config import load_scenario

@@ -1,7 +1,7 @@
 """Off-policy evaluation graded against the simulator: estimates from a logging run versus the target's true value.
 
 ``evaluate`` logs a world under a stochastic logging policy with the target in shadow
-(``runs.bandit_logs``), runs every estimator (``estimators``, ``slate``), and runs the target on-policy in a
+(``orchestration.bandit_logs``), runs every estimator (``estimators``, ``slate``), and runs the target on-policy in a
 twin world (same seed, common random numbers). The truth is exact: every logged context is also
 evaluated, in shadow, with the target's slate — same shopper state, same random draws, nothing
 applied (``BanditLog.target_carted``) — so an estimator's target is known shopper by shopper.
@@ -34,8 +34,8 @@ import numpy as np
 from basketgym.eval.offpolicy.diagnostics import WeightDiagnostics, slate_diagnostics, weight_diagnostics
 from basketgym.eval.offpolicy.estimators import OPEResult, estimate, single_slot_estimators
 from basketgym.eval.offpolicy.slate import slate_estimators
-from basketgym.eval.runs.bandit_logs import BanditLog, collect, logging_policy
-from basketgym.eval.runs.runner import evaluate_world
+from basketgym.eval.orchestration.bandit_logs import BanditLog, collect, logging_policy
+from basketgym.eval.outcomes.metrics import evaluate_world
 from basketgym.rankers import make_ranker
 from basketgym.sim.config import ScenarioConfig
 from basketgym.sim.world import World

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from basketgym.eval.stats import ab as ab_stats
+from basketgym.eval.stats import ab
 from basketgym.rankers.composite import treatment_assignment
 from scipy import stats
 
@@ -29,11 +29,11 @@ class ExperimentResult:
     seed: int
     n_treatment: int
     n_control: int
-    welch: ab_stats.Estimate
-    lift: ab_stats.Estimate
-    cuped: ab_stats.Estimate
+    welch: ab.Estimate
+    lift: ab.Estimate
+    cuped: ab.Estimate
     srm_p: float
-    sequential: ab_stats.SequentialResult
+    sequential: ab.SequentialResult
     naive_peeking_rejects: bool
     truth: float  # twin worlds: mean per-shopper effect of switching everyone
     truth_low: float  # its 95% interval over shoppers (paired t)
@@ -83,8 +83,8 @@ def analyze(
     looks = np.column_stack([pop[c].to_numpy(np.float64) for c in pop.columns if c.startswith("d")]).T  # (L, n)
     y, x = looks[-1], pop["pre"].to_numpy(np.float64)
     # tau is planned before the first look, from the pre-period (min(length, start) days before the start)
-    tau = ab_stats.planned_tau(x[treated], x[~treated], looks.shape[0], min(looks.shape[0], start))
-    seq = ab_stats.sequential_test(looks[:, treated], looks[:, ~treated], alpha, tau=tau)
+    tau = ab.planned_tau(x[treated], x[~treated], looks.shape[0], min(looks.shape[0], start))
+    seq = ab.sequential_test(looks[:, treated], looks[:, ~treated], alpha, tau=tau)
     sw = window_switch.set_index("shopper_id").reindex(ids)
     ct = window_control.set_index("shopper_id").reindex(ids)
     last = f"d{looks.shape[0] - 1}"
@@ -96,12 +96,12 @@ def analyze(
         seed=seed,
         n_treatment=int(treated.sum()),
         n_control=int((~treated).sum()),
-        welch=ab_stats.welch(y[treated], y[~treated], alpha),
-        lift=ab_stats.relative_lift(y[treated], y[~treated], alpha),
-        cuped=ab_stats.cuped(y[treated], y[~treated], x[treated], x[~treated], alpha),
-        srm_p=ab_stats.srm_p_value(int(treated.sum()), int((~treated).sum()), share),
+        welch=ab.welch(y[treated], y[~treated], alpha),
+        lift=ab.relative_lift(y[treated], y[~treated], alpha),
+        cuped=ab.cuped(y[treated], y[~treated], x[treated], x[~treated], alpha),
+        srm_p=ab.srm_p_value(int(treated.sum()), int((~treated).sum()), share),
         sequential=seq,
-        naive_peeking_rejects=ab_stats.naive_peeking_rejects(seq, alpha),
+        naive_peeking_rejects=ab.naive_peeking_rejects(seq, alpha),
         truth=mean,
         truth_low=mean - half,
         truth_high=mean + half,

@@ -1,21 +1,20 @@
-"""Realism check: public grocery facts measured from runs over several seeds, against their targets and bands.
+"""Realism facts: public grocery facts measured from a world's logs, with their targets and accepted bands.
 
-``realism`` simulates one world per seed and measures every fact twice: after the warm-up
-(``WARMUP_DAYS``, the graded table) and from day 0. A fact passes only if every seed's value is
-inside its band (``over_seeds``): a band met on average but missed by one world is a miss.
+``calibration_facts`` measures one world (orders from a warm-up day on); ``over_seeds`` grades several
+worlds: a fact passes only if every seed's value is inside its band (a band met on average but missed
+by one world is a miss). The worlds are run by ``orchestration.realism``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from basketgym.eval.outcomes.shoppers import active_days, reorder_flags
 from basketgym.eval.outcomes.tables import Table, columns
-from basketgym.sim.config import ScenarioConfig, resolve_scenario
 from scipy import stats
 
 INSTACART = "Instacart Online Grocery 2017"
@@ -185,35 +184,6 @@ def calibration_facts(
     return facts + _ctr_facts(slates)
 
 
-def _num(v: float) -> str:
-    return "—" if math.isnan(v) else f"{v:.3g}"
-
-
-def format_facts(facts: Sequence[Fact]) -> str:
-    """An aligned text table: fact, value, target, accepted band, ✓/✗, source."""
-    header = ("fact", "value", "target", "band", "ok", "source")
-    rows = [
-        (
-            f.name,
-            _num(f.value),
-            _num(f.target),
-            "—" if f.low is None else f"[{_num(f.low)}, {_num(f.high)}]",
-            "·" if f.ok is None else "✓" if f.ok else "✗",
-            f.source,
-        )
-        for f in facts
-    ]
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    right = {1, 2, 3}
-
-    def line(cells: Sequence[str]) -> str:
-        parts = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
-        return "  ".join(parts).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(header), rule, *(line(r) for r in rows)])
-
-
 def warmup_days(days: int, warmup: int = WARMUP_DAYS) -> int:
     """The warm-up of a run of ``days`` days: ``warmup`` days, but at most a quarter of the run."""
     return min(int(warmup), int(days) // 4)
@@ -258,103 +228,3 @@ def over_seeds(per_seed: Mapping[int, Sequence[Fact]]) -> list[SeedFact]:
         ok = all(first.low <= v <= first.high for v in values) if graded else None
         out.append(SeedFact(name, seeds, values, first.target, first.low, first.high, first.source, ok))
     return out
-
-
-@dataclass(frozen=True)
-class Realism:
-    """A scenario's realism over seeds: the facts after the warm-up (graded) and from day 0."""
-
-    scenario: str
-    ranker: str
-    days: int
-    warmup: int
-    after_warmup: list[SeedFact]
-    from_day_0: list[SeedFact]
-
-    @property
-    def ok(self) -> bool:
-        """True if no graded fact after the warm-up is out of its band in any seed."""
-        return all(f.ok is not False for f in self.after_warmup)
-
-
-def world_facts(cfg: ScenarioConfig, ranker: str, seed: int, warmup: int,
-                progress: Callable[[int, int], None] | None = None) -> tuple[list[Fact], list[Fact]]:  # fmt: skip
-    """Simulate one world of ``cfg`` (keeping its slates) and measure it after ``warmup`` and from day 0."""
-    from basketgym.eval.runs.runner import simulate
-
-    r = simulate(cfg, ranker, seed, progress)
-    measure = (r.purchases, r.sessions, r.slates, r.shoppers, cfg.days)
-    return calibration_facts(*measure, warmup_days=warmup), calibration_facts(*measure, warmup_days=0)
-
-
-def realism(cfg: ScenarioConfig, ranker: str, seeds: Sequence[int], warmup: int | None = None, jobs: int = 1,
-            progress: Callable[[int, int, int, int], None] | None = None) -> Realism:  # fmt: skip
-    """Measure ``cfg`` under ``ranker`` in one world per seed, ``jobs`` worlds at a time.
-
-    ``warmup`` defaults to ``warmup_days(cfg.days)``. The worlds are independent and each is a
-    function of (scenario, ranker, seed), so ``jobs`` changes the wall time, never the figures.
-    ``progress(seed, index, day, days)`` is called per simulated day when ``jobs`` is 1, and
-    once per finished world otherwise.
-    """
-    from concurrent.futures import ProcessPoolExecutor
-
-    cfg = resolve_scenario(cfg, event_log="full")  # the click-through facts need every slate
-    seeds = [int(s) for s in seeds]
-    w = warmup_days(cfg.days) if warmup is None else int(warmup)
-    results: dict[int, tuple[list[Fact], list[Fact]]] = {}
-    if jobs <= 1:
-        for i, seed in enumerate(seeds):
-            tick = None if progress is None else (lambda d, n, s=seed, i=i: progress(s, i, d, n))
-            results[seed] = world_facts(cfg, ranker, seed, w, tick)
-    else:
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = {seed: pool.submit(world_facts, cfg, ranker, seed, w) for seed in seeds}
-            for i, (seed, fut) in enumerate(futures.items()):
-                results[seed] = fut.result()
-                if progress is not None:
-                    progress(seed, i, cfg.days, cfg.days)
-    after = over_seeds({s: results[s][0] for s in seeds})
-    whole = over_seeds({s: results[s][1] for s in seeds})
-    return Realism(cfg.name, ranker, cfg.days, w, after, whole)
-
-
-def format_seed_facts(facts: Sequence[SeedFact]) -> str:
-    """An aligned text table: fact, each seed's value, target, band, ✓ (every seed inside) / ✗ / ·, source."""
-    seeds = facts[0].seeds if facts else ()
-    header = ("fact", *(f"seed {s}" for s in seeds), "target", "band", "ok", "source")
-    rows = [
-        (
-            f.name,
-            *(_num(v) for v in f.values),
-            _num(f.target),
-            "—" if f.low is None else f"[{_num(f.low)}, {_num(f.high)}]",
-            "·" if f.ok is None else "✓" if f.ok else f"✗ {f.inside.count(False)}/{len(f.values)} out",
-            f.source,
-        )
-        for f in facts
-    ]
-    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    right = set(range(1, len(seeds) + 3))
-
-    def line(cells: Sequence[str]) -> str:
-        parts = [c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))]
-        return "  ".join(parts).rstrip()
-
-    rule = "  ".join("-" * w for w in widths)
-    return "\n".join([line(header), rule, *(line(r) for r in rows)])
-
-
-def format_realism(r: Realism) -> str:
-    """Both tables of a ``Realism``, titled: after the warm-up (graded) and from day 0."""
-    seeds = ", ".join(str(s) for s in (r.after_warmup[0].seeds if r.after_warmup else ()))
-    return "\n".join([
-        f"realism of '{r.scenario}' under '{r.ranker}', seeds {seeds}: a fact is ✓ only if every seed is inside "
-        "its band",
-        "",
-        f"after the {r.warmup}-day warm-up (orders of days {r.warmup}-{r.days - 1}; graded):",
-        format_seed_facts(r.after_warmup),
-        "",
-        f"from day 0 (orders of days 0-{r.days - 1}, no warm-up: the first weeks have no history to re-order "
-        "from; for comparison):",
-        format_seed_facts(r.from_day_0),
-    ])  # fmt: skip

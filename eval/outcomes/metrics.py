@@ -1,4 +1,4 @@
-"""Run metrics: one summary per (ranker, seed) world, daily series, and intervals across seeds."""
+"""Run metrics: one world's outcomes and summary (``evaluate_world``), daily series, and intervals across seeds."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ from numbers import Real
 
 import numpy as np
 import pandas as pd
-from basketgym.eval.outcomes.shoppers import active_days, last_active_day, reorder_flags
+from basketgym.eval.outcomes.shoppers import active_days, last_active_day, reorder_flags, shopper_outcomes
 from basketgym.eval.outcomes.tables import Table, columns
 from basketgym.eval.stats.intervals import t_half_width
+from basketgym.sim.config import ScenarioConfig
+from basketgym.sim.world import WorldResult
 
 SOURCE_ORGANIC = 2  # sim.eventlog.SOURCE_ORGANIC; eval reads the logs, not the world's modules
 
@@ -219,3 +221,17 @@ def across_seeds(rows: Sequence[Mapping[str, object]]) -> pd.DataFrame:
         )
     cols = ["metric", "n", "mean", "std", "se", "half_width", "ci_low", "ci_high"]
     return pd.DataFrame.from_records(records, columns=cols).set_index("metric")
+
+
+def evaluate_world(cfg: ScenarioConfig, result: WorldResult) -> tuple[pd.DataFrame, dict[str, float]]:
+    """Per-shopper outcomes and the summary metrics of one finished world."""
+    outcomes = shopper_outcomes(
+        result.purchases,
+        result.sessions,
+        result.shoppers,
+        cfg.days,
+        cfg.run.horizons,
+        cfg.run.discount_rate,
+    )
+    summary = summarize(outcomes, result.purchases, result.sessions, cfg.days, cfg.run.horizons, result.items)
+    return outcomes, summary

@@ -4,9 +4,9 @@
 cumulative, latency, window), computes every table, writes ``analysis.json`` and ``plots/*.png``
 atomically (with an A/B test, also ``ab_units.parquet``: its per-unit arrays, one row per shopper
 and seed, for re-checking Welch and CUPED elsewhere), and returns an ``Analysis`` that
-``format_report`` prints. ``basketgym run`` calls it
-at the end of a run and ``basketgym report RUN_DIR`` calls it again on saved results, so a report
-can always be regenerated without re-simulating.
+``reporting.report.format_analysis`` prints. ``basketgym run`` calls it at the end of a run and
+``basketgym report RUN_DIR`` calls it again on saved results, so a report can always be
+regenerated without re-simulating.
 """
 
 from __future__ import annotations
@@ -18,10 +18,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+from basketgym.eval.orchestration.rundir import manifest_dirs, read_manifest, task_dir, write_json_atomic
 from basketgym.eval.outcomes import experiment, incrementality, latency
 from basketgym.eval.reporting import plots
-from basketgym.eval.reporting.report import write_json_atomic
-from basketgym.eval.runs.rundir import manifest_dirs, read_manifest, task_dir
 from basketgym.eval.stats.bootstrap import bootstrap_seed_means
 from basketgym.eval.stats.intervals import between_seeds
 from basketgym.rankers.composite import ABLATIONS

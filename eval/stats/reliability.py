@@ -1,10 +1,10 @@
-"""Probability quality: ECE (equal-width and equal-mass bins), Brier, log loss, AUC, reliability curves, recalibration.
+"""Probability quality: ECE (equal-width and equal-mass bins), Brier, log loss, AUC and reliability curves.
 
 Every score takes predicted probabilities and either sampled labels (what a production team has)
 or the simulator's true probabilities (what only a simulator has: ``*_vs_truth`` grade a model
-against the probability it should have predicted, without label noise). Recalibration maps are
-fitted on one fold and applied to another: temperature scaling (one parameter on the logit) and
-isotonic regression (pool-adjacent-violators).
+against the probability it should have predicted, without label noise). The recalibration maps these
+scores judge (temperature scaling, isotonic regression) are the rankers' own, applied at serving time:
+``rankers.learned.calibration``.
 """
 
 from __future__ import annotations
@@ -12,10 +12,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from basketgym.rankers.learned.calibration import EPS, Isotonic, Temperature
+from basketgym.rankers.learned.calibration import EPS
 from scipy import stats
-
-__all__ = ["Isotonic", "Temperature", "auc", "brier", "ece", "log_loss", "reliability", "scores"]
 
 
 def _clip(p: np.ndarray) -> np.ndarray:

@@ -12,8 +12,6 @@ what a purchase-propensity ranker would put first).
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 from basketgym.eval.stats.bootstrap import bootstrap_statistic
@@ -22,8 +20,6 @@ from basketgym.eval.uplift import metrics as um
 from basketgym.eval.uplift.data import ExposureData
 from basketgym.rankers.learned.dataset import FEATURE_NAMES
 from basketgym.rankers.learned.uplift import LEARNERS, UpliftConfig, UpliftLearner, _Model
-
-from basketgym.contract.files import atomic_path
 
 METRICS = ("qini_true", "qini_observed", "auuc_observed", "uplift_at_10", "pehe")
 
@@ -80,32 +76,3 @@ def compare_learners(data: ExposureData, outcome: str = "bought", learners: tupl
     graded = graded.assign(outcome=y[te], true_effect=tau[te], **{n: s for n, s in scores.items() if n != "oracle"})
     table.attrs["scores"] = graded
     return table
-
-
-def write_scores(table: pd.DataFrame, path: str | Path) -> None:
-    """The graded tests of a comparison as Parquet, atomically: ids, treatment, outcome, true effect, every scorer."""
-    with atomic_path(path) as tmp:
-        table.attrs["scores"].to_parquet(tmp, index=False)
-
-
-def write_split(log: pd.DataFrame, seed: int, path: str | Path) -> None:
-    """Which exposure tests trained the learners and which were graded, by session and shopper id, as Parquet."""
-    split = log[["session_id", "shopper_id"]].assign(graded=graded_tests(log, seed))
-    with atomic_path(path) as tmp:
-        split.to_parquet(tmp, index=False)
-
-
-def format_comparison(table: pd.DataFrame, outcome: str, n_graded: int) -> str:
-    """The comparison as a markdown table: value [low, high] per metric."""
-
-    def cell(r: pd.Series, k: str, fmt: str = "+.3f") -> str:
-        return f"{r[k]:{fmt}} [{r[k + '_low']:{fmt}}, {r[k + '_high']:{fmt}}]"
-
-    head = "| scorer | Qini vs true effects | Qini (observed) | AUUC (observed, IPW) | uplift@10% (true) | PEHE |"
-    lines = [f"outcome '{outcome}', {n_graded:,} graded tests (95% bootstrap intervals)", "", head,
-             "|" + "---|" * 6]  # fmt: skip
-    for _, r in table.iterrows():
-        pehe = "—" if pd.isna(r["pehe"]) else f"{r['pehe']:.3f}"
-        cells = [cell(r, k) for k in ("qini_true", "qini_observed", "auuc_observed", "uplift_at_10")]
-        lines.append(f"| {r['scorer']} | " + " | ".join(cells) + f" | {pehe} |")
-    return "\n".join(lines)

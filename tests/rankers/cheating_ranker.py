@@ -92,7 +92,7 @@ def statically_blocked(catalog: PublicCatalog, name: str) -> None:
     import basketgym.sim.world  # static: import sim.world
     from basketgym.sim.world import World  # static: from sim.world import
     from basketgym.sim import session, lives  # static: from sim import session
-    import basketgym.eval.runs.bandit_logs  # static: import eval
+    import basketgym.eval.orchestration.bandit_logs  # static: import eval
     from basketgym import envs  # static: import basketgym
     from basketgym.sim.catalog import Catalog, generate_catalog  # static: the full catalog
     from basketgym.contract.rng import ranker_seed  # static: ranker seed

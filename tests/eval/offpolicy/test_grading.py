@@ -16,7 +16,7 @@ from basketgym.eval.offpolicy.diagnostics import weight_diagnostics
 from basketgym.eval.offpolicy.estimators import DR, IPS, SNIPS, estimate, single_slot_estimators
 from basketgym.eval.offpolicy.grading import reward_model, target_probabilities
 from basketgym.eval.offpolicy.slate import IndependentIPS
-from basketgym.eval.runs.bandit_logs import BANDIT_COLUMNS, bandit_log_arrow, collect
+from basketgym.eval.orchestration.bandit_logs import BANDIT_COLUMNS, bandit_log_arrow, collect
 from basketgym.rankers import make_ranker
 from basketgym.rankers.exploration import EpsilonGreedy, PlackettLuce
 from basketgym.sim.config import load_scenario

@@ -13,9 +13,9 @@ import dataclasses
 import numpy as np
 import pytest
 from basketgym.eval.outcomes.experiment import analyze, eligible
+from basketgym.eval.outcomes.metrics import evaluate_world
 from basketgym.eval.outcomes.timeline import window_metrics
-from basketgym.eval.runs.runner import evaluate_world
-from basketgym.eval.stats import ab as ab_stats
+from basketgym.eval.stats import ab
 from basketgym.rankers import make_ranker
 from basketgym.rankers.composite import TrafficSplit, treatment_assignment
 from basketgym.sim.config import load_scenario
@@ -71,7 +71,7 @@ def test_the_split_world_lives_the_potential_outcomes(worlds):
 def test_aa_false_positive_rate_is_alpha(worlds):
     """1,000 A/A re-randomisations of the control world: Welch rejects at about 5% (binomial sd 0.7%)."""
     y = worlds["y0"][-1]
-    rejections = [ab_stats.welch(y[t], y[~t]).p_value < 0.05 for t in _assignments(len(y))]
+    rejections = [ab.welch(y[t], y[~t]).p_value < 0.05 for t in _assignments(len(y))]
     assert 0.03 <= np.mean(rejections) <= 0.07
 
 
@@ -87,7 +87,7 @@ def test_ab_interval_covers_the_twin_world_effect_and_cuped_cuts_variance(worlds
     plain, adjusted, covered, covered_cuped = [], [], [], []
     for t in _assignments(len(y0)):
         y = np.where(t, y1, y0)
-        w, c = ab_stats.welch(y[t], y[~t]), ab_stats.cuped(y[t], y[~t], x[t], x[~t])
+        w, c = ab.welch(y[t], y[~t]), ab.cuped(y[t], y[~t], x[t], x[~t])
         plain.append(w.estimate)
         adjusted.append(c.estimate)
         covered.append(w.covers(truth))
@@ -111,10 +111,10 @@ def test_daily_peeking_sequential_keeps_alpha_naive_does_not(worlds):
     y, pre = worlds["y0"], worlds["pre"]
     seq, naive = [], []
     for t in _assignments(y.shape[1], 500):
-        tau = ab_stats.planned_tau(pre[t], pre[~t], DAYS, DAYS)  # planned from the four weeks before the start
-        r = ab_stats.sequential_test(y[:, t], y[:, ~t], tau=tau)
+        tau = ab.planned_tau(pre[t], pre[~t], DAYS, DAYS)  # planned from the four weeks before the start
+        r = ab.sequential_test(y[:, t], y[:, ~t], tau=tau)
         seq.append(r.first_rejection >= 0)
-        naive.append(ab_stats.naive_peeking_rejects(r))
+        naive.append(ab.naive_peeking_rejects(r))
     assert np.mean(seq) <= 0.05
     assert np.mean(naive) >= 0.08
 

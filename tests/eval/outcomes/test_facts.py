@@ -1,4 +1,4 @@
-"""Calibration facts: gaps between orders, click-through by position, the fact table, grading over seeds."""
+"""Realism facts: gaps between orders, click-through by position, facts on a hand-made world, grading over seeds."""
 
 from __future__ import annotations
 
@@ -8,23 +8,14 @@ import numpy as np
 import pytest
 from basketgym.eval.outcomes.facts import (
     WARMUP_DAYS,
-    Fact,
     _fact,
     calibration_facts,
     ctr_by_position,
     days_between_orders,
-    format_facts,
-    format_realism,
-    format_seed_facts,
     items_per_order,
     over_seeds,
-    realism,
     warmup_days,
 )
-from basketgym.eval.runs.runner import simulate
-from basketgym.sim.config import load_scenario, resolve_scenario
-
-from basketgym.cli import main
 
 
 def sessions_of(rows):
@@ -113,21 +104,6 @@ def test_warmup_measures_later_orders_only(world, days):
     assert not any(x.name.startswith("ctr") for x in facts)  # no slates: no surfaces to judge
 
 
-def test_format_facts_aligns_and_marks():
-    facts = [
-        Fact("reorder_share", 0.6123, 0.59, 0.5, 0.68, "Instacart", True),
-        Fact("ctr_last_over_first_home", 0.75, math.nan, 0.0, 0.5, "eye-tracking", False),
-    ]
-    text = format_facts(facts)
-    lines = text.splitlines()
-    assert len(lines) == 4
-    assert lines[0].split() == ["fact", "value", "target", "band", "ok", "source"]
-    cells = [line.split(maxsplit=3)[:3] + [line[line.index("[") :]] for line in lines[2:]]
-    assert cells[0] == ["reorder_share", "0.612", "0.59", "[0.5, 0.68]  ✓   Instacart"]
-    assert cells[1] == ["ctr_last_over_first_home", "0.75", "—", "[0, 0.5]  ✗   eye-tracking"]
-    assert len({line.index("✓") if "✓" in line else line.find("✗") for line in lines[2:]}) == 1
-
-
 # ---- grading over seeds ------------------------------------------------------------------
 
 
@@ -156,57 +132,7 @@ def test_a_fact_is_ok_only_if_every_seed_is_inside_its_band():
     assert inside["reorder_share"].ok is True and inside["ctr_rank_correlation_search"].ok is True  # bands inclusive
 
 
-def test_the_seed_table_shows_every_seed_and_how_many_are_out():
-    text = format_seed_facts(over_seeds(_seeds((0.55, 0.6, None), (0.60, 0.6, None), (0.70, 0.7, None))))
-    lines = text.splitlines()
-    assert lines[0].split() == ["fact", "seed", "7", "seed", "8", "seed", "9", "target", "band", "ok", "source"]
-    assert lines[2].split()[:8] == ["reorder_share", "0.55", "0.6", "0.7", "0.59", "[0.5,", "0.68]", "✗"]
-    assert "✗ 1/3 out" in lines[2] and lines[3].split()[-3:] == ["—", "·", "dunnhumby"]
-
-
 def test_the_warmup_is_thirty_days_or_a_quarter_of_a_short_run():
     assert WARMUP_DAYS == 30
     assert warmup_days(180) == 30 and warmup_days(30) == 7 and warmup_days(3) == 0
     assert warmup_days(180, warmup=0) == 0
-
-
-@pytest.fixture(scope="module")
-def smoke_realism():
-    return realism(load_scenario("smoke"), "popularity", [11, 12, 13])
-
-
-def test_realism_of_the_smoke_world_over_three_seeds_with_and_without_warmup(smoke_realism):
-    r = smoke_realism
-    assert (r.scenario, r.days, r.warmup) == ("smoke", 30, 7)
-    after, whole = ({f.name: f for f in t} for t in (r.after_warmup, r.from_day_0))
-    assert list(after) == list(whole) and len(after) == 12
-    # each seed's column is that world measured alone
-    cfg = resolve_scenario("smoke", event_log="full")
-    w = simulate(cfg, "popularity", 12)
-    alone = calibration_facts(w.purchases, w.sessions, w.slates, w.shoppers, cfg.days, warmup_days=7)
-    assert [f.values[1] for f in r.after_warmup] == pytest.approx([f.value for f in alone], nan_ok=True)
-    # the first week has little to re-order from: every seed's share is lower without the warm-up
-    assert all(a > b for a, b in zip(after["reorder_share"].values, whole["reorder_share"].values, strict=True))
-    assert after["ctr_last_over_first_home"].values == whole["ctr_last_over_first_home"].values  # all slates
-    assert r.ok is False and after["reorder_share"].ok is False  # the tiny world is not realistic (0.34-0.38)
-    assert after["ctr_rank_correlation_home"].ok is True
-    text = format_realism(r)
-    assert "seeds 11, 12, 13" in text and "after the 7-day warm-up (orders of days 7-29; graded)" in text
-    assert "from day 0 (orders of days 0-29" in text and text.count("seed 11  seed 12  seed 13") == 2
-
-
-def test_parallel_worlds_give_the_same_grades(smoke_realism):
-    again = realism(load_scenario("smoke"), "popularity", [11, 12, 13], jobs=2)
-    for a, b in zip(again.after_warmup + again.from_day_0, smoke_realism.after_warmup + smoke_realism.from_day_0,
-                    strict=True):  # fmt: skip
-        assert a.name == b.name and a.ok == b.ok and np.array_equal(a.values, b.values, equal_nan=True)
-
-
-def test_validate_prints_both_tables_and_needs_three_seeds(capsys):
-    assert main(["validate", "smoke", "--days", "20", "--seeds", "3"]) == 1  # reorder_share out of band: exit 1
-    out = capsys.readouterr().out
-    assert "after the 5-day warm-up (orders of days 5-19; graded)" in out and "from day 0" in out
-    assert out.count("seed 11  seed 12  seed 13") == 2
-    assert main(["validate", "smoke", "--seeds", "2"]) == 2
-    err = capsys.readouterr().err.strip()
-    assert err == "basketgym: error: --seeds = 2: a realism grade needs at least 3 worlds"

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from basketgym.eval.outcomes.incrementality import attribution, incrementality, paired_differences
-from basketgym.eval.runs.runner import evaluate_world
+from basketgym.eval.outcomes.metrics import evaluate_world
 from basketgym.eval.stats.bootstrap import bootstrap_seed_means
 from basketgym.eval.stats.intervals import t_interval
 from basketgym.rankers import make_ranker

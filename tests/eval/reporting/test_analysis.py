@@ -8,9 +8,9 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+from basketgym.eval.orchestration.runner import run_scenario
 from basketgym.eval.reporting.analysis import analyze_run
 from basketgym.eval.reporting.report import format_analysis
-from basketgym.eval.runs.runner import run_scenario
 from basketgym.sim.config import scenario_from_dict
 from scipy import stats
 

@@ -2,7 +2,8 @@
 
 import numpy as np
 import pytest
-from basketgym.eval.stats.reliability import Isotonic, Temperature, auc, brier, ece, log_loss, reliability, scores
+from basketgym.eval.stats.reliability import auc, brier, ece, log_loss, reliability, scores
+from basketgym.rankers.learned.calibration import Isotonic, Temperature
 from scipy import stats
 
 

@@ -21,6 +21,8 @@ earlier runs untouched and its own completed (ranker, seed) results readable in 
 from __future__ import annotations
 
 import hashlib
+import json
+import math
 import os
 import re
 import shutil
@@ -28,9 +30,12 @@ import subprocess
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
+
+import numpy as np
 
 from basketgym.contract.errors import BasketgymError, InputFileError, OutputPathError
-from basketgym.contract.files import check_writable, os_error_line, read_json
+from basketgym.contract.files import check_writable, os_error_line, read_json, write_text_atomic
 
 PARTIAL_SUFFIX = ".partial"
 MANIFEST = "manifest.json"
@@ -52,7 +57,7 @@ def package_version() -> str:
 
 def git_revision() -> str:
     """The source tree's git revision (with '-dirty' if modified), or 'unknown'."""
-    root = Path(__file__).resolve().parents[2]  # the source tree: eval/runs/ is two levels down
+    root = Path(__file__).resolve().parents[2]  # the source tree: eval/orchestration/ is two levels down
     try:
         rev = subprocess.run(["git", "rev-parse", "HEAD"], cwd=root, capture_output=True, text=True, timeout=5)
         if rev.returncode != 0:
@@ -229,3 +234,26 @@ def manifest_dirs(manifest: dict) -> dict[str, str]:
 def _legacy_dir_name(label: str) -> str:
     """The directory names of runs written before ``dirs`` in the manifest (not injective: ``a/b`` and ``a_b`` met)."""
     return re.sub(r"[^A-Za-z0-9_.~=+-]+", "_", label).strip("_.") or "_"
+
+
+def _plain(obj: Any) -> Any:
+    """JSON-ready copy: numpy scalars and arrays to Python, NaN and infinities to null."""
+    if isinstance(obj, dict):
+        return {str(k): _plain(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple | np.ndarray):
+        return [_plain(v) for v in obj]
+    if isinstance(obj, np.generic):
+        obj = obj.item()
+    if isinstance(obj, Path):
+        return str(obj)
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    return obj
+
+
+def write_json_atomic(obj: Any, path: str | Path) -> None:
+    """Write ``obj`` as indented JSON beside ``path`` and rename it into place (no torn files).
+
+    NaN and infinities become null (strict JSON); numpy values become plain numbers.
+    """
+    write_text_atomic(json.dumps(_plain(obj), indent=2, allow_nan=False, ensure_ascii=False) + "\n", path)

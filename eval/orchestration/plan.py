@@ -4,7 +4,7 @@
 depend on the run rather than the file (the A/B test within the run's days, objective weights), counts the
 grid's worlds by kind and estimates memory and time from the scenario's sizes (``sim.footprint``);
 ``Plan.check`` refuses, in one line, a run that cannot fit in the machine's available memory.
-``basketgym check`` prints the plan; ``basketgym run`` and ``eval.runs.runner.run_scenario`` check it first.
+``basketgym check`` prints the plan; ``basketgym run`` and ``eval.orchestration.runner.run_scenario`` check it first.
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def _duration(seconds: float) -> str:
 
 
 def grid_counts(cfg: ScenarioConfig, rankers: list[str], n_seeds: int, *, twins: bool = True) -> dict[str, int]:
-    """Worlds of ``eval.runs.runner.grid`` by kind, counted without building it (tested equal to the grid)."""
+    """Worlds of ``eval.orchestration.runner.grid`` by kind, counted without building it (tested equal to the grid)."""
     names = list(dict.fromkeys([*rankers, cfg.rankers.control])) if twins else list(rankers)
     counts = {"world": len(names) * n_seeds}
     if twins and cfg.evaluation.attribution:
@@ -139,10 +139,12 @@ def plan_run(
 
     ``rankers``/``seeds`` override the scenario's; ``write`` False: only the rankers' own worlds
     (``run --no-write`` still analyses, so the CLI plans the full grid). ``rules`` False skips the
-    scenario's cross-field rules (``eval.runs.runner.run_scenario`` on a config built in code, which may be a
+    scenario's cross-field rules (``eval.orchestration.runner.run_scenario`` on a config built in code, which may be a
     deliberately shortened one).
     """
-    from basketgym.rankers import make_ranker  # not eval.runs.runner: pandas and scipy would cost more than the whole check
+    from basketgym.rankers import (
+        make_ranker,  # not eval.orchestration.runner: pandas and scipy would cost more than the whole check
+    )
 
     names = list(rankers or cfg.rankers.names)
     n_seeds = int(seeds or cfg.run.seeds)
@@ -157,7 +159,7 @@ def plan_run(
             f"{ex.start_day + ex.days} days"
         )
     for name in [*names, cfg.rankers.control, *cfg.evaluation.attribution, *filter(None, [ex.treatment])]:
-        # as eval.runs.runner.scenario_ranker: unknown names and bad options fail here
+        # as eval.orchestration.runner.scenario_ranker: unknown names and bad options fail here
         _objective_weights(cfg, name, make_ranker(name, **cfg.rankers.options.get(name, {})))
     notes = shortened_run_notes(cfg)
     plan = Plan(cfg, names, n_seeds, int(jobs), grid_counts(cfg, names, n_seeds, twins=write), world_footprint(cfg),

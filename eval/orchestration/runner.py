@@ -19,17 +19,17 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
-from basketgym.eval.outcomes import metrics
-from basketgym.eval.outcomes.shoppers import shopper_outcomes
-from basketgym.eval.reporting.report import write_json_atomic as write_json
-from basketgym.eval.runs.rundir import (
+from basketgym.eval.orchestration.rundir import (
     finish_run_dir,
     git_revision,
     new_run_dir,
     package_version,
     result_dir_names,
     task_dir,
+    write_json_atomic,
 )
+from basketgym.eval.outcomes import metrics
+from basketgym.eval.outcomes.metrics import evaluate_world
 from basketgym.eval.outcomes.timeline import cohort_cumulative, window_metrics
 from basketgym.rankers import make_ranker
 from basketgym.rankers.composite import ABLATIONS, SurfaceAblation, TrafficSplit
@@ -123,20 +123,6 @@ class RunResult:
     tasks: list[TaskResult] = field(default_factory=list)
 
 
-def evaluate_world(cfg: ScenarioConfig, result: WorldResult) -> tuple[pd.DataFrame, dict[str, float]]:
-    """Per-shopper outcomes and the summary metrics of one finished world."""
-    outcomes = shopper_outcomes(
-        result.purchases,
-        result.sessions,
-        result.shoppers,
-        cfg.days,
-        cfg.run.horizons,
-        cfg.run.discount_rate,
-    )
-    summary = metrics.summarize(outcomes, result.purchases, result.sessions, cfg.days, cfg.run.horizons, result.items)
-    return outcomes, summary
-
-
 def simulate(
     cfg: ScenarioConfig, ranker: str, seed: int, progress: Callable[[int, int], None] | None = None
 ) -> WorldResult:
@@ -174,7 +160,7 @@ def run_task(cfg: ScenarioConfig, task: Task, root: Path | None, progress: Progr
         if ex.treatment:
             window = window_metrics(result.sessions, result.shoppers, ex.metric, ex.start_day, ex.days)
             write_parquet_atomic(_frame(window), rdir / "window.parquet")
-        write_json(
+        write_json_atomic(
             {"ranker": task.ranker, "label": task.label, "kind": task.kind, "seed": task.seed, "metrics": summary,
              "facts": result.facts},
             rdir / "summary.json",
@@ -254,7 +240,7 @@ def run_scenario(
     shoppers meeting the same luck. A written run also simulates the twins the report needs (see
     ``grid``); ``write=False`` simulates only the named rankers' worlds.
     """
-    from basketgym.eval.runs.plan import plan_run
+    from basketgym.eval.orchestration.plan import plan_run
 
     names = list(rankers or cfg.rankers.names)
     n_seeds = int(seeds or cfg.run.seeds)
@@ -275,11 +261,13 @@ def run_scenario(
             "control": cfg.rankers.control,
             "seeds": [cfg.seed + s for s in range(n_seeds)],
             "tasks": [{"label": t.label, "kind": t.kind, "ranker": t.ranker, "seed": t.seed} for t in tasks],
-            "dirs": dirs,  # label -> directory under results/ and logs/ (eval.runs.rundir.result_dir_name)
+            "dirs": dirs,  # label -> directory under results/ and logs/ (eval.orchestration.rundir.result_dir_name)
             "started_unix": started,
             "status": "running",
         }
-        write_json(manifest, partial / "manifest.json")  # first: it marks the .partial as a run's (eval.runs.rundir)
+        write_json_atomic(
+            manifest, partial / "manifest.json"
+        )  # first: it marks the .partial as a run's (eval.orchestration.rundir)
         write_text_atomic(to_toml(cfg), partial / "scenario.toml")
 
     done: list[TaskResult] = []
@@ -294,7 +282,7 @@ def run_scenario(
     per_seed = pd.DataFrame([{"ranker": r.task.ranker, "seed": r.task.seed, **r.summary} for r in worlds])
     if write:
         assert final is not None and partial is not None
-        write_json(
+        write_json_atomic(
             {
                 "scenario": cfg.name,
                 "rankers": {name: across_seeds_dict(per_seed, name) for name in names},
@@ -304,7 +292,7 @@ def run_scenario(
             partial / "summary.json",
         )
         manifest.update(status="complete", finished_unix=time.time(), wall_seconds=time.time() - started)
-        write_json(manifest, partial / "manifest.json")
+        write_json_atomic(manifest, partial / "manifest.json")
         finish_run_dir(final, partial)
     return RunResult(cfg, per_seed, final, done)
 

@@ -4,7 +4,7 @@ import json
 
 import pandas as pd
 import pytest
-from basketgym.eval.runs.runner import run_scenario
+from basketgym.eval.orchestration.runner import run_scenario
 from basketgym.sim.config import load_scenario
 from basketgym.sim.eventlog import read_table
 

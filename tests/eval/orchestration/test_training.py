@@ -2,7 +2,8 @@
 
 import numpy as np
 import pandas as pd
-from basketgym.eval.runs.training import _ndcg, comparison_table, train_and_grade
+from basketgym.eval.orchestration.training import _ndcg, train_and_grade
+from basketgym.eval.reporting.training import comparison_table
 from basketgym.rankers.learned.model import FitConfig
 from basketgym.sim.config import load_scenario
 

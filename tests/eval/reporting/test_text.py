@@ -1,14 +1,12 @@
-"""The ranker comparison table and atomic JSON summaries."""
+"""The ranker comparison table: cells, intervals across seeds, missing metrics."""
 
 from __future__ import annotations
 
-import json
 import math
 
-import numpy as np
 import pandas as pd
 import pytest
-from basketgym.eval.reporting.report import SUMMARY_COLUMNS, format_summary_table, write_json_atomic
+from basketgym.eval.reporting.text import SUMMARY_COLUMNS, format_summary_table
 from scipy import stats
 
 
@@ -66,20 +64,3 @@ def test_summary_table_marks_missing_metrics():
 def test_summary_table_needs_the_ranker_column():
     with pytest.raises(ValueError, match="missing column 'ranker'"):
         format_summary_table(pd.DataFrame({"gtv": [1.0]}))
-
-
-def test_write_json_atomic(tmp_path):
-    path = tmp_path / "run" / "summary.json"
-    write_json_atomic({"gtv": np.float32(1.5), "n": np.int64(3), "ltv": math.nan, "h": (14, 30)}, path)
-    write_json_atomic({"gtv": 2.0, "ltv": float("inf"), "arr": np.arange(2)}, path)
-    assert json.loads(path.read_text()) == {"gtv": 2.0, "ltv": None, "arr": [0, 1]}
-    assert [p.name for p in path.parent.iterdir()] == ["summary.json"]  # no temporary left
-
-
-def test_write_json_atomic_keeps_the_old_file_on_failure(tmp_path):
-    path = tmp_path / "summary.json"
-    write_json_atomic({"ok": 1}, path)
-    with pytest.raises(TypeError):
-        write_json_atomic({"bad": object()}, path)
-    assert json.loads(path.read_text()) == {"ok": 1}
-    assert [p.name for p in tmp_path.iterdir()] == ["summary.json"]

@@ -1,13 +1,15 @@
-"""Results directory names: one per task label, never shared (not even case-insensitively), read back by the report."""
+"""Run directories: result names one per task label (never shared, even case-insensitively); atomic JSON files."""
 
 import json
+import math
 import re
 
+import numpy as np
 import pytest
-from basketgym.eval.runs import rundir
+from basketgym.eval.orchestration import rundir
+from basketgym.eval.orchestration.rundir import result_dir_name, result_dir_names, write_json_atomic
+from basketgym.eval.orchestration.runner import run_scenario
 from basketgym.eval.reporting.analysis import analyze_run, load_run
-from basketgym.eval.runs.rundir import result_dir_name, result_dir_names
-from basketgym.eval.runs.runner import run_scenario
 from basketgym.rankers.baselines import BuyAgainRanker, MarginGreedyRanker, PopularityRanker, RandomRanker
 from basketgym.rankers.registry import _REGISTRY, register
 from basketgym.sim.config import load_scenario
@@ -80,3 +82,20 @@ def test_runs_written_before_the_manifest_recorded_dirs_are_still_read(awkward_r
     (out / "manifest.json").write_text(json.dumps(manifest))
     old = load_run(out).outcomes[("a/b", 11)]
     assert old.equals(new)
+
+
+def test_write_json_atomic(tmp_path):
+    path = tmp_path / "run" / "summary.json"
+    write_json_atomic({"gtv": np.float32(1.5), "n": np.int64(3), "ltv": math.nan, "h": (14, 30)}, path)
+    write_json_atomic({"gtv": 2.0, "ltv": float("inf"), "arr": np.arange(2)}, path)
+    assert json.loads(path.read_text()) == {"gtv": 2.0, "ltv": None, "arr": [0, 1]}
+    assert [p.name for p in path.parent.iterdir()] == ["summary.json"]  # no temporary left
+
+
+def test_write_json_atomic_keeps_the_old_file_on_failure(tmp_path):
+    path = tmp_path / "summary.json"
+    write_json_atomic({"ok": 1}, path)
+    with pytest.raises(TypeError):
+        write_json_atomic({"bad": object()}, path)
+    assert json.loads(path.read_text()) == {"ok": 1}
+    assert [p.name for p in tmp_path.iterdir()] == ["summary.json"]
