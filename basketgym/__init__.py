@@ -24,9 +24,9 @@ _API = {
     "Ranker": ("basketgym.contract.protocol", "Ranker"),
     "make_ranker": ("basketgym.rankers", "make_ranker"),
     "available_rankers": ("basketgym.rankers", "available"),
-    "run_scenario": ("basketgym.eval.runner", "run_scenario"),
-    "simulate": ("basketgym.eval.runner", "simulate"),
-    "evaluate_world": ("basketgym.eval.runner", "evaluate_world"),
+    "run_scenario": ("basketgym.eval.orchestration.runner", "run_scenario"),
+    "simulate": ("basketgym.eval.orchestration.runner", "simulate"),
+    "evaluate_world": ("basketgym.eval.outcomes.metrics", "evaluate_world"),
 }
 
 __all__ = ["__version__", *_API]

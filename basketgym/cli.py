@@ -32,11 +32,12 @@ def _cmd_run(args: argparse.Namespace) -> int:
     import shutil
     import tempfile
 
-    from basketgym.eval.analysis import analyze_run
-    from basketgym.eval.plan import plan_scenario
-    from basketgym.eval.report import format_analysis, format_summary_table, summary_tables
-    from basketgym.eval.rundir import check_run_out
-    from basketgym.eval.runner import grid, run_scenario
+    from basketgym.eval.orchestration.plan import plan_scenario
+    from basketgym.eval.orchestration.rundir import check_run_out
+    from basketgym.eval.orchestration.runner import grid, run_scenario
+    from basketgym.eval.reporting.analysis import analyze_run
+    from basketgym.eval.reporting.report import format_analysis
+    from basketgym.eval.reporting.text import format_summary_table, summary_tables
 
     rankers = [r.strip() for r in args.rankers.split(",") if r.strip()] if args.rankers else None
     # every rule of `basketgym check` (scenario, rankers, memory) before any output or world
@@ -84,7 +85,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
     import time
 
     from basketgym.contract.errors import ScenarioError
-    from basketgym.eval.plan import plan_scenario, scenario_problems
+    from basketgym.eval.orchestration.plan import plan_scenario, scenario_problems
 
     rankers = [r.strip() for r in args.rankers.split(",") if r.strip()] if args.rankers else None
     t0 = time.perf_counter()
@@ -107,8 +108,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from basketgym.eval.analysis import analyze_run
-    from basketgym.eval.report import format_analysis
+    from basketgym.eval.reporting.analysis import analyze_run
+    from basketgym.eval.reporting.report import format_analysis
 
     analysis = analyze_run(args.run_dir, control=args.control)
     print(format_analysis(analysis))
@@ -130,8 +131,8 @@ def _logging_policy(args: argparse.Namespace) -> tuple[str, float]:
 
 def _cmd_logs(args: argparse.Namespace) -> int:
     from basketgym import __version__
-    from basketgym.eval.bandit_logs import bandit_log_arrow, collect, truth_arrow
-    from basketgym.eval.offpolicy import logging_policy
+    from basketgym.eval.offpolicy.grading import logging_policy
+    from basketgym.eval.orchestration.bandit_logs import bandit_log_arrow, collect, truth_arrow
     from basketgym.rankers import make_ranker
     from basketgym.sim.config import resolve_scenario
     from basketgym.sim.eventlog import write_parquet_atomic
@@ -156,8 +157,8 @@ def _cmd_logs(args: argparse.Namespace) -> int:
 
 
 def _cmd_ope(args: argparse.Namespace) -> int:
-    from basketgym.eval.offpolicy import evaluate
-    from basketgym.eval.report import format_ope
+    from basketgym.eval.offpolicy.grading import evaluate
+    from basketgym.eval.reporting.offpolicy import format_ope
     from basketgym.rankers import make_ranker
     from basketgym.sim.config import resolve_scenario
 
@@ -171,8 +172,10 @@ def _cmd_ope(args: argparse.Namespace) -> int:
 
 
 def _cmd_validate(args: argparse.Namespace) -> int:
-    from basketgym.eval.calibration import MIN_SEEDS, format_realism, realism
-    from basketgym.eval.runner import scenario_ranker
+    from basketgym.eval.orchestration.realism import realism
+    from basketgym.eval.orchestration.runner import scenario_ranker
+    from basketgym.eval.outcomes.facts import MIN_SEEDS
+    from basketgym.eval.reporting.realism import format_realism
     from basketgym.sim.config import resolve_scenario
 
     if args.seeds < MIN_SEEDS:
@@ -231,15 +234,10 @@ def _check_models_out(out: Path, overwrite: bool) -> None:
 
 def _cmd_train(args: argparse.Namespace) -> int:
     from basketgym.contract.files import write_text_atomic
-    from basketgym.eval.plots import reliability_diagram
-    from basketgym.eval.report import write_json_atomic
-    from basketgym.eval.training import (
-        comparison_table,
-        format_explanation,
-        reliability_curves,
-        sample_explanation,
-        train_and_grade,
-    )
+    from basketgym.eval.orchestration.rundir import write_json_atomic
+    from basketgym.eval.orchestration.training import reliability_curves, sample_explanation, train_and_grade
+    from basketgym.eval.reporting.plots import reliability_diagram
+    from basketgym.eval.reporting.training import comparison_table, format_explanation
     from basketgym.rankers import make_ranker
     from basketgym.rankers.learned.model import KINDS, FitConfig
     from basketgym.sim.config import resolve_scenario
@@ -299,9 +297,10 @@ def _cmd_uplift(args: argparse.Namespace) -> int:
     import numpy as np
 
     from basketgym.contract.files import atomic_path
-    from basketgym.eval.plots import gain_curves
-    from basketgym.eval.uplift import compare_learners, format_comparison, write_scores, write_split
-    from basketgym.eval.uplift_data import OUTCOMES, WINDOW, exposure_data
+    from basketgym.eval.reporting.plots import gain_curves
+    from basketgym.eval.reporting.uplift import format_comparison, write_scores, write_split
+    from basketgym.eval.uplift.data import OUTCOMES, WINDOW, exposure_data
+    from basketgym.eval.uplift.grading import compare_learners
     from basketgym.rankers import make_ranker
     from basketgym.rankers.learned.uplift import LEARNERS
     from basketgym.sim.config import resolve_scenario

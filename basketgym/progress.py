@@ -1,6 +1,6 @@
 """Progress of a run's worlds on stderr: a live tqdm bar on a terminal, one plain line per finished world elsewhere.
 
-The runner (``eval.runner.run_scenario``) reports ``(label, seed, index, day, days, seconds)``:
+The runner (``eval.orchestration.runner.run_scenario``) reports ``(label, seed, index, day, days, seconds)``:
 ``seconds`` is the time since the task started, measured where it runs (a pool worker's own clock),
 so a world's line shows its real elapsed time whichever process ran it; ``day == days`` means the
 task is finished (simulated, evaluated, written). The overall ETA comes from the finished worlds'

@@ -16,9 +16,10 @@ import dataclasses
 import time
 
 import numpy as np
-from basketgym.eval import ope
-from basketgym.eval.bandit_logs import collect
-from basketgym.eval.offpolicy import _target_probabilities, reward_model
+from basketgym.eval.offpolicy.estimators import estimate, single_slot_estimators
+from basketgym.eval.offpolicy.grading import reward_model, target_probabilities
+from basketgym.eval.offpolicy.slate import slate_estimators
+from basketgym.eval.orchestration.bandit_logs import collect
 from basketgym.rankers import make_ranker
 from basketgym.rankers.exploration import EpsilonGreedy
 from basketgym.sim.config import load_scenario
@@ -43,18 +44,20 @@ def cell(
         log = collect(
             cfg, EpsilonGreedy(make_ranker("popularity"), 0.3), {target: make_ranker(target)}, seed, "pop+eps0.3"
         )
-        t, p = log.table, _target_probabilities(log, target)
+        t, p = log.table, target_probabilities(log, target)
         rel["sessions logged"].append(len(np.unique(t["session_id"])))
         cov["sessions logged"].append(True)
         q_logged, q_target = reward_model(log, log.targets[target][:, 0], seed)
         click = t["clicked"][:, 0].astype(float)
         clusters = t["shopper_id"] if resample == "shoppers" else None
-        single = ope.evaluate_single(click, t["propensity"][:, 0].astype(float), p["position"][:, 0], q_logged,
-                                     q_target, n_boot=n_boot, seed=seed, clusters=clusters)  # fmt: skip
-        carted = t["carted"].astype(float)
-        slate = ope.evaluate_slate(carted, t["slate_propensity"].astype(float), p["slate"],
-                                   t["propensity"].astype(float), p["position"], t["prefix_propensity"].astype(float),
-                                   p["prefix"], n_boot=n_boot, seed=seed, clusters=clusters)  # fmt: skip
+        single = estimate(single_slot_estimators(), reward=click, pscore=t["propensity"][:, 0].astype(float),
+                          target_prob=p["position"][:, 0], q_hat_logged=q_logged, q_hat_target=q_target,
+                          n_boot=n_boot, seed=seed, clusters=clusters)  # fmt: skip
+        slate = estimate(slate_estimators(), reward=t["carted"].astype(float),
+                         slate_pscore=t["slate_propensity"].astype(float), slate_target=p["slate"],
+                         position_pscore=t["propensity"].astype(float), position_target=p["position"],
+                         prefix_pscore=t["prefix_propensity"].astype(float), prefix_target=p["prefix"],
+                         n_boot=n_boot, seed=seed, clusters=clusters)  # fmt: skip
         truths = (log.target_clicked[target][:, 0].mean(), log.target_carted[target].sum(axis=1).mean())
         for results, truth in ((single, truths[0]), (slate, truths[1])):
             for r in results:

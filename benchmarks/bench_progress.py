@@ -14,7 +14,7 @@ import io
 import statistics
 import time
 
-from basketgym.eval.runner import grid, run_scenario
+from basketgym.eval.orchestration.runner import grid, run_scenario
 from basketgym.sim.config import resolve_scenario
 
 from basketgym.progress import RunProgress

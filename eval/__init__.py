@@ -1,0 +1,8 @@
+"""Evaluation, the only layer that reads the truth: statistics, outcomes, orchestration, off-policy, uplift, reporting.
+
+Subpackages, each importing only those listed before it (tests/eval/test_layout.py):
+``stats`` (no world: bootstrap, intervals, A/B tests, probability quality, input checks),
+``outcomes`` (what a world's logs are worth), ``orchestration`` (running worlds and their directories),
+``offpolicy`` and ``uplift`` (estimators and learners graded against exact counterfactuals) and
+``reporting`` (text, JSON and figures). ``ranker_wall`` scans rankers/ for bypasses of the wall.
+"""

@@ -56,7 +56,8 @@ def test_the_wheel_ships_every_package_under_one_import_root(wheel_dir):
 
 def test_the_wheel_imports_and_runs_from_its_own_files(wheel_dir, tmp_path):
     code = (
-        "import basketgym, basketgym.sim.world as w, basketgym.rankers.registry as r, basketgym.eval.runner as e\n"
+        "import basketgym, basketgym.sim.world as w, basketgym.rankers.registry as r\n"
+        "import basketgym.eval.orchestration.runner as e\n"
         "from basketgym import load_scenario, simulate\n"
         "import importlib.util as u\n"
         "assert all(u.find_spec(m) is None for m in ('sim', 'agents', 'rankers', 'eval', 'scenarios'))\n"

@@ -28,7 +28,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from basketgym.eval.incrementality import paired_differences
 from basketgym.eval.leaderboard.aggregate import (
     normalised,
     probability_of_improvement,
@@ -37,7 +36,8 @@ from basketgym.eval.leaderboard.aggregate import (
 )
 from basketgym.eval.leaderboard.store import Store, code_version
 from basketgym.eval.leaderboard.sweep import REFERENCE_RANKER
-from basketgym.eval.uncertainty import t_interval
+from basketgym.eval.outcomes.incrementality import paired_differences
+from basketgym.eval.stats.intervals import t_interval
 from basketgym.sim.config import scenario_from_dict
 
 from basketgym.contract.files import reading

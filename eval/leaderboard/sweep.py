@@ -30,9 +30,10 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-from basketgym.eval.latency import weighted_percentiles
 from basketgym.eval.leaderboard.store import CellKey, Store, code_version, scenario_hash
-from basketgym.eval.runner import evaluate_world, scenario_ranker
+from basketgym.eval.orchestration.runner import scenario_ranker
+from basketgym.eval.outcomes.latency import weighted_percentiles
+from basketgym.eval.outcomes.metrics import evaluate_world
 from basketgym.sim.config import ScenarioConfig, resolve_scenario
 from basketgym.sim.eventlog import write_parquet_atomic
 from basketgym.sim.world import World
@@ -144,7 +145,7 @@ class Cell:
 
 def plan_cells(spec: SweepSpec, store: Store) -> list[Cell]:
     """Every cell of the grid, scenario-major then seed; scenarios checked (every rule) before anything runs."""
-    from basketgym.eval.plan import plan_run
+    from basketgym.eval.orchestration.plan import plan_run
 
     cells = []
     for scenario in spec.scenarios:

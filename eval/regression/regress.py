@@ -24,8 +24,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from basketgym.eval.leaderboard.store import code_version, scenario_hash
 from basketgym.eval.leaderboard.sweep import ranker_hash
+from basketgym.eval.orchestration.runner import scenario_ranker
+from basketgym.eval.outcomes.metrics import evaluate_world
 from basketgym.eval.regression.stats import Comparison, holm, one_sided
-from basketgym.eval.runner import evaluate_world, scenario_ranker
 from basketgym.sim.config import ScenarioConfig, resolve_scenario
 from basketgym.sim.world import World
 

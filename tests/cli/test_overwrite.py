@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from basketgym.eval.runner import run_scenario
+from basketgym.eval.orchestration.runner import run_scenario
 from basketgym.sim.config import load_scenario
 
 from basketgym.cli import _check_models_out, main

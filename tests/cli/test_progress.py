@@ -4,7 +4,7 @@ import io
 import re
 
 import pytest
-from basketgym.eval.runner import grid, run_scenario
+from basketgym.eval.orchestration.runner import grid, run_scenario
 from basketgym.sim.config import load_scenario
 
 from basketgym.progress import RunProgress, format_seconds

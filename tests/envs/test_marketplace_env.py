@@ -106,7 +106,7 @@ def test_exploration_shows_random_organic_slates_and_costs_clicks():
 
 def test_a_trained_model_can_be_the_relevance_signal(tmp_path):
     """``relevance_model``: a learned ranker under the policy's objective: deterministic, pickles, not buy-again."""
-    from basketgym.eval.training import logged_table
+    from basketgym.eval.orchestration.training import logged_table
     from basketgym.rankers.learned.model import FitConfig, fit
     from basketgym.sim.config import load_scenario
 

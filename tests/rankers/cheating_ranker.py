@@ -1,6 +1,6 @@
 """An adversarial ranker: tries every known way through the wall (tests/rankers/test_isolation.py).
 
-Every line whose comment says ``static`` (then the bypass) must be flagged by ``eval.isolation.scan``
+Every line whose comment says ``static`` (then the bypass) must be flagged by ``eval.ranker_wall.scan``
 on that line; lines whose comment says ``runtime`` run in a world and must get nothing or an error. The static ones sit
 in ``statically_blocked``, which is never called: the scan is what stops them.
 """
@@ -92,7 +92,7 @@ def statically_blocked(catalog: PublicCatalog, name: str) -> None:
     import basketgym.sim.world  # static: import sim.world
     from basketgym.sim.world import World  # static: from sim.world import
     from basketgym.sim import session, lives  # static: from sim import session
-    import basketgym.eval.bandit_logs  # static: import eval
+    import basketgym.eval.orchestration.bandit_logs  # static: import eval
     from basketgym import envs  # static: import basketgym
     from basketgym.sim.catalog import Catalog, generate_catalog  # static: the full catalog
     from basketgym.contract.rng import ranker_seed  # static: ranker seed

@@ -10,7 +10,7 @@ from pathlib import Path
 import basketgym.rankers as rankers
 import numpy as np
 import pytest
-from basketgym.eval.isolation import Violation, python_files, scan, scan_source
+from basketgym.eval.ranker_wall import Violation, python_files, scan, scan_source
 from basketgym.rankers import make_ranker
 from basketgym.sim.config import load_scenario
 from basketgym.sim.world import World

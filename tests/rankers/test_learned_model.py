@@ -6,7 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from basketgym.eval import reliability
+from basketgym.eval.stats import reliability
 from basketgym.rankers.learned.calibration import Temperature
 from basketgym.rankers.learned.dataset import FEATURE_NAMES
 from basketgym.rankers.learned.model import FitConfig, TaskModel, _sha256, fit

@@ -3,7 +3,8 @@
 import numpy as np
 import pytest
 import torch
-from basketgym.eval import reliability
+from basketgym.eval.stats import reliability
+from basketgym.rankers.learned.calibration import Temperature
 from basketgym.rankers.learned.dataset import FEATURE_NAMES
 from basketgym.rankers.learned.mtl import ARCHITECTURES, MultiTaskNet, TrainConfig, _losses, train
 
@@ -26,7 +27,7 @@ def test_each_architecture_learns_and_calibrates(data, arch):
     p = m.predict(data[list(FEATURE_NAMES)].to_numpy())
     y, truth = data["click"].to_numpy()[v], data["true_click"].to_numpy()[v]
     assert reliability.auc(p["click"][v], y) > 0.68
-    t = reliability.Temperature.fit(p["click"][v], y)
+    t = Temperature.fit(p["click"][v], y)
     assert reliability.ece(t(p["click"][v]), truth) < 0.03
     assert np.all(p["purchase"] <= p["click"] + 1e-7)  # P(purchase) = P(click) P(purchase | click)
 

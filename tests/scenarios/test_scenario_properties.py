@@ -139,8 +139,8 @@ def check_variant(changes: list[tuple[str, Any]]) -> str:
     """Load, bound, run and analyse one variant; returns how it ended (raises on a broken property)."""
     import copy
 
-    from basketgym.eval.analysis import analyze_run
-    from basketgym.eval.runner import run_scenario
+    from basketgym.eval.orchestration.runner import run_scenario
+    from basketgym.eval.reporting.analysis import analyze_run
 
     data = copy.deepcopy(SMOKE)
     for path, value in changes:

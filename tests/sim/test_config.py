@@ -127,7 +127,7 @@ def test_ranker_options_parse_round_trip_and_reach_the_ranker():
     cfg = scenario_from_dict({"rankers": {"names": ["causal_value"], "options": options}})
     assert cfg.rankers.options == {"causal_value": {"retention_value": 2.5, "learner": "t"}}
     assert scenario_from_dict(tomllib.loads(to_toml(cfg))) == cfg
-    from basketgym.eval.runner import scenario_ranker
+    from basketgym.eval.orchestration.runner import scenario_ranker
 
     r = scenario_ranker(cfg, "causal_value")
     assert r.retention_value == 2.5 and r.learner == "t"

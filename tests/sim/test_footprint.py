@@ -12,7 +12,8 @@ from basketgym.contract.errors import ScenarioError
 
 
 def _measured_ratio(log: str) -> None:
-    from basketgym.eval.runner import evaluate_world, simulate
+    from basketgym.eval.orchestration.runner import simulate
+    from basketgym.eval.outcomes.metrics import evaluate_world
 
     base = load_scenario("smoke")
     cfg = base.replace(
@@ -57,7 +58,7 @@ def test_state_bytes_match_the_world_s_own_count():
 
 
 def test_fifty_million_shoppers_are_refused_in_one_line_without_allocating(monkeypatch):
-    from basketgym.eval import plan
+    from basketgym.eval.orchestration import plan
 
     monkeypatch.setattr(plan, "available_memory", lambda: 16e9)
     cfg = load_scenario("default")

@@ -159,8 +159,8 @@ def test_overrides_keep_the_rules_against_the_written_calendar():
 
 
 def test_a_control_outside_the_rankers_runs_as_an_extra_twin_world():
-    from basketgym.eval.plan import grid_counts
-    from basketgym.eval.runner import grid
+    from basketgym.eval.orchestration.plan import grid_counts
+    from basketgym.eval.orchestration.runner import grid
 
     cfg = resolve_scenario("smoke", rankers=["random", "buy_again"])
     assert cfg.rankers.control == "popularity" and "popularity" not in cfg.rankers.names
@@ -173,8 +173,8 @@ def test_a_control_outside_the_rankers_runs_as_an_extra_twin_world():
 def test_grid_counts_match_the_grid(name):
     from collections import Counter
 
-    from basketgym.eval.plan import grid_counts
-    from basketgym.eval.runner import grid
+    from basketgym.eval.orchestration.plan import grid_counts
+    from basketgym.eval.orchestration.runner import grid
 
     cfg = resolve_scenario(name)
     names = list(cfg.rankers.names)

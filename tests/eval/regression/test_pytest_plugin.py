@@ -1,6 +1,5 @@
 """The pytest plugin: a ranking team's test file with ``basketgym_regress`` passes or fails readably."""
 
-
 pytest_plugins = ["pytester"]
 
 TEAM_MODULE = '''
@@ -20,7 +19,7 @@ class MarginFirst(MarginGreedyRanker):
     name = "margin_first"
 '''
 
-TESTS = '''
+TESTS = """
 import dataclasses
 from basketgym import load_scenario
 
@@ -35,7 +34,7 @@ def test_same(basketgym_regress):
 
 def test_margin_first(basketgym_regress):
     basketgym_regress("team_rankers:MarginFirst", baseline="buy_again", scenarios=[SMALL], metrics=["ltv"], jobs=2)
-'''
+"""
 
 
 def test_a_teams_test_file_passes_an_equal_ranker_and_fails_a_regression_readably(pytester):
