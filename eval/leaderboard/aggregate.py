@@ -22,9 +22,10 @@ The vocabulary is rliable's (Agarwal et al., "Deep RL at the edge of the statist
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 import numpy as np
+from basketgym.eval.stats.bootstrap import resample_counts
 from scipy import stats
 
 CONFIDENCE = 0.95
@@ -52,9 +53,17 @@ def iqm(values: np.ndarray) -> float:
     return float(v[cut : v.size - cut].mean())
 
 
-def _resample(groups: list[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
-    """One stratified replicate: each group's values drawn with replacement, group sizes kept."""
-    return [g[rng.integers(0, len(g), len(g))] if len(g) else g for g in groups]
+def _stratified(groups: list[np.ndarray], n_boot: int, seed: int) -> Iterator[list[np.ndarray]]:
+    """``n_boot`` stratified replicates: each group's values redrawn with replacement, group sizes kept.
+
+    The draws come from the project's one bootstrap engine (``eval.stats.bootstrap.resample_counts``), one
+    stream per group in order, so a replicate is reproducible bit for bit.
+    """
+    rng = np.random.default_rng(seed)
+    counts = [next(resample_counts(len(g), n_boot, rng, n_boot))[1].astype(np.int64) if len(g) else None
+              for g in groups]  # fmt: skip
+    for b in range(n_boot):
+        yield [np.repeat(g, c[b]) if c is not None else g for g, c in zip(groups, counts, strict=True)]
 
 
 def _t_interval(point: float, reps: np.ndarray, sizes: list[int]) -> tuple[float, float, float]:
@@ -72,8 +81,7 @@ def stratified_iqm(scores: Mapping[str, np.ndarray], n_boot: int = 2000, seed: i
     """IQM of all per-seed scores pooled over scenarios, and its stratified-bootstrap t-interval (module docstring)."""
     groups = [np.asarray(v, np.float64)[np.isfinite(v)] for v in scores.values()]
     point = iqm(np.concatenate(groups)) if groups else float("nan")
-    rng = np.random.default_rng(seed)
-    reps = np.array([iqm(np.concatenate(_resample(groups, rng))) for _ in range(n_boot)])
+    reps = np.array([iqm(np.concatenate(r)) for r in _stratified(groups, n_boot, seed)])
     return _t_interval(point, reps, [len(g) for g in groups])
 
 
@@ -95,11 +103,9 @@ def probability_of_improvement(
     if not common:
         return float("nan"), float("nan"), float("nan")
     point = float(np.mean([_p_improve(a, b) for a, b in zip(xs, ys, strict=True)]))
-    rng = np.random.default_rng(seed)
-    reps = np.empty(n_boot)
-    for r in range(n_boot):
-        ra, rb = _resample(xs, rng), _resample(ys, rng)
-        reps[r] = np.mean([_p_improve(a, b) for a, b in zip(ra, rb, strict=True)])
+    k = len(xs)
+    reps = np.array([np.mean([_p_improve(a, b) for a, b in zip(r[:k], r[k:], strict=True)])
+                     for r in _stratified([*xs, *ys], n_boot, seed)])  # fmt: skip
     point, lo, hi = _t_interval(point, reps, [min(len(a), len(b)) for a, b in zip(xs, ys, strict=True)])
     return point, (max(lo, 0.0) if np.isfinite(lo) else lo), (min(hi, 1.0) if np.isfinite(hi) else hi)
 

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 from basketgym.eval.leaderboard.aggregate import (
-    _resample,
+    _stratified,
     iqm,
     normalised,
     probability_of_improvement,
@@ -42,10 +42,13 @@ def test_rank_disagreements_are_pairs_that_swap_order():
 
 
 def test_stratified_resampling_keeps_each_scenarios_seed_count():
-    rng = np.random.default_rng(1)
     groups = [np.arange(3.0), np.arange(10.0, 15.0)]
-    for a, b in (_resample(groups, rng) for _ in range(50)):
+    reps = list(_stratified(groups, 50, seed=1))
+    for a, b in reps:
         assert len(a) == 3 and set(a) <= {0, 1, 2} and len(b) == 5 and set(b) <= set(range(10, 15))
+    assert len({tuple(a) for a, _ in reps}) > 5  # really redrawn
+    again = list(_stratified(groups, 50, seed=1))
+    assert all((x == y).all() for r, q in zip(reps, again, strict=True) for x, y in zip(r, q, strict=True))
 
 
 def _coverage(k: int, s: int, sd: float, reps: int, seed: int) -> float:
