@@ -1,5 +1,17 @@
-"""The platform side: rankers that see only public attributes and logged history (every name: ``registry``)."""
+"""The platform side: rankers that see only public attributes and logged history (every name: ``registry``).
 
-from basketgym.rankers.registry import available, make_ranker, register_ranker
+``make_ranker``, ``available`` and ``register_ranker`` load the registry on first use (PEP 562), so that
+importing one ranker module never imports the table of every ranker, which imports that module back.
+"""
+
+from typing import Any
 
 __all__ = ["available", "make_ranker", "register_ranker"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in __all__:
+        from basketgym.rankers import registry
+
+        return getattr(registry, name)
+    raise AttributeError(f"module 'basketgym.rankers' has no attribute {name!r}")

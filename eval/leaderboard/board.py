@@ -34,8 +34,9 @@ from basketgym.eval.leaderboard.aggregate import (
     rank_disagreements,
     stratified_iqm,
 )
-from basketgym.eval.leaderboard.store import Store, code_version
+from basketgym.eval.leaderboard.store import Store
 from basketgym.eval.leaderboard.sweep import REFERENCE_RANKER
+from basketgym.eval.orchestration.identity import code_version
 from basketgym.eval.outcomes.incrementality import paired_differences
 from basketgym.eval.stats.intervals import t_interval
 from basketgym.sim.config import scenario_from_dict
@@ -70,7 +71,7 @@ class Board:
 
 def _interval(values: list[float]) -> dict[str, float]:
     i = t_interval(np.asarray(values, np.float64))
-    return {"mean": i.mean, "low": i.low, "high": i.high}
+    return {"mean": i.value, "low": i.low, "high": i.high}
 
 
 def _horizons(metrics: list[dict]) -> tuple[int, int]:

@@ -17,9 +17,6 @@ never overwrites the earlier one's cells.
 
 from __future__ import annotations
 
-import dataclasses
-import hashlib
-import importlib
 import json
 import sqlite3
 import time
@@ -28,9 +25,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from basketgym.eval.orchestration.identity import scenario_hash
 from basketgym.sim.config import ScenarioConfig, to_toml
-
-import basketgym
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS scenarios (
@@ -56,36 +52,6 @@ CREATE TABLE IF NOT EXISTS cells (
     PRIMARY KEY (scenario_hash, ranker, ranker_hash, seed, code_version)
 );
 """
-#: folders of the package whose code decides a cell's numbers (presentation code is left out)
-_CODE_PACKAGES = ("contract", "sim", "agents", "rankers", "eval")
-_NOT_CODE = ("leaderboard", "reporting", "cli")
-
-
-def _sha(*parts: bytes | str) -> str:
-    h = hashlib.sha256()
-    for p in parts:
-        b = p.encode() if isinstance(p, str) else p
-        h.update(len(b).to_bytes(8, "little") + b)
-    return h.hexdigest()
-
-
-def scenario_hash(cfg: ScenarioConfig) -> str:
-    """sha256 of the resolved scenario, its description and seed count left out (they change no world)."""
-    text = to_toml(cfg.replace(description="", run=dataclasses.replace(cfg.run, seeds=1)))
-    return _sha(text)
-
-
-def code_version() -> str:
-    """``<package version>+<12 hex of the simulation, ranking and evaluation code's sha256>``."""
-    files: dict[str, Path] = {}  # "<layer>/<path inside it>" -> file: the same names whatever the install
-    for name in _CODE_PACKAGES:
-        for root in importlib.import_module(f"basketgym.{name}").__path__:
-            for p in Path(root).rglob("*.py"):
-                rel = p.relative_to(root)
-                if not set(rel.parts) & set(_NOT_CODE):
-                    files[f"{name}/{rel.as_posix()}"] = p
-    digest = _sha(*(part for name in sorted(files) for part in (name, files[name].read_bytes())))
-    return f"{basketgym.__version__}+{digest[:12]}"
 
 
 @dataclass(frozen=True)

@@ -18,9 +18,6 @@ ranker version has another key (``eval.leaderboard.store``).
 
 from __future__ import annotations
 
-import hashlib
-import inspect
-import json
 import time
 import tomllib
 from collections.abc import Callable
@@ -30,7 +27,8 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-from basketgym.eval.leaderboard.store import CellKey, Store, code_version, scenario_hash
+from basketgym.eval.leaderboard.store import CellKey, Store
+from basketgym.eval.orchestration.identity import code_version, ranker_hash, scenario_hash
 from basketgym.eval.orchestration.runner import scenario_ranker
 from basketgym.eval.outcomes.latency import weighted_percentiles
 from basketgym.eval.outcomes.metrics import evaluate_world
@@ -96,28 +94,6 @@ def check_spec(spec: SweepSpec) -> SweepSpec:
     if spec.days is not None and (isinstance(spec.days, bool) or not isinstance(spec.days, int) or spec.days < 1):
         raise ScenarioError(f"sweep days = {spec.days!r}: must be a whole number >= 1")
     return spec
-
-
-def ranker_hash(cfg: ScenarioConfig, name: str) -> str:
-    """sha256 of a ranker's identity beyond the package code: name, scenario options, own source, model files.
-
-    Built-in rankers' code is part of every cell's code version already; a ranker from another package
-    (an import path) adds the source of each module of its class hierarchy outside basketgym; a trained
-    model directory adds its ``model.json`` (which holds the sha256 of every weights file).
-    """
-    h = hashlib.sha256(json.dumps([name, cfg.rankers.options.get(name, {})], sort_keys=True, default=str).encode())
-    ranker = scenario_ranker(cfg, name)
-    for klass in type(ranker).__mro__:
-        module = klass.__module__
-        if module.split(".")[0] not in ("basketgym", "builtins", "typing", "abc"):
-            try:
-                h.update(Path(inspect.getsourcefile(klass) or "").read_bytes())
-            except (OSError, TypeError):
-                h.update(module.encode())
-    model = Path(name) / "model.json"
-    if model.is_file():
-        h.update(model.read_bytes())
-    return h.hexdigest()
 
 
 @dataclass(frozen=True)

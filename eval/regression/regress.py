@@ -22,8 +22,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from basketgym.eval.leaderboard.store import code_version, scenario_hash
-from basketgym.eval.leaderboard.sweep import ranker_hash
+from basketgym.eval.orchestration.identity import code_version, ranker_hash, scenario_hash
 from basketgym.eval.orchestration.runner import scenario_ranker
 from basketgym.eval.outcomes.metrics import evaluate_world
 from basketgym.eval.regression.stats import Comparison, holm, one_sided

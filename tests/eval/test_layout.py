@@ -15,6 +15,8 @@ ALLOWED = {
     "offpolicy": {"stats", "outcomes", "orchestration"},
     "uplift": {"stats", "outcomes", "orchestration"},
     "reporting": {"stats", "outcomes", "orchestration", "offpolicy", "uplift"},
+    "leaderboard": {"stats", "outcomes", "orchestration"},
+    "regression": {"stats", "outcomes", "orchestration"},
     "ranker_wall": set(),
 }
 WORLD = ("basketgym.sim", "basketgym.agents", "basketgym.envs", "basketgym.scenarios")
