@@ -26,18 +26,17 @@ import numpy as np
 
 from basketgym.agents.state import NEVER
 from basketgym.contract.catalog import PublicCatalog
-from basketgym.contract.logs import SOURCE_HOME
 from basketgym.contract.protocol import SURFACE_HOME, SURFACE_SEARCH, Ranker, RankRequest, RankResponse
 from basketgym.contract.rng import ranker_seed
 from basketgym.contract.threads import one_blas_thread
 from basketgym.envs.actions import shown_response, slates_from_actions
 from basketgym.envs.features import SlotFeatures
+from basketgym.envs.parked import ParkedVisits
 from basketgym.sim.config import ScenarioConfig
 from basketgym.sim.market import MarketTimeline
 from basketgym.sim.session import home, search
 from basketgym.sim.session.checkout import checkout
-from basketgym.sim.session.intents import Intents
-from basketgym.sim.session.visits import Lines, Visits, begin_visits
+from basketgym.sim.session.visits import Visits, begin_visits
 from basketgym.sim.world import World
 
 ONGOING, TERMINATED, TRUNCATED = 0, 1, 2
@@ -122,23 +121,7 @@ class ShopperLives:
         self.last_visit = np.zeros(n, np.int64)  # day of the last visit checked out (0 before the first)
         self.end_day = np.full(n, -1, np.int64)  # absence endings: the day the N days without a visit ran out
         self.home_cands = np.full((n, max(self.n_home, 1)), -1, np.int32)
-        # the open visit after its home feed: intents, open searches and their slates, home purchases
-        self.n_int = np.zeros(n, np.int64)
-        self.i_aisle = np.zeros((n, n_int), np.int64)
-        self.i_need = np.zeros((n, n_int), bool)
-        self.i_affinity = np.zeros((n, n_int))
-        self.i_buy = np.zeros((n, n_int))
-        self.i_resolved = np.zeros((n, n_int), bool)
-        self.n_search = np.zeros(n, np.int64)
-        self.cursor = np.zeros(n, np.int64)
-        self.search_col = np.zeros((n, n_int), np.int64)  # intent column of each search, in order
-        self.search_slates = np.full((n, n_int, max(self.k_search, 1)), -1, np.int32)
-        kh = max(self.k_home, 1)
-        self.h_item = np.full((n, kh), -1, np.int64)
-        self.h_intent = np.full((n, kh), -1, np.int64)
-        self.h_prio = np.zeros((n, kh), np.int64)
-        self.h_sponsored = np.zeros((n, kh), bool)
-        self.counters = np.zeros((5, n))  # examined, clicked, bad ads, slates, ad revenue
+        self.parked = ParkedVisits(n, n_int, self.k_home, self.k_search)  # the open visit of each slot
         # what the platform knows of each slot's shopper (observable)
         self.orders = np.zeros(n)
         self.lines = np.zeros(n)
@@ -216,9 +199,9 @@ class ShopperLives:
         home, search = slots[at_home], slots[~at_home]
         done = np.zeros(0, np.int64)
         if len(search):
-            self.search_slates[search, self.cursor[search], :] = slates[~at_home, : self.k_search]
-            self.cursor[search] += 1
-            done = search[self.cursor[search] == self.n_search[search]]
+            self.parked.search_slates[search, self.parked.cursor[search], :] = slates[~at_home, : self.k_search]
+            self.parked.cursor[search] += 1
+            done = search[self.parked.cursor[search] == self.parked.n_search[search]]
         result = StepResult(
             done_visit=np.zeros(n, bool),
             gtv=np.zeros(n),
@@ -263,13 +246,13 @@ class ShopperLives:
         """
         if (active is not None and not active[0]) or self.status[0] != ONGOING or self.surface[0] != SURFACE_SEARCH:
             return None
-        cur = int(self.cursor[0]) + 1
-        if cur >= self.n_search[0]:
+        cur = int(self.parked.cursor[0]) + 1
+        if cur >= self.parked.n_search[0]:
             return None
         slate = slates_from_actions(self.cands, np.asarray(actions, np.int64).reshape(1, -1), self._slot0)
-        self.search_slates[0, cur - 1] = slate[0, : self.k_search]
-        self.cursor[0] = cur
-        q = self.i_aisle[0, self.search_col[0, cur]]
+        self.parked.search_slates[0, cur - 1] = slate[0, : self.k_search]
+        self.parked.cursor[0] = cur
+        q = self.parked.i_aisle[0, self.parked.search_col[0, cur]]
         self.cur_query[0] = q
         shelf = self.market.search_shelf[self.ep[0], q]
         self.cands[0, : len(shelf)] = shelf
@@ -320,7 +303,7 @@ class ShopperLives:
         at_home = self.surface[on] == SURFACE_HOME
         home, search = on[at_home], on[~at_home]
         self.cands[home, : self.n_home] = self.home_cands[home, : self.n_home]
-        q = self.i_aisle[search, self.search_col[search, self.cursor[search]]]
+        q = self.parked.i_aisle[search, self.parked.search_col[search, self.parked.cursor[search]]]
         self.cur_query[search] = q
         self.cands[search, : self.market.search_shelf.shape[2]] = self.market.search_shelf[self.ep[search], q]
 
@@ -430,8 +413,8 @@ class ShopperLives:
             # no home feed: the visit starts with its searches; a visit with none checks out at once
             self.surface[slots] = SURFACE_SEARCH
             vs = self._begin(slots)
-            self._keep(slots, vs)
-            empty = slots[self.n_search[slots] == 0]
+            self.parked.keep(self.ctx, slots, vs)
+            empty = slots[self.parked.n_search[slots] == 0]
             if len(empty):
                 self._checkout(empty)
             slots = empty
@@ -464,72 +447,24 @@ class ShopperLives:
         vs = self._begin(slots)
         resp = self._response(slates)
         home.read(self.ctx, vs, np.arange(len(slots)), self.home_cands[slots, : self.n_home], resp)
-        self._keep(slots, vs)
+        self.parked.keep(self.ctx, slots, vs)
         self.surface[slots] = SURFACE_SEARCH
-        return slots[self.n_search[slots] == 0]
+        return slots[self.parked.n_search[slots] == 0]
 
     def _response(self, slates: np.ndarray) -> RankResponse:
         return shown_response(slates, self.world.public.ad_eligible, self.cfg.marketplace)
 
-    def _keep(self, slots: np.ndarray, vs: Visits) -> None:
-        """Park an open visit in the slots' arrays: intents, open searches (by aisle), home purchases, counters."""
-        it, m = vs.it, len(vs.it.session)
-        counts = np.bincount(it.session, minlength=len(slots))
-        first = np.concatenate([[0], np.cumsum(counts)[:-1]])
-        col = np.arange(m) - first[it.session]
-        row = slots[it.session]
-        self.n_int[slots] = counts
-        self.i_aisle[row, col], self.i_need[row, col] = it.aisle, it.need
-        self.i_affinity[row, col], self.i_buy[row, col] = it.affinity, it.buy
-        self.i_resolved[row, col] = vs.resolved
-        rows = search.rows(self.ctx, vs)
-        rows = rows[np.argsort(it.session[rows], kind="stable")]  # by visit, aisles in order within it
-        per = np.bincount(it.session[rows], minlength=len(slots))
-        start = np.concatenate([[0], np.cumsum(per)[:-1]])
-        j = np.arange(len(rows)) - start[it.session[rows]]
-        self.search_col[slots[it.session[rows]], j] = col[rows]
-        self.n_search[slots], self.cursor[slots] = per, 0
-        self.h_item[slots] = -1
-        if len(vs.lines) > 1:  # the home feed's purchase lines (one per position at most)
-            sold = vs.lines[1]
-            at = (slots[sold.session], sold.position)
-            self.h_item[at] = sold.item
-            self.h_intent[at] = np.where(sold.intent >= 0, col[np.maximum(sold.intent, 0)], -1) if m else -1
-            self.h_prio[at] = sold.priority
-            self.h_sponsored[at] = sold.sponsored
-        self.counters[:, slots] = [vs.examined, vs.clicked, vs.bad_ads, vs.slates, vs.ad_revenue]
-
     def _checkout(self, slots: np.ndarray) -> dict[str, dict[str, np.ndarray]]:
         """Run the stored searches of ``slots`` (sorted), then check their visits out together."""
-        w, n = self.world, len(slots)
-        mask = np.arange(self.i_aisle.shape[1])[None, :] < self.n_int[slots][:, None]
-        sess, col = np.nonzero(mask)
-        offset = np.concatenate([[0], np.cumsum(self.n_int[slots])[:-1]])
-        r = slots[sess]
-        it = Intents(session=sess, aisle=self.i_aisle[r, col], need=self.i_need[r, col],
-                     affinity=self.i_affinity[r, col], buy=self.i_buy[r, col])  # fmt: skip
-        lines = [Lines.empty()]
-        hs, hp = np.nonzero(self.h_item[slots] >= 0)
-        if len(hs):
-            hi = self.h_intent[slots[hs], hp]
-            lines.append(Lines(hs, self.h_item[slots[hs], hp], np.full(len(hs), SOURCE_HOME), hp,
-                               self.h_sponsored[slots[hs], hp], np.where(hi >= 0, offset[hs] + hi, -1),
-                               self.h_prio[slots[hs], hp], hs))  # fmt: skip
-        st = w.state
-        ex, cl, bad, sl, ad = self.counters[:, slots]
-        vs = Visits(
-            v=slots, ids=st.shopper_id[slots], day=self.day[slots], ep=self.ep[slots],
-            taste=st.taste[slots], alpha=st.price_sensitivity[slots].astype(np.float64), aisle_aff=np.zeros((n, 0)),
-            it=it, resolved=self.i_resolved[r, col], examined=ex, clicked=cl, bad_ads=bad, slates=sl.astype(np.int64),
-            ad_revenue=ad, lines=lines, logged=None,
-        )  # fmt: skip
-        ss, sj = np.nonzero(np.arange(self.search_col.shape[1])[None, :] < self.n_search[slots][:, None])
+        vs, offset = self.parked.reopen(slots, self.world.state, self.day[slots], self.ep[slots])
+        it = vs.it
+        ss, sj = np.nonzero(np.arange(self.parked.search_col.shape[1])[None, :] < self.parked.n_search[slots][:, None])
         if len(ss):
-            rows = offset[ss] + self.search_col[slots[ss], sj]
+            rows = offset[ss] + self.parked.search_col[slots[ss], sj]
             order = np.argsort(it.aisle[rows], kind="stable")  # grouped by aisle, as the world does
             rows, ss, sj = rows[order], ss[order], sj[order]
             cands = self.market.search_shelf[self.ep[slots[ss]], it.aisle[rows]]
-            slate = self.search_slates[slots[ss], sj]
+            slate = self.parked.search_slates[slots[ss], sj]
             resp = self._response(slate)
             search.read(self.ctx, vs, rows, cands, resp)
         tables = checkout(self.ctx, vs)
