@@ -42,6 +42,21 @@ def distinct_count(ids: np.ndarray) -> np.ndarray:
     return real.sum(axis=1) - repeat.sum(axis=1)
 
 
+def _check_arrays(response: RankResponse, b: int, k: int) -> None:
+    """Shapes (B, K) and dtypes: int32 slate, float propensity, bool sponsored."""
+    slate, prop, sp = response.slate, response.propensity, response.sponsored
+    for name, a in (("slate", slate), ("propensity", prop), ("sponsored", sp)):
+        if not isinstance(a, np.ndarray) or a.shape != (b, k):
+            shape = getattr(a, "shape", type(a).__name__)
+            raise RankerError(f"invalid ranker response: {name} has shape {shape}, expected ({b}, {k})")
+    if slate.dtype != np.int32:
+        raise RankerError(f"invalid ranker response: slate has dtype {slate.dtype}, expected int32")
+    if not np.issubdtype(prop.dtype, np.floating):
+        raise RankerError(f"invalid ranker response: propensity has dtype {prop.dtype}, expected a float type")
+    if sp.dtype != np.bool_:
+        raise RankerError(f"invalid ranker response: sponsored has dtype {sp.dtype}, expected bool")
+
+
 def check_response(request: RankRequest, response: RankResponse, catalog: PublicCatalog | None = None) -> None:
     """Raise RankerError with a clear message if ``response`` breaks a slate invariant.
 
@@ -54,16 +69,7 @@ def check_response(request: RankRequest, response: RankResponse, catalog: Public
     b, k = request.batch_size, request.slate_size
     cands = np.asarray(request.candidates)
     slate, prop, sp = response.slate, response.propensity, response.sponsored
-    for name, a in (("slate", slate), ("propensity", prop), ("sponsored", sp)):
-        if not isinstance(a, np.ndarray) or a.shape != (b, k):
-            shape = getattr(a, "shape", type(a).__name__)
-            raise RankerError(f"invalid ranker response: {name} has shape {shape}, expected ({b}, {k})")
-    if slate.dtype != np.int32:
-        raise RankerError(f"invalid ranker response: slate has dtype {slate.dtype}, expected int32")
-    if not np.issubdtype(prop.dtype, np.floating):
-        raise RankerError(f"invalid ranker response: propensity has dtype {prop.dtype}, expected a float type")
-    if sp.dtype != np.bool_:
-        raise RankerError(f"invalid ranker response: sponsored has dtype {sp.dtype}, expected bool")
+    _check_arrays(response, b, k)
     if b == 0 or k == 0:
         return
 
