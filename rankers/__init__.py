@@ -10,8 +10,13 @@ __all__ = ["available", "make_ranker", "register_ranker"]
 
 
 def __getattr__(name: str) -> Any:
-    if name in __all__:
-        from basketgym.rankers import registry
+    from basketgym.rankers import registry
 
-        return getattr(registry, name)
+    public = {
+        "available": registry.available,
+        "make_ranker": registry.make_ranker,
+        "register_ranker": registry.register_ranker,
+    }  # fmt: skip  (no computed getattr in rankers/)
+    if name in public:
+        return public[name]
     raise AttributeError(f"module 'basketgym.rankers' has no attribute {name!r}")
