@@ -10,6 +10,8 @@ __all__ = ["available", "make_ranker", "register_ranker"]
 
 
 def __getattr__(name: str) -> Any:
+    if name not in __all__:  # first: ``from basketgym.rankers import registry`` asks for ``registry`` here
+        raise AttributeError(f"module 'basketgym.rankers' has no attribute {name!r}")
     from basketgym.rankers import registry
 
     public = {
@@ -17,6 +19,4 @@ def __getattr__(name: str) -> Any:
         "make_ranker": registry.make_ranker,
         "register_ranker": registry.register_ranker,
     }  # fmt: skip  (no computed getattr in rankers/)
-    if name in public:
-        return public[name]
-    raise AttributeError(f"module 'basketgym.rankers' has no attribute {name!r}")
+    return public[name]

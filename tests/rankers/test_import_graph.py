@@ -87,7 +87,8 @@ def test_the_walker_sees_the_package_and_its_imports():
     graph, full = import_graph(), import_graph(deferred=True)
     assert len(MODULES) >= 25 and f"{PKG}.learned.value" in MODULES and PKG in MODULES
     assert {f"{PKG}.base", f"{PKG}.own_first", f"{PKG}.ads", f"{PKG}.shelf"} <= graph[f"{PKG}.baselines"]
-    assert graph[PKG] == {f"{PKG}.registry"}
+    assert graph[PKG] == set()  # the package loads its registry on first use (PEP 562): no edge at import time
+    assert f"{PKG}.registry" in full[PKG]
     # the heavy rankers are imported by the table's loaders only when used: deferred edges
     assert f"{PKG}.learned.value" not in graph[f"{PKG}.registry"]
     assert f"{PKG}.learned.value" in full[f"{PKG}.registry"]
