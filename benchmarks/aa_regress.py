@@ -1,6 +1,6 @@
 """False-alarm rate of ``basketgym regress`` when nothing changed: random against random with another coin.
 
-Usage: .venv/bin/python benchmarks/aa_regress.py [--calls 100] [--seeds 3] [--days 30]
+Usage: .venv/bin/python benchmarks/aa_regress.py [--calls 100] [--seeds 3] [--days 30] [--first 0]
 
 The candidate ranks at random like the baseline but draws from another stream (its seed is salted), so the
 two differ in every world while their expected effect is exactly 0. Each call is an independent experiment
@@ -37,10 +37,13 @@ def main() -> None:
     ap.add_argument("--calls", type=int, default=100)
     ap.add_argument("--seeds", type=int, default=3)
     ap.add_argument("--days", type=int, default=30)
+    ap.add_argument(
+        "--first", type=int, default=0, help="index of the first call (calls k use root seed 10000 + 100 k)"
+    )
     args = ap.parse_args()
     base = load_scenario("smoke").replace(days=args.days)
     alarms = 0
-    for k in range(args.calls):
+    for k in range(args.first, args.first + args.calls):
         cfg = base.replace(seed=10_000 + 100 * k)
         spec = RegressSpec("__main__:RandomOtherCoin", "random", (cfg,), seeds=args.seeds, metrics=("ltv", "retention"),
                            margins={"ltv": "0", "retention": "0"})  # fmt: skip
