@@ -35,14 +35,14 @@ def add_scenario(p: argparse.ArgumentParser) -> None:
     p.add_argument("scenario", help="scenario TOML path or bundled name (default, smoke, ads_heavy)")
 
 
-def add_days(p: argparse.ArgumentParser, help: str = "override the scenario's horizon") -> None:  # noqa: A002
-    """``--days``: the scenario's horizon, overridden."""
-    p.add_argument("--days", type=int, help=help)
+def add_days(p: argparse.ArgumentParser, text: str = "override the scenario's horizon") -> None:
+    """``--days``: the scenario's horizon, overridden (``text``: its help)."""
+    p.add_argument("--days", type=int, help=text)
 
 
-def add_seed(p: argparse.ArgumentParser, help: str = "the world's seed (default: the scenario's seed)") -> None:  # noqa: A002
-    """``--seed``: a world seed (the first of several where a command runs several)."""
-    p.add_argument("--seed", type=int, help=help)
+def add_seed(p: argparse.ArgumentParser, text: str = "the world's seed (default: the scenario's seed)") -> None:
+    """``--seed``: a world seed, the first of several where a command runs several (``text``: its help)."""
+    p.add_argument("--seed", type=int, help=text)
 
 
 def add_jobs(p: argparse.ArgumentParser) -> None:
