@@ -17,7 +17,7 @@ import time
 from basketgym.eval.orchestration.runner import grid, run_scenario
 from basketgym.sim.config import resolve_scenario
 
-from basketgym.progress import RunProgress
+from basketgym.cli.progress import RunProgress
 
 
 class _Terminal(io.StringIO):

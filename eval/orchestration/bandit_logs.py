@@ -13,6 +13,7 @@ The table (``bandit_log_table``) is the export of ``basketgym logs``; its schema
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -24,6 +25,7 @@ from basketgym.sim.config import ScenarioConfig
 from basketgym.sim.world import World
 
 from basketgym.contract.catalog import PublicCatalog
+from basketgym.contract.files import check_writable
 from basketgym.contract.logs import SOURCE_HOME, SOURCE_SEARCH
 from basketgym.contract.protocol import SURFACE_HOME, Ranker, RankRequest, RankResponse, prefix_propensities
 
@@ -273,3 +275,30 @@ def logging_policy(base: str, epsilon: float, temperature: float | None = None) 
     if temperature is not None:
         return PlackettLuce(make_ranker(base), temperature), f"{base}+pl{temperature:g}"
     return EpsilonGreedy(make_ranker(base), epsilon), f"{base}+eps{epsilon:g}"
+
+
+def truth_path(out: str | Path) -> Path:
+    """Where the truth of a log exported to ``out`` is written: beside it, as ``<out's stem>.truth.parquet``."""
+    out = Path(out)
+    return out.with_name(out.stem + ".truth.parquet")
+
+
+def check_log_out(out: str | Path, truth: bool) -> None:
+    """Refuse, before anything is simulated, an export path (with ``truth``: its truth's too) that cannot be written."""
+    check_writable(out)
+    if truth:
+        check_writable(truth_path(out), "--out (its .truth.parquet)")
+
+
+def write_log(log: BanditLog, out: str | Path, version: str) -> Path | None:
+    """Export ``log`` to ``out`` (``bandit_log_arrow``) and, with targets, their truth beside it (``truth_arrow``).
+
+    Both atomically; returns the truth's path, or None without targets.
+    """
+    from basketgym.sim.eventlog import write_parquet_atomic
+
+    write_parquet_atomic(bandit_log_arrow(log, version), Path(out))
+    if not log.targets:
+        return None
+    write_parquet_atomic(truth_arrow(log), truth_path(out))
+    return truth_path(out)

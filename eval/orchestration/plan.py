@@ -184,11 +184,18 @@ def plan_scenario(
     seeds: int | None = None,
     jobs: int = 1,
     event_log: str | None = None,
+    seed: int | None = None,
 ) -> Plan:
-    """Read a scenario with the command line's overrides and plan its run (``basketgym check`` and ``run``)."""
-    from basketgym.sim.config import resolve_scenario
+    """Read a scenario with the command line's overrides and plan its run (``basketgym check`` and ``run``).
+
+    ``seed``: the run's first world seed, as if the scenario file said ``seed = <seed>`` (its worlds
+    are ``seed, seed + 1, ...``: ``runner.world_seeds``); the run's resolved scenario.toml records it.
+    """
+    from basketgym.sim.config import resolve_scenario, scenario_from_dict
 
     cfg = resolve_scenario(scenario, days=days, event_log=event_log, rankers=rankers)
+    if seed is not None:  # validated as a scenario key: the same range and the same one-line error
+        cfg = scenario_from_dict({**cfg.to_dict(), "seed": seed}, f"{scenario} with --seed {seed}")
     return plan_run(cfg, rankers, seeds, jobs)
 
 

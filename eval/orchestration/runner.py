@@ -91,6 +91,11 @@ def task_ranker(cfg: ScenarioConfig, task: Task) -> Ranker:
     return TrafficSplit(control, scenario_ranker(cfg, task.ranker), share, ex.start_day)
 
 
+def world_seeds(cfg: ScenarioConfig, n_seeds: int) -> list[int]:
+    """The seeds of a scenario's ``n_seeds`` worlds per ranker: ``cfg.seed, cfg.seed + 1, ...`` (runs, realism)."""
+    return [cfg.seed + s for s in range(n_seeds)]
+
+
 def grid(cfg: ScenarioConfig, rankers: list[str], n_seeds: int, *, twins: bool = True) -> list[Task]:
     """Every task of a run, seed-major (a seed's twins finish close together).
 
@@ -98,7 +103,7 @@ def grid(cfg: ScenarioConfig, rankers: list[str], n_seeds: int, *, twins: bool =
     runs that are not written, hence not analysed).
     """
     names = list(dict.fromkeys([*rankers, cfg.rankers.control])) if twins else list(rankers)
-    seeds = [cfg.seed + s for s in range(n_seeds)]
+    seeds = world_seeds(cfg, n_seeds)
     specs = [(WORLD, r, "") for r in names]
     if twins:
         specs += [(ABLATION, r, a) for r in cfg.evaluation.attribution for a in ABLATIONS]
@@ -263,7 +268,7 @@ def run_scenario(
             "scenario": cfg.name,
             "rankers": names,
             "control": cfg.rankers.control,
-            "seeds": [cfg.seed + s for s in range(n_seeds)],
+            "seeds": world_seeds(cfg, n_seeds),
             "tasks": [{"label": t.label, "kind": t.kind, "ranker": t.ranker, "seed": t.seed} for t in tasks],
             "dirs": dirs,  # label -> directory under results/ and logs/ (eval.orchestration.rundir.result_dir_name)
             "started_unix": started,
@@ -305,3 +310,9 @@ def across_seeds_dict(per_seed: pd.DataFrame, ranker: str) -> dict[str, dict[str
     """``{metric: {n, mean, std, se, half_width, ci_low, ci_high}}`` over one ranker's seeds."""
     rows = per_seed[per_seed["ranker"] == ranker].drop(columns=["ranker"]).to_dict(orient="records")
     return {m: {k: float(v) for k, v in st.items()} for m, st in metrics.across_seeds(rows).iterrows()}
+
+
+def throughput(tasks: list[TaskResult]) -> tuple[float, float]:
+    """Sessions simulated by a run's tasks, and sessions per second of simulation (summed over the tasks' worlds)."""
+    sessions = sum(r.facts["sessions"] for r in tasks)
+    return sessions, sessions / max(sum(r.facts["wall_seconds"] for r in tasks), 1e-9)

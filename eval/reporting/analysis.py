@@ -11,6 +11,9 @@ regenerated without re-simulating.
 
 from __future__ import annotations
 
+import dataclasses
+import shutil
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 from basketgym.eval.orchestration.rundir import manifest_dirs, read_manifest, task_dir, write_json_atomic
+from basketgym.eval.orchestration.runner import Progress, RunResult, run_scenario
 from basketgym.eval.outcomes import experiment, incrementality, latency
 from basketgym.eval.reporting import plots
 from basketgym.eval.stats.bootstrap import bootstrap_seed_means
@@ -237,6 +241,36 @@ def analyze_run(run_dir: str | Path, *, write: bool = True, control: str | None 
             write_parquet_atomic(pa.Table.from_pandas(units, preserve_index=False), d.run_dir / AB_UNITS)
         write_json_atomic(analysis_json(a), d.run_dir / "analysis.json")
     return a
+
+
+def run_and_analyze(
+    cfg: ScenarioConfig,
+    rankers: list[str] | None = None,
+    seeds: int | None = None,
+    out: str | Path | None = None,
+    *,
+    keep: bool = True,
+    overwrite: bool = False,
+    jobs: int = 1,
+    progress: Progress | None = None,
+    command: str = "",
+) -> tuple[RunResult, Analysis]:
+    """Run every world of the scenario's grid (``run_scenario``) and analyse the run (``analyze_run``).
+
+    ``keep`` False leaves nothing on disk: the analysis needs the twins' raw files (the control, the
+    ablations, the A/B worlds), which ``run_scenario(write=False)`` does not simulate, so the run is
+    written to a scratch directory, analysed without writing analysis.json or plots, and removed;
+    the returned run's ``run_dir`` is then None.
+    """
+    scratch = None if keep else tempfile.mkdtemp(prefix="basketgym-")
+    try:
+        result = run_scenario(cfg, rankers, seeds, out if scratch is None else f"{scratch}/run", overwrite=overwrite,
+                              jobs=jobs, progress=progress, command=command)  # fmt: skip
+        analysis = analyze_run(result.run_dir, write=keep)
+    finally:
+        if scratch is not None:
+            shutil.rmtree(scratch, ignore_errors=True)
+    return (result if keep else dataclasses.replace(result, run_dir=None)), analysis
 
 
 def _experiment_json(e: experiment.ExperimentResult) -> dict[str, Any]:

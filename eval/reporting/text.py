@@ -94,12 +94,13 @@ def _cells(mean: float, half: float, fmt: Callable[[float], str]) -> tuple[str, 
     return fmt(mean), "" if math.isnan(half) else fmt(half)
 
 
-def format_summary_table(df: pd.DataFrame, columns: Sequence[Column] = SUMMARY_COLUMNS) -> str:
+def format_summary_table(df: pd.DataFrame, columns: Sequence[Column] = SUMMARY_COLUMNS, footnote: bool = True) -> str:
     """Fixed-width comparison table, one row per ranker, from per-seed summaries.
 
     ``df`` holds one row per (ranker, seed): a ``ranker`` column plus the ``summarize`` keys.
     A cell reads "mean ± half-width" of the 95% t-interval across seeds, or the value alone when
     there is one seed; a metric absent from the runs prints as "—". Rankers keep their order.
+    ``footnote``: with several seeds, a last line saying what ± is (a report stating it once leaves it out).
     """
     if "ranker" not in df.columns:
         raise ValueError(f"summary frame: missing column 'ranker' (has: {', '.join(df.columns)})")
@@ -137,7 +138,7 @@ def format_summary_table(df: pd.DataFrame, columns: Sequence[Column] = SUMMARY_C
         return "  ".join([first, *rest]).rstrip()
 
     out = [line(header), "  ".join("-" * w for w in widths), *(line(r) for r in text_rows)]
-    if any(int(s) > 1 for s in seeds):
+    if footnote and any(int(s) > 1 for s in seeds):
         out.append(
             "± : half-width of the 95% t-interval across seeds (t with seeds - 1 df on the per-seed values;"
             " the between-seed SD is `std` in summary.json)"

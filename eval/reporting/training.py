@@ -1,9 +1,26 @@
-"""The training report as text: the models' comparison table and a sample home feed explained."""
+"""The training report: the models' comparison table, a sample home feed explained, and train's output directory.
+
+``write_training`` saves each model in its own directory and the report beside them (``TRAIN_FILES``);
+``check_models_out`` refuses, before anything is trained, a directory whose contents ``--overwrite``
+must not delete.
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import pandas as pd
-from basketgym.eval.orchestration.training import TrainingRun
+from basketgym.eval.orchestration.rundir import write_json_atomic
+from basketgym.eval.orchestration.training import TrainingRun, reliability_curves
+from basketgym.eval.reporting.plots import reliability_diagram
+from basketgym.rankers.learned.model import KINDS, MODEL_FILE
+
+from basketgym.contract.errors import OutputPathError
+from basketgym.contract.files import atomic_path, check_writable, write_text_atomic
+
+TRAIN_FILES = ("grades.csv", "training.json", "comparison.md", "reliability.png")  # beside the model directories
 
 
 def comparison_table(run: TrainingRun) -> str:
@@ -51,3 +68,60 @@ def format_explanation(name: str, ex: dict, items: int = 5) -> str:
             cells.insert(len(cells) // 2, "|")
         out.append(f"    {task:<10} " + " ".join(cells))
     return "\n".join(out)
+
+
+def check_models_out(out: str | Path, overwrite: bool) -> None:
+    """Refuse, before training, an output directory that cannot be written or holds what ``overwrite`` must not delete.
+
+    ``overwrite`` replaces only what ``write_training`` writes: model directories (a ``model.json``
+    object with a ``kind``), its report files and their hidden temporaries; anything else in ``out``
+    (a user's files, a model directory with a broken ``model.json``) is refused and kept.
+    """
+    out = Path(out)
+    check_writable(out, directory=True)
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    if not overwrite:
+        raise OutputPathError(f"--out {out}: exists and is not empty (pass --overwrite to replace its models)")
+    ours = {*KINDS, *(f.split(".")[0] for f in TRAIN_FILES)}
+    for entry in sorted(out.iterdir()):
+        if entry.name.startswith("."):  # temporaries of atomic writes and model saves: .<name>.<random>
+            if entry.name[1:].split(".")[0] in ours:
+                continue
+            why = "a hidden entry that train does not write"
+        elif entry.name in TRAIN_FILES and entry.is_file() and not entry.is_symlink():
+            continue
+        elif entry.is_dir() and not entry.is_symlink() and (entry / MODEL_FILE).is_file():
+            try:
+                meta = json.loads((entry / MODEL_FILE).read_bytes().decode("utf-8"))
+                if isinstance(meta, dict) and meta.get("kind") in KINDS:
+                    continue
+                why = f"its {MODEL_FILE} is not a model description"
+            except (OSError, ValueError):  # ValueError covers undecodable bytes and JSON that does not parse
+                why = f"its {MODEL_FILE} is not readable JSON"
+        else:
+            why = "not a model directory or a file that train writes"
+        raise OutputPathError(
+            f"--overwrite {out}: refused, {entry.name} is not basketgym's ({why}); nothing was deleted"
+        )
+
+
+def write_training(out: str | Path, run: TrainingRun, explanations: dict[str, Any], scenario: str, seed: int) -> None:
+    """Save each model in ``out/<kind>/`` (its facts name the scenario, logging policy and seed) and the report.
+
+    Beside the models (``TRAIN_FILES``): the grades (CSV), the facts and ``explanations`` (JSON), the
+    comparison table (markdown) and, when a model predicts probabilities, the reliability diagram.
+    Every file is written atomically.
+    """
+    out = Path(out)
+    for kind, model in run.models.items():
+        model.facts.update(scenario=scenario, logging=run.facts["policy"], seed=seed)
+        model.save(out / kind)
+    with atomic_path(out / "grades.csv") as tmp:
+        run.grades.to_csv(tmp, index=False)
+    write_json_atomic({"facts": run.facts, "explanations": explanations}, out / "training.json")
+    write_text_atomic(comparison_table(run) + "\n", out / "comparison.md")
+    curves = reliability_curves(run)
+    if any(curves.values()):
+        title = f"{scenario}: calibrated predictions vs the simulator's true probabilities (held-out shoppers)"
+        reliability_diagram(curves, out / "reliability.png", title=title)

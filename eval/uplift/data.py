@@ -31,6 +31,11 @@ OUTCOMES = ("bought", "basket_margin", "margin_30d", "retained_30d")
 WINDOW = 30
 
 
+def days_needed(start_day: int, test_days: int) -> int:
+    """Days a scenario needs for exposure tests on days [start_day, start_day + test_days) and their 30-day windows."""
+    return start_day + test_days + WINDOW
+
+
 @dataclass
 class ExposureData:
     """The randomised treatment log with outcomes, and the true effects of every test."""
@@ -78,10 +83,10 @@ def exposure_data(cfg: ScenarioConfig, seed: int, base: str = "buy_again", share
     ``freeze`` (default): the base ranker stops learning at ``start_day``, so there is no
     interference between shoppers and the twins' difference is exactly each shopper's own effect.
     """
-    end = start_day + test_days
-    cfg = cfg.replace(days=min(cfg.days, end + WINDOW)) if cfg.days >= end + WINDOW else cfg
-    if cfg.days < end + WINDOW:
-        raise ValueError(f"exposure tests need {end + WINDOW} days (start {start_day} + {test_days} + {WINDOW})")
+    end, need = start_day + test_days, days_needed(start_day, test_days)
+    cfg = cfg.replace(days=min(cfg.days, need)) if cfg.days >= need else cfg
+    if cfg.days < need:
+        raise ValueError(f"exposure tests need {need} days (start {start_day} + {test_days} + {WINDOW})")
     tests, observed = _world(cfg, seed, base, share, start_day, end, "random", freeze)
     t_all, y_all = _world(cfg, seed, base, share, start_day, end, "all", freeze)
     t_none, y_none = _world(cfg, seed, base, share, start_day, end, "none", freeze)

@@ -17,11 +17,31 @@ import pandas as pd
 from basketgym.eval.stats.bootstrap import bootstrap_statistic
 from basketgym.eval.stats.intervals import Interval
 from basketgym.eval.uplift import metrics as um
-from basketgym.eval.uplift.data import ExposureData
+from basketgym.eval.uplift.data import OUTCOMES, ExposureData
 from basketgym.rankers.learned.dataset import FEATURE_NAMES
 from basketgym.rankers.learned.uplift import LEARNERS, UpliftConfig, UpliftLearner, _Model
 
 METRICS = ("qini_true", "qini_observed", "auuc_observed", "uplift_at_10", "pehe")
+Z95 = 1.96  # the randomised effects' normal interval: mean difference +- 1.96 se
+
+
+def randomised_effects(data: ExposureData) -> pd.DataFrame:
+    """Per outcome: the true mean effect (twins) next to the randomised world's difference in means and its interval.
+
+    Columns: outcome, true_effect (mean of the true individual effects), difference (treated mean
+    minus control mean in the randomised log), ci_low / ci_high (difference +- ``Z95`` times the
+    unpooled standard error, sqrt(var_t / n_t + var_c / n_c)), control_mean. What a platform's
+    analysis of the same test would report, beside what the simulator knows.
+    """
+    w = data.log["treated"].to_numpy(bool)
+    rows = []
+    for o in OUTCOMES:
+        y = data.log[o].to_numpy(np.float64)
+        diff = y[w].mean() - y[~w].mean()
+        se = np.sqrt(y[w].var(ddof=1) / w.sum() + y[~w].var(ddof=1) / (~w).sum())
+        rows.append({"outcome": o, "true_effect": data.tau[o].mean(), "difference": diff, "ci_low": diff - Z95 * se,
+                     "ci_high": diff + Z95 * se, "control_mean": y[~w].mean()})  # fmt: skip
+    return pd.DataFrame(rows)
 
 
 def _grades(score: np.ndarray, tau: np.ndarray, w: np.ndarray, y: np.ndarray, p: np.ndarray,

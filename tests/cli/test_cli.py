@@ -38,6 +38,20 @@ def test_run_smoke_end_to_end_in_a_subprocess(tmp_path):
         (["run", "smoke", "--seeds", "0"], "basketgym: error: --seeds = 0: must be >= 1"),
         (["train", "smoke", "--model", "xgb", "--out", "x"], "basketgym: error: --model 'xgb': must be one of"),
         (["train", "smoke", "--explore", "2", "--out", "x"], "basketgym: error: --explore = 2.0: must be in [0, 1]"),
+        (["train", "smoke", "--max-rows", "0", "--out", "x"], "basketgym: error: --max-rows = 0: must be >= 1"),
+        (
+            ["ope", "smoke", "--logging", "popularity", "--target", "buy_again", "--seed", "-1"],
+            "basketgym: error: --seed = -1: must be between 0 and 4611686018427387904",
+        ),
+        # one name for the logging policy: --logging in logs, ope and train; --policy is not an alias
+        (
+            ["logs", "smoke", "--policy", "popularity", "--out", "x.parquet"],
+            "basketgym: error: logs: the following arguments are required: --logging",
+        ),
+        (
+            ["train", "smoke", "--policy", "popularity", "--out", "x"],
+            "basketgym: error: unrecognized arguments: --policy popularity",
+        ),
     ],
 )
 def test_errors_are_one_line_with_exit_2(args, message, capsys):

@@ -52,7 +52,7 @@ def bad_files(tmp_path_factory) -> dict[str, Path]:
 # every command that reads a scenario, with the arguments it needs besides the scenario and --out
 SCENARIO_COMMANDS = {
     "run": ["--days", "2", "--seeds", "1"],
-    "logs": ["--policy", "popularity", "--days", "2"],
+    "logs": ["--logging", "popularity", "--days", "2"],
     "ope": ["--logging", "popularity", "--target", "buy_again", "--days", "2"],
     "train": ["--days", "2"],
     "uplift": ["--days", "2"],
@@ -253,7 +253,7 @@ def test_bad_model_directories(damage, kind, trained, tmp_path, capsys):
         ["run"],
         ["run", "smoke", "--seeds", "two"],
         ["report"],
-        ["logs", "smoke"],  # --policy and --out are required
+        ["logs", "smoke"],  # --logging and --out are required
         ["ope", "smoke", "--logging", "popularity"],
         ["train", "smoke"],
         ["uplift", "smoke", "--share", "half"],
@@ -277,7 +277,7 @@ def test_no_traceback_from_a_real_process(earlier_run, tmp_path):
     shutil.copytree(earlier_run, run)
     _truncate(run / "results/random/seed=11/outcomes.parquet")
     env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[2])}
-    p = subprocess.run([sys.executable, "-m", "basketgym.cli", "report", str(run)], capture_output=True, text=True,
+    p = subprocess.run([sys.executable, "-m", "basketgym", "report", str(run)], capture_output=True, text=True,
                        env=env, timeout=120)  # fmt: skip
     assert p.returncode == 2 and "Traceback" not in p.stderr + p.stdout, p.stderr
     head = f"basketgym: error: {run}/results/random/seed=11/outcomes.parquet: not a readable Parquet file ("

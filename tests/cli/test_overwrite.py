@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 from basketgym.eval.orchestration.runner import run_scenario
+from basketgym.eval.reporting.training import check_models_out
 from basketgym.sim.config import load_scenario
 
-from basketgym.cli import _check_models_out, main
+from basketgym.cli import main
 from basketgym.contract.errors import OutputPathError
 
 RUN = ["run", "smoke", "--days", "2", "--seeds", "1", "--rankers", "random", "--no-event-log"]
@@ -151,12 +152,12 @@ def test_train_overwrite_accepts_its_own_outputs(tmp_path):
     for name in ("grades.csv", "training.json", "comparison.md", "reliability.png", ".grades.csv.x1y2.tmp"):
         (tmp_path / name).write_text("x")
     (tmp_path / ".mmoe.old").mkdir()  # an interrupted model save
-    _check_models_out(tmp_path, overwrite=True)
+    check_models_out(tmp_path, overwrite=True)
     with pytest.raises(OutputPathError, match="exists and is not empty"):
-        _check_models_out(tmp_path, overwrite=False)
-    _check_models_out(tmp_path / "new", overwrite=False)
+        check_models_out(tmp_path, overwrite=False)
+    check_models_out(tmp_path / "new", overwrite=False)
     (tmp_path / "empty").mkdir()
-    _check_models_out(tmp_path / "empty", overwrite=False)
+    check_models_out(tmp_path / "empty", overwrite=False)
 
 
 @pytest.mark.parametrize(

@@ -7,7 +7,7 @@ import pytest
 from basketgym.eval.orchestration.runner import grid, run_scenario
 from basketgym.sim.config import load_scenario
 
-from basketgym.progress import RunProgress, format_seconds
+from basketgym.cli.progress import RunProgress, format_seconds
 
 LINE = re.compile(r"^\[(\d+)/(\d+)\] (\S+) +seed (\d+) +(\d+\.\d\d)s(?:   ETA (\S+))?$")
 

@@ -144,7 +144,7 @@ def test_logs_export_has_the_documented_schema(cfg, tmp_path):
 
 def test_logs_and_ope_commands(tmp_path, capsys):
     out = tmp_path / "logs.parquet"
-    assert main(["logs", "smoke", "--policy", "popularity", "--explore", "0.2", "--target", "buy_again",
+    assert main(["logs", "smoke", "--logging", "popularity", "--explore", "0.2", "--target", "buy_again",
                  "--days", "6", "--out", str(out)]) == 0  # fmt: skip
     assert pq.read_table(out).num_rows > 500
     truth = pq.read_table(tmp_path / "logs.truth.parquet")
@@ -158,7 +158,7 @@ def test_logs_and_ope_commands(tmp_path, capsys):
     # supported / unsupported pair in tests/eval/offpolicy/test_estimators.py pins the rule's both sides)
     assert "! standard_ips, standard_snips: unsupported target (slate weights: mean weight" in text
     assert "importance weights" in text and "mean weight" in text
-    assert main(["logs", "smoke", "--policy", "popularity", "--explore", "1.5", "--out", str(out)]) == 2
+    assert main(["logs", "smoke", "--logging", "popularity", "--explore", "1.5", "--out", str(out)]) == 2
 
 
 def test_ips_is_unbiased_under_plackett_luce_logging(cfg):

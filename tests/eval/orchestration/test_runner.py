@@ -4,7 +4,7 @@ import json
 
 import pandas as pd
 import pytest
-from basketgym.eval.orchestration.runner import run_scenario
+from basketgym.eval.orchestration.runner import Task, TaskResult, grid, run_scenario, throughput, world_seeds
 from basketgym.sim.config import load_scenario
 from basketgym.sim.eventlog import read_table
 
@@ -78,3 +78,15 @@ def test_interrupted_run_leaves_earlier_results_intact(tiny, tmp_path):
     assert not (partial / "results/popularity").exists()
     assert not [p for p in partial.rglob("*") if p.name.startswith(".")]
     assert json.loads((partial / "manifest.json").read_text())["status"] == "running"
+
+
+def test_seeds_follow_the_scenarios_seed(tiny):
+    """A run's N worlds per ranker: seed, seed + 1, ... (the grid, the manifest and ``validate`` share the rule)."""
+    assert world_seeds(tiny, 3) == [11, 12, 13] and world_seeds(tiny.replace(seed=40), 2) == [40, 41]
+    assert sorted({t.seed for t in grid(tiny, ["random"], 3)}) == [11, 12, 13]
+
+
+def test_throughput_sums_the_worlds():
+    tasks = [TaskResult(Task(i, "random", 11), {}, {"sessions": s, "wall_seconds": w}) for i, (s, w) in
+             enumerate([(300, 0.5), (100, 0.5)])]  # fmt: skip
+    assert throughput(tasks) == (400, 400.0)

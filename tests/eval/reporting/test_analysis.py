@@ -4,12 +4,13 @@ import dataclasses
 import json
 import subprocess
 import sys
+import tempfile
 
 import numpy as np
 import pandas as pd
 import pytest
 from basketgym.eval.orchestration.runner import run_scenario
-from basketgym.eval.reporting.analysis import analyze_run
+from basketgym.eval.reporting.analysis import analyze_run, run_and_analyze
 from basketgym.eval.reporting.report import format_analysis
 from basketgym.sim.config import scenario_from_dict
 from scipy import stats
@@ -104,7 +105,7 @@ def test_report_against_another_ranker_is_the_difference_of_their_effects(run, c
 
 def test_report_on_something_else_is_one_readable_line(tmp_path):
     proc = subprocess.run(
-        [sys.executable, "-m", "basketgym.cli", "report", str(tmp_path)], capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "basketgym", "report", str(tmp_path)], capture_output=True, text=True, timeout=120
     )
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "not a run directory" in proc.stderr
@@ -157,3 +158,18 @@ def test_report_names_its_intervals_and_prints_the_between_seed_sd(run):
     text = format_analysis(one)
     assert "one seed: no between-seed interval exists; brackets: 95% bootstrap over this world's shoppers only" in text
     assert "between-seed SD" not in text
+
+
+def test_a_run_not_kept_is_analysed_in_full_and_leaves_nothing(tmp_path, monkeypatch):
+    """``run --no-write``: the whole grid (twins included) is analysed in a scratch directory that is then removed."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))  # the scratch directory's parent
+    cfg = scenario_from_dict({"name": "scratch", "seed": 3, "days": 8, "population": {"shoppers": 120},
+                              "rankers": {"names": ["random", "buy_again"], "control": "random"},
+                              "run": {"seeds": 1, "horizons": [7]}, "evaluation": {"bootstrap": 20}})  # fmt: skip
+    result, a = run_and_analyze(cfg, keep=False)
+    assert result.run_dir is None and list(tmp_path.iterdir()) == []
+    assert a.plots == [] and set(a.incremental["ranker"]) == {"buy_again", "random"}
+    kept, b = run_and_analyze(cfg, out=tmp_path / "kept")
+    assert (kept.run_dir / "analysis.json").is_file()
+    pd.testing.assert_frame_equal(a.long_horizon, b.long_horizon)
+    pd.testing.assert_frame_equal(a.incremental, b.incremental)

@@ -44,6 +44,8 @@ def test_summary_table_rows_columns_and_numbers():
     assert "4.50 ± 0.00" in lines[2] and "10.14" in lines[3]
     assert "59.1% ± 0.0%" in lines[2] and "70.0%" in lines[3] and "1,234.50" in lines[3]
     assert lines[-1].startswith("± : half-width of the 95% t-interval")
+    # a report that says once what ± is leaves the footnote out; the table is otherwise the same
+    assert format_summary_table(per_seed_rows(), footnote=False) == "\n".join(lines[:-1])
 
 
 def test_summary_table_is_fixed_width():

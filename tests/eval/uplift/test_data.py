@@ -4,8 +4,8 @@ import dataclasses
 
 import numpy as np
 import pytest
-from basketgym.eval.uplift.data import OUTCOMES, exposure_data
-from basketgym.eval.uplift.grading import compare_learners
+from basketgym.eval.uplift.data import OUTCOMES, WINDOW, days_needed, exposure_data
+from basketgym.eval.uplift.grading import compare_learners, randomised_effects
 from basketgym.rankers.learned.uplift import UpliftConfig
 from basketgym.sim.config import load_scenario
 
@@ -23,6 +23,33 @@ def test_every_shopper_is_tested_once_and_the_twins_agree_exactly(data):
     assert list(data.tau.columns) == list(OUTCOMES)
     # showing an item in the top slot makes buying it more likely on average, never certain
     assert 0.1 < data.tau["bought"].mean() < 0.5 and set(np.unique(data.tau["bought"])) <= {-1.0, 0.0, 1.0}
+
+
+def test_the_tests_need_their_windows_inside_the_run():
+    assert WINDOW == 30 and days_needed(20, 28) == 78
+    with pytest.raises(ValueError, match="exposure tests need 78 days"):
+        exposure_data(load_scenario("smoke").replace(days=77), 3, start_day=20, test_days=28)
+
+
+def test_the_randomised_effects_are_the_difference_in_means_with_a_normal_interval(data):
+    """What ``basketgym uplift`` prints first: the randomised log's difference in means beside the true mean effect."""
+    effects = randomised_effects(data).set_index("outcome")
+    assert list(effects.index) == list(OUTCOMES)
+    w = data.log["treated"].to_numpy(bool)
+    for o in OUTCOMES:
+        y = data.log[o].to_numpy(float)
+        t, c = y[w], y[~w]
+        se = np.sqrt(t.var(ddof=1) / len(t) + c.var(ddof=1) / len(c))
+        row = effects.loc[o]
+        assert row["difference"] == pytest.approx(t.mean() - c.mean()) and row["control_mean"] == pytest.approx(
+            c.mean()
+        )
+        assert (row["ci_low"], row["ci_high"]) == pytest.approx(
+            (t.mean() - c.mean() - 1.96 * se, t.mean() - c.mean() + 1.96 * se)
+        )
+        assert row["true_effect"] == pytest.approx(data.tau[o].mean())
+    # a randomised test estimates the true mean effect: here within its interval for the focal purchase
+    assert effects.loc["bought", "ci_low"] <= effects.loc["bought", "true_effect"] <= effects.loc["bought", "ci_high"]
 
 
 def test_the_twins_are_deterministic(data):
