@@ -12,13 +12,26 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from basketgym.cli import check, logs, ope, report, run, train, uplift, validate
+from basketgym.cli import check, leaderboard, logs, ope, regress, report, run, sweep, train, uplift, validate
 from basketgym.cli import list as list_command
 from basketgym.cli.common import EXIT_INTERRUPTED, EXIT_USAGE, OneLineParser, argument_problem
 from basketgym.contract.errors import BasketgymError
 from basketgym.contract.files import one_line, os_error_line
 
-COMMANDS = (run, check, report, logs, ope, train, uplift, validate, list_command)  # in --help's order
+COMMANDS = (
+    run,
+    check,
+    report,
+    sweep,
+    leaderboard,
+    regress,
+    logs,
+    ope,
+    train,
+    uplift,
+    validate,
+    list_command,
+)  # in --help's order
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -41,6 +41,7 @@ from basketgym.eval.outcomes.incrementality import paired_differences
 from basketgym.eval.stats.intervals import t_interval
 from basketgym.sim.config import scenario_from_dict
 
+from basketgym.contract.errors import InputFileError
 from basketgym.contract.files import reading
 
 SHORT_HORIZON = 14
@@ -153,8 +154,10 @@ def overall(boards: list[ScenarioBoard], n_boot: int = 2000) -> list[dict]:
 def build_board(directory: str | Path, n_boot: int = 2000) -> Board:
     """The leaderboard of a sweep directory, from the cells of the installed code version."""
     root = Path(directory)
-    with reading(root / "leaderboard.sqlite", "leaderboard database") as db:
-        store = Store(db)
+    db = root / "leaderboard.sqlite"
+    if not db.is_file():
+        raise InputFileError(f"{db}: no leaderboard database here (basketgym sweep writes it)")
+    store = Store(db)
     try:
         code = code_version()
         cells = store.cells(code)

@@ -28,6 +28,8 @@ from pathlib import Path
 from basketgym.eval.orchestration.identity import scenario_hash
 from basketgym.sim.config import ScenarioConfig, to_toml
 
+from basketgym.contract.errors import InputFileError, OutputPathError
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS scenarios (
     id TEXT PRIMARY KEY,
@@ -65,15 +67,30 @@ class CellKey:
     code_version: str
 
 
+CELL_COLUMNS = {"scenario_hash", "ranker", "ranker_hash", "seed", "code_version", "role", "path", "metrics", "seconds",
+                "created"}  # fmt: skip
+
+
 class Store:
     """The sweep database (``<dir>/leaderboard.sqlite``): scenario versions and finished cells."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.executescript(SCHEMA)
+        if self.path.exists() and not self.path.is_file():
+            raise InputFileError(f"{self.path}: not a leaderboard database (a directory)")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self.db = sqlite3.connect(self.path, isolation_level=None, timeout=30)
+            self.db.execute("PRAGMA journal_mode=WAL")
+            self.db.executescript(SCHEMA)
+            cols = {r[1] for r in self.db.execute("PRAGMA table_info(cells)")}
+        except sqlite3.DatabaseError as e:
+            raise InputFileError(f"{self.path}: not a leaderboard database ({e})") from None
+        except OSError as e:
+            raise OutputPathError(f"{self.path}: cannot be written ({e.strerror})") from None
+        if cols != CELL_COLUMNS:
+            self.db.close()
+            raise InputFileError(f"{self.path}: a cells table of another shape ({', '.join(sorted(cols))})")
 
     def close(self) -> None:
         """Close the connection."""

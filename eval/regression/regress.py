@@ -23,6 +23,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 from basketgym.eval.orchestration.identity import code_version, ranker_hash, scenario_hash
+from basketgym.eval.orchestration.plan import plan_run
 from basketgym.eval.orchestration.runner import scenario_ranker
 from basketgym.eval.outcomes.metrics import evaluate_world
 from basketgym.eval.regression.stats import Comparison, holm, one_sided
@@ -145,6 +146,9 @@ def regress(spec: RegressSpec, *, jobs: int = 1, progress: Callable[[str], None]
     cfgs = [resolve_scenario(s, days=spec.days) for s in spec.scenarios]
     stored = load_baseline(spec.baseline, cfgs, spec.seeds) if Path(spec.baseline).suffix == ".parquet" else None
     base_name = stored.name if stored else spec.baseline
+    for cfg in cfgs:  # before any world: unknown rankers, bad options, too little memory
+        plan_run(cfg, list(dict.fromkeys([spec.candidate, base_name, cfg.rankers.control])), spec.seeds, jobs,
+                 write=False)  # fmt: skip
     plan: list[tuple[ScenarioConfig, str, int]] = []
     for cfg in cfgs:
         roles = [spec.candidate] + ([] if stored else [base_name])
