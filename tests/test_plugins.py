@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from basketgym.eval.runner import run_scenario
+from basketgym.eval.orchestration.runner import run_scenario
 from basketgym.rankers import make_ranker
 from basketgym.sim.config import load_scenario
 
