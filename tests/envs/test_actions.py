@@ -1,19 +1,9 @@
 """The slate rule (a policy's candidate indices to a slate) and the marketplace's ad rule."""
 
 import numpy as np
-import pytest
-from basketgym.sim.config import load_scenario
 
 from basketgym.envs.actions import shown_response, slates_from_actions
 from basketgym.envs.engine import ShopperLives
-
-
-@pytest.fixture(scope="module")
-def lives():
-    cfg = load_scenario("default").replace(days=90)
-    out = ShopperLives(cfg, 3, 64)
-    out.start(np.arange(64), np.arange(64) * 7)
-    return out
 
 
 def test_slate_rule_drops_bad_and_repeated_picks_and_closes_up(lives):

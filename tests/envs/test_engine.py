@@ -3,7 +3,6 @@
 import dataclasses
 
 import numpy as np
-import pytest
 from basketgym.rankers import make_ranker
 from basketgym.sim.clock import Calendar
 from basketgym.sim.config import load_scenario
@@ -11,16 +10,8 @@ from basketgym.sim.market import MarketTimeline
 from basketgym.sim.world import World
 
 from basketgym.contract.protocol import SURFACE_HOME, SURFACE_SEARCH
-from basketgym.envs.engine import ONGOING, TERMINATED, ShopperLives
+from basketgym.envs.engine import ONGOING, TERMINATED
 from basketgym.envs.features import CANDIDATE_FEATURES
-
-
-@pytest.fixture(scope="module")
-def lives():
-    cfg = load_scenario("default").replace(days=90)
-    out = ShopperLives(cfg, 3, 64)
-    out.start(np.arange(64), np.arange(64) * 7)
-    return out
 
 
 def test_candidate_features_are_the_public_features_of_the_day(lives):

@@ -84,3 +84,22 @@ def world() -> dict[str, dict[str, np.ndarray]]:
 def days() -> int:
     """Length of the hand-made world's run."""
     return DAYS
+
+
+@pytest.fixture
+def facts_per_seed():
+    """A builder of realism facts per seed (7, 8, ...): graded reorder_share, ungraded trips, search CTR if given."""
+    from basketgym.eval.outcomes.facts import _fact
+
+    def _seeds(*values_per_seed):
+        """Per seed (7, 8, ...): a graded reorder_share, an ungraded trips fact, and a search CTR fact if given."""
+        out = {}
+        for i, (reorder, trips, search) in enumerate(values_per_seed):
+            facts = [_fact("reorder_share", reorder, 0.59, 0.50, 0.68, "Instacart"),
+                     _fact("trips_per_active_week", trips, 1.1, None, None, "dunnhumby")]  # fmt: skip
+            if search is not None:
+                facts.append(_fact("ctr_rank_correlation_search", search, -1.0, -1.0, -0.8, "position bias"))
+            out[7 + i] = facts
+        return out
+
+    return _seeds

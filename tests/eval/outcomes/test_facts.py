@@ -8,7 +8,6 @@ import numpy as np
 import pytest
 from basketgym.eval.outcomes.facts import (
     WARMUP_DAYS,
-    _fact,
     calibration_facts,
     ctr_by_position,
     days_between_orders,
@@ -107,28 +106,16 @@ def test_warmup_measures_later_orders_only(world, days):
 # ---- grading over seeds ------------------------------------------------------------------
 
 
-def _seeds(*values_per_seed):
-    """Per seed (7, 8, ...): a graded reorder_share, an ungraded trips fact, and a search CTR fact if given."""
-    out = {}
-    for i, (reorder, trips, search) in enumerate(values_per_seed):
-        facts = [_fact("reorder_share", reorder, 0.59, 0.50, 0.68, "Instacart"),
-                 _fact("trips_per_active_week", trips, 1.1, None, None, "dunnhumby")]  # fmt: skip
-        if search is not None:
-            facts.append(_fact("ctr_rank_correlation_search", search, -1.0, -1.0, -0.8, "position bias"))
-        out[7 + i] = facts
-    return out
-
-
-def test_a_fact_is_ok_only_if_every_seed_is_inside_its_band():
+def test_a_fact_is_ok_only_if_every_seed_is_inside_its_band(facts_per_seed):
     # reorder_share: mean 0.617 is inside [0.5, 0.68], but seed 9's 0.70 is not; search CTR: absent in seed 8
-    graded = {f.name: f for f in over_seeds(_seeds((0.55, 0.6, -0.9), (0.60, 0.6, None), (0.70, 0.7, -0.95)))}
+    graded = {f.name: f for f in over_seeds(facts_per_seed((0.55, 0.6, -0.9), (0.60, 0.6, None), (0.70, 0.7, -0.95)))}
     r = graded["reorder_share"]
     assert r.seeds == (7, 8, 9) and r.values == (0.55, 0.60, 0.70)
     assert r.inside == (True, True, False) and r.ok is False
     assert graded["trips_per_active_week"].ok is None and graded["trips_per_active_week"].inside == ()
     search = graded["ctr_rank_correlation_search"]
     assert math.isnan(search.values[1]) and search.ok is False  # not measurable in one world: not passed
-    inside = {f.name: f for f in over_seeds(_seeds((0.55, 0.6, -0.9), (0.60, 0.6, -0.85), (0.68, 0.7, -1.0)))}
+    inside = {f.name: f for f in over_seeds(facts_per_seed((0.55, 0.6, -0.9), (0.60, 0.6, -0.85), (0.68, 0.7, -1.0)))}
     assert inside["reorder_share"].ok is True and inside["ctr_rank_correlation_search"].ok is True  # bands inclusive
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from basketgym.eval.outcomes.facts import Fact, _fact, over_seeds
+from basketgym.eval.outcomes.facts import Fact, over_seeds
 from basketgym.eval.reporting.realism import format_facts, format_seed_facts
 
 
@@ -23,20 +23,8 @@ def test_format_facts_aligns_and_marks():
     assert len({line.index("✓") if "✓" in line else line.find("✗") for line in lines[2:]}) == 1
 
 
-def _seeds(*values_per_seed):
-    """Per seed (7, 8, ...): a graded reorder_share, an ungraded trips fact, and a search CTR fact if given."""
-    out = {}
-    for i, (reorder, trips, search) in enumerate(values_per_seed):
-        facts = [_fact("reorder_share", reorder, 0.59, 0.50, 0.68, "Instacart"),
-                 _fact("trips_per_active_week", trips, 1.1, None, None, "dunnhumby")]  # fmt: skip
-        if search is not None:
-            facts.append(_fact("ctr_rank_correlation_search", search, -1.0, -1.0, -0.8, "position bias"))
-        out[7 + i] = facts
-    return out
-
-
-def test_the_seed_table_shows_every_seed_and_how_many_are_out():
-    text = format_seed_facts(over_seeds(_seeds((0.55, 0.6, None), (0.60, 0.6, None), (0.70, 0.7, None))))
+def test_the_seed_table_shows_every_seed_and_how_many_are_out(facts_per_seed):
+    text = format_seed_facts(over_seeds(facts_per_seed((0.55, 0.6, None), (0.60, 0.6, None), (0.70, 0.7, None))))
     lines = text.splitlines()
     assert lines[0].split() == ["fact", "seed", "7", "seed", "8", "seed", "9", "target", "band", "ok", "source"]
     assert lines[2].split()[:8] == ["reorder_share", "0.55", "0.6", "0.7", "0.59", "[0.5,", "0.68]", "✗"]
