@@ -37,7 +37,7 @@ def _metric_label(metric: str) -> tuple[str, Callable[[float], str]]:
     return f"{label} {h}", percent if name == "retained" else money_cents
 
 
-# one function of ~120 lines: the report's sections in print order, sharing the interval columns chosen once
+# long: the report's sections in print order, sharing the interval columns chosen once (~120 lines)
 def format_analysis(a: Any) -> str:
     """The long-horizon report of an ``eval.reporting.analysis.Analysis`` as text."""
     out = []
