@@ -14,11 +14,10 @@ from __future__ import annotations
 import argparse
 import math
 
+from basketgym.contract.catalog import PublicCatalog
 from basketgym.eval.regression.regress import RegressSpec, regress
 from basketgym.rankers.baselines import RandomRanker
 from basketgym.sim.config import load_scenario
-
-from basketgym.contract.catalog import PublicCatalog
 
 
 class RandomOtherCoin(RandomRanker):

@@ -20,6 +20,7 @@ import time
 
 import numpy as np
 import torch
+
 from basketgym.eval.orchestration.training import logged_table
 from basketgym.rankers.learned.dataset import FEATURE_NAMES, SERVING_POSITION, serving_features
 from basketgym.rankers.learned.model import FitConfig, TaskModel, fit

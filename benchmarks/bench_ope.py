@@ -16,6 +16,7 @@ import dataclasses
 import time
 
 import numpy as np
+
 from basketgym.eval.offpolicy.estimators import estimate, single_slot_estimators
 from basketgym.eval.offpolicy.grading import reward_model, target_probabilities
 from basketgym.eval.offpolicy.slate import slate_estimators

@@ -14,10 +14,9 @@ import io
 import statistics
 import time
 
+from basketgym.cli.progress import RunProgress
 from basketgym.eval.orchestration.runner import grid, run_scenario
 from basketgym.sim.config import resolve_scenario
-
-from basketgym.cli.progress import RunProgress
 
 
 class _Terminal(io.StringIO):

@@ -47,17 +47,17 @@ import dataclasses
 import time
 from collections.abc import Callable, Iterator
 
-import basketgym.rankers as rankers
 import numpy as np
+
+import basketgym.rankers as rankers
+from basketgym.contract import slots
+from basketgym.contract.catalog import PublicCatalog
+from basketgym.contract.protocol import SURFACE_HOME, SURFACE_SEARCH, RankRequest
 from basketgym.rankers import topk
 from basketgym.rankers.features import FeatureStore
 from basketgym.rankers.testing import day_log
 from basketgym.sim.catalog import generate_catalog
 from basketgym.sim.config import CatalogConfig
-
-from basketgym.contract import slots
-from basketgym.contract.catalog import PublicCatalog
-from basketgym.contract.protocol import SURFACE_HOME, SURFACE_SEARCH, RankRequest
 
 
 def timed(variants: dict[str, Callable[[], object]], rounds: int) -> dict[str, np.ndarray]:

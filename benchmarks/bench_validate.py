@@ -14,14 +14,15 @@ from __future__ import annotations
 import argparse
 import time
 
-import basketgym.rankers as rankers
 import numpy as np
+from bench_rankers import favourite_aisles, home_rows, search_rows, timed, warm_days
+
+import basketgym.rankers as rankers
 from basketgym.rankers.features import FeatureStore
 from basketgym.sim import validate as validate_module
 from basketgym.sim.catalog import generate_catalog
 from basketgym.sim.config import CatalogConfig, load_scenario
 from basketgym.sim.validate import check_response, in_candidates
-from bench_rankers import favourite_aisles, home_rows, search_rows, timed, warm_days
 
 
 def main() -> None:

@@ -7,13 +7,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import numpy as np
-from basketgym.rankers import ads, shelf, topk
-from basketgym.rankers.candidates import candidate_index, item_table, lookup, placeable
-from basketgym.rankers.features import FeatureStore, check_store_options
 
 from basketgym.contract.catalog import PublicCatalog
 from basketgym.contract.errors import RankerError
 from basketgym.contract.protocol import SURFACE_NAMES, SURFACE_SEARCH, RankRequest, RankResponse
+from basketgym.rankers import ads, shelf, topk
+from basketgym.rankers.candidates import candidate_index, item_table, lookup, placeable
+from basketgym.rankers.features import FeatureStore, check_store_options
 
 _LOWEST = np.float32(np.finfo(np.float32).min)
 

@@ -6,14 +6,14 @@ import dataclasses
 from collections.abc import Mapping
 
 import numpy as np
-from basketgym.rankers import ads, own_first, shelf
-from basketgym.rankers.base import BaseRanker, ScoringRanker
-from basketgym.rankers.exploration import row_counters, uniform_prefix
 
 from basketgym.contract import rng
 from basketgym.contract.catalog import PublicCatalog
 from basketgym.contract.protocol import RankRequest, RankResponse
 from basketgym.contract.rng import Purpose
+from basketgym.rankers import ads, own_first, shelf
+from basketgym.rankers.base import BaseRanker, ScoringRanker
+from basketgym.rankers.exploration import row_counters, uniform_prefix
 
 _NEG_INF = np.float32(-np.inf)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from basketgym.rankers.wrappers import RankerPair
 
 from basketgym.contract import rng
 from basketgym.contract.catalog import PublicCatalog
@@ -22,6 +21,7 @@ from basketgym.contract.protocol import (
     prefix_propensities,
 )
 from basketgym.contract.rng import Purpose
+from basketgym.rankers.wrappers import RankerPair
 
 SURFACES = {"home": SURFACE_HOME, "search": SURFACE_SEARCH}
 ABLATIONS = ("search", "home", "ads")

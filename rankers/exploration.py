@@ -23,14 +23,14 @@ propensities 1.0): the greedy branch's probabilities are then exact.
 from __future__ import annotations
 
 import numpy as np
-from basketgym.rankers.candidates import candidate_index, placeable
-from basketgym.rankers.wrappers import RankerWrapper
 
 from basketgym.contract import rng
 from basketgym.contract.catalog import PublicCatalog
 from basketgym.contract.errors import RankerError
 from basketgym.contract.protocol import Ranker, RankRequest, RankResponse
 from basketgym.contract.rng import Purpose
+from basketgym.rankers.candidates import candidate_index, placeable
+from basketgym.rankers.wrappers import RankerWrapper
 
 
 def row_counters(request: RankRequest) -> np.ndarray:

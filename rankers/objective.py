@@ -42,13 +42,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from basketgym.contract.errors import RankerError
+from basketgym.contract.protocol import RankRequest, RankResponse
 from basketgym.rankers import ads, topk
 from basketgym.rankers.base import AdPicks, ScoringRanker
 from basketgym.rankers.baselines import BuyAgainRanker
 from basketgym.rankers.exploration import explore
-
-from basketgym.contract.errors import RankerError
-from basketgym.contract.protocol import RankRequest, RankResponse
 
 _LOWEST = np.float32(np.finfo(np.float32).min)
 _NEG_INF = np.float32(-np.inf)

@@ -23,11 +23,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from basketgym.rankers import ads, shelf, topk
-from basketgym.rankers.base import Score, ScoringRanker
 
 from basketgym.contract.catalog import PublicCatalog
 from basketgym.contract.protocol import RankRequest, RankResponse
+from basketgym.rankers import ads, shelf, topk
+from basketgym.rankers.base import Score, ScoringRanker
 
 PREFIX = 16  # organic ranks built per merged row (at least K + ad slots)
 

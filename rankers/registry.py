@@ -20,13 +20,12 @@ from inspect import signature
 from pathlib import Path
 from typing import Any
 
+from basketgym.contract.errors import RankerError
+from basketgym.contract.protocol import Ranker
 from basketgym.rankers.baselines import BuyAgainRanker, MarginGreedyRanker, PopularityRanker, RandomRanker
 from basketgym.rankers.exploration import EpsilonGreedy, PlackettLuce
 from basketgym.rankers.objective import ObjectiveRanker
 from basketgym.rankers.wrappers import RankerWrapper
-
-from basketgym.contract.errors import RankerError
-from basketgym.contract.protocol import Ranker
 
 
 def _value_ranker() -> type:

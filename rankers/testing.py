@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 
 import numpy as np
-from basketgym.rankers.validation import check_response
 
 from basketgym.contract.catalog import PublicCatalog, read_only
 from basketgym.contract.logs import PURCHASE_COLUMNS, SESSION_COLUMNS, SLATE_COLUMNS, SOURCE_ORGANIC
 from basketgym.contract.protocol import SURFACE_HOME, SURFACE_SEARCH, Ranker, RankRequest
+from basketgym.rankers.validation import check_response
 
 
 def search_request(

@@ -21,15 +21,15 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 import numpy as np
-from basketgym.rankers.features import FeatureStore
-from basketgym.rankers.learned.dataset import SERVING_POSITION, serving_features
-from basketgym.rankers.wrappers import RankerWrapper
 
 from basketgym.contract import rng
 from basketgym.contract.catalog import PublicCatalog
 from basketgym.contract.errors import RankerError
 from basketgym.contract.protocol import SURFACE_HOME, Ranker, RankRequest, RankResponse
 from basketgym.contract.rng import Purpose
+from basketgym.rankers.features import FeatureStore
+from basketgym.rankers.learned.dataset import SERVING_POSITION, serving_features
+from basketgym.rankers.wrappers import RankerWrapper
 
 ASSIGNMENTS = ("random", "all", "none")
 

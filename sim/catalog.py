@@ -9,12 +9,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from basketgym.sim.config import CatalogConfig
-from basketgym.sim.vocabulary import BRAND_SUFFIXES, BRAND_SYLLABLES, DEPARTMENTS, MODIFIERS, PRIVATE_LABEL
 
 from basketgym.contract import rng
 from basketgym.contract.catalog import TIER_NATIONAL, TIER_PREMIUM, TIER_PRIVATE, PublicCatalog
 from basketgym.contract.rng import Purpose
+from basketgym.sim.config import CatalogConfig
+from basketgym.sim.vocabulary import BRAND_SUFFIXES, BRAND_SYLLABLES, DEPARTMENTS, MODIFIERS, PRIVATE_LABEL
 
 
 @dataclass

@@ -15,7 +15,6 @@ from pathlib import Path
 from typing import Any
 
 from basketgym.agents.params import BehaviourConfig, ChurnConfig, PopulationConfig, spec
-
 from basketgym.contract.errors import ScenarioError
 
 NAME_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}"  # a scenario's name becomes a directory name
@@ -319,9 +318,8 @@ def scenario_from_dict(data: dict[str, Any], source: str = "scenario") -> Scenar
 
 def load_scenario(path: str | Path) -> ScenarioConfig:
     """Read and validate a scenario: a TOML path, or the name of a bundled scenario (``default``)."""
-    from basketgym.scenarios import scenario_path
-
     from basketgym.contract.files import read_text
+    from basketgym.scenarios import scenario_path
 
     p = scenario_path(path)
     try:

@@ -7,11 +7,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 import simpy
-from basketgym.sim.config import EventConfig
 
 from basketgym.contract import rng
 from basketgym.contract.catalog import PublicCatalog
 from basketgym.contract.rng import Purpose
+from basketgym.sim.config import EventConfig
 
 if TYPE_CHECKING:
     from basketgym.sim.world import World

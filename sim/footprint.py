@@ -13,9 +13,9 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
-from basketgym.sim.config import ScenarioConfig
 
 from basketgym.contract.logs import PURCHASE_COLUMNS, SESSION_COLUMNS, SLATE_COLUMNS
+from basketgym.sim.config import ScenarioConfig
 
 #: resident memory of a worker process before its world (interpreter, numpy, pandas, pyarrow, scipy, simpy):
 #: `basketgym run smoke` peaks at ~184 MB resident, nearly all of it this

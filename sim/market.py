@@ -13,13 +13,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import simpy
-from basketgym.sim.catalog import Catalog
-from basketgym.sim.config import ScenarioConfig
-from basketgym.sim.events import MarketEvents
 
 from basketgym.contract import rng
 from basketgym.contract.catalog import PublicCatalog
 from basketgym.contract.rng import Purpose
+from basketgym.sim.catalog import Catalog
+from basketgym.sim.config import ScenarioConfig
+from basketgym.sim.events import MarketEvents
 
 BEFORE_SESSIONS = 0.25  # a day's events start at t + 0.0 and its sessions run at t + 0.5
 

@@ -13,9 +13,9 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 import numpy as np
-from basketgym.sim.config import EventConfig, ExperimentConfig, ScenarioConfig, key_name
 
 from basketgym.contract.errors import ScenarioError
+from basketgym.sim.config import EventConfig, ExperimentConfig, ScenarioConfig, key_name
 
 #: expected shoppers per A/B arm below which the test is refused: its statistics need two per arm, and with
 #: 20 expected the chance of fewer than two is below 1e-7 (Poisson tail)

@@ -7,8 +7,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy import stats
+
 from basketgym.agents.population import init_shoppers
 from basketgym.agents.state import ShopperState
+from basketgym.contract import rng
+from basketgym.contract.catalog import read_only
+from basketgym.contract.logs import PURCHASE_COLUMNS, SESSION_COLUMNS, SLATE_COLUMNS
+from basketgym.contract.protocol import Ranker
+from basketgym.contract.rng import Purpose
+from basketgym.contract.threads import one_blas_thread
 from basketgym.sim.catalog import Catalog, generate_catalog
 from basketgym.sim.clock import run_calendar
 from basketgym.sim.config import ScenarioConfig
@@ -18,14 +26,6 @@ from basketgym.sim.market import Market
 from basketgym.sim.session.context import Observer, OrderHistory, ShopView, VisitContext
 from basketgym.sim.session.home import FeaturedPools
 from basketgym.sim.session.steps import simulate_chunk
-from scipy import stats
-
-from basketgym.contract import rng
-from basketgym.contract.catalog import read_only
-from basketgym.contract.logs import PURCHASE_COLUMNS, SESSION_COLUMNS, SLATE_COLUMNS
-from basketgym.contract.protocol import Ranker
-from basketgym.contract.rng import Purpose
-from basketgym.contract.threads import one_blas_thread
 
 N_FAVOURITES = 8
 N_HABITS = 8

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import numpy as np
-from basketgym.rankers.base import ScoringRanker
 
 from basketgym.contract.protocol import RankRequest
+from basketgym.rankers.base import ScoringRanker
 
 
 class CheapestFirst(ScoringRanker):

@@ -9,13 +9,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from basketgym.eval.orchestration.runner import run_scenario
-from basketgym.rankers import make_ranker
-from basketgym.sim.config import load_scenario
 
 from basketgym.contract.errors import RankerError, ScenarioError
 from basketgym.contract.protocol import Ranker
+from basketgym.eval.orchestration.runner import run_scenario
 from basketgym.plugins import is_import_path, ranker_class, resolve_ranker
+from basketgym.rankers import make_ranker
+from basketgym.sim.config import load_scenario
 
 HERE = Path(__file__).parent
 PATH = "team_ranker:CheapestFirst"  # tests/team_ranker.py

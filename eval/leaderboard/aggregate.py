@@ -25,8 +25,9 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 
 import numpy as np
-from basketgym.eval.stats.bootstrap import resample_counts
 from scipy import stats
+
+from basketgym.eval.stats.bootstrap import resample_counts
 
 CONFIDENCE = 0.95
 

@@ -28,6 +28,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from basketgym.contract.errors import InputFileError
+from basketgym.contract.files import reading
 from basketgym.eval.leaderboard.aggregate import (
     normalised,
     probability_of_improvement,
@@ -40,9 +43,6 @@ from basketgym.eval.orchestration.identity import code_version
 from basketgym.eval.outcomes.incrementality import paired_differences
 from basketgym.eval.stats.intervals import t_interval
 from basketgym.sim.config import scenario_from_dict
-
-from basketgym.contract.errors import InputFileError
-from basketgym.contract.files import reading
 
 SHORT_HORIZON = 14
 

@@ -14,9 +14,8 @@ import math
 from dataclasses import asdict
 from pathlib import Path
 
-from basketgym.eval.leaderboard.board import Board, ScenarioBoard
-
 from basketgym.contract.files import write_text_atomic
+from basketgym.eval.leaderboard.board import Board, ScenarioBoard
 
 COLUMNS = (
     ("value_short", "value {short}d"),

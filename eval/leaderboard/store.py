@@ -25,10 +25,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from basketgym.contract.errors import InputFileError, OutputPathError
 from basketgym.eval.orchestration.identity import scenario_hash
 from basketgym.sim.config import ScenarioConfig, to_toml
-
-from basketgym.contract.errors import InputFileError, OutputPathError
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS scenarios (

@@ -27,6 +27,9 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+
+from basketgym.contract.errors import ScenarioError
+from basketgym.contract.files import reading
 from basketgym.eval.leaderboard.store import CellKey, Store
 from basketgym.eval.orchestration.identity import code_version, ranker_hash, scenario_hash
 from basketgym.eval.orchestration.runner import scenario_ranker
@@ -35,9 +38,6 @@ from basketgym.eval.outcomes.metrics import evaluate_world
 from basketgym.sim.config import ScenarioConfig, resolve_scenario
 from basketgym.sim.eventlog import write_parquet_atomic
 from basketgym.sim.world import World
-
-from basketgym.contract.errors import ScenarioError
-from basketgym.contract.files import reading
 
 SWEEP_KEYS = {"name", "scenarios", "rankers", "seeds", "days"}
 REFERENCE_RANKER = "random"  # every scenario's normalised-score zero

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+
 from basketgym.eval.offpolicy.slate import position_weights, slate_weights
 from basketgym.eval.stats.bootstrap import cluster_sums
 from basketgym.eval.stats.checks import check_array

@@ -24,6 +24,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+
 from basketgym.eval.stats.bootstrap import bootstrap_sums
 from basketgym.eval.stats.checks import (
     check_alpha,

@@ -31,6 +31,9 @@ import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
+
+from basketgym.contract import rng
+from basketgym.contract.rng import Purpose
 from basketgym.eval.offpolicy.diagnostics import WeightDiagnostics, slate_diagnostics, weight_diagnostics
 from basketgym.eval.offpolicy.estimators import OPEResult, estimate, single_slot_estimators
 from basketgym.eval.offpolicy.slate import slate_estimators
@@ -39,9 +42,6 @@ from basketgym.eval.outcomes.metrics import evaluate_world
 from basketgym.rankers import make_ranker
 from basketgym.sim.config import ScenarioConfig
 from basketgym.sim.world import World
-
-from basketgym.contract import rng
-from basketgym.contract.rng import Purpose
 
 PRIOR = 5.0  # pseudo-observations pulling a sparse (context, item) cell of the reward model to its backoff
 

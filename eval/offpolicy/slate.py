@@ -18,6 +18,7 @@ from abc import abstractmethod
 from collections.abc import Mapping
 
 import numpy as np
+
 from basketgym.eval.offpolicy.estimators import ROUNDS, BaseOffPolicyEstimator, Columns, nan_ratio
 from basketgym.eval.stats.checks import check_array, check_probabilities, check_propensities
 

@@ -18,16 +18,16 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from basketgym.rankers import make_ranker
-from basketgym.rankers.exploration import EpsilonGreedy, PlackettLuce
-from basketgym.rankers.wrappers import RankerWrapper
-from basketgym.sim.config import ScenarioConfig
-from basketgym.sim.world import World
 
 from basketgym.contract.catalog import PublicCatalog
 from basketgym.contract.files import check_writable
 from basketgym.contract.logs import SOURCE_HOME, SOURCE_SEARCH
 from basketgym.contract.protocol import SURFACE_HOME, Ranker, RankRequest, RankResponse, prefix_propensities
+from basketgym.rankers import make_ranker
+from basketgym.rankers.exploration import EpsilonGreedy, PlackettLuce
+from basketgym.rankers.wrappers import RankerWrapper
+from basketgym.sim.config import ScenarioConfig
+from basketgym.sim.world import World
 
 BANDIT_COLUMNS: dict[str, tuple[str, str]] = {
     "session_id": ("int64", "visit: (day << 32) | shopper_id"),

@@ -14,10 +14,9 @@ import inspect
 import json
 from pathlib import Path
 
+import basketgym
 from basketgym.eval.orchestration.runner import scenario_ranker
 from basketgym.sim.config import ScenarioConfig, to_toml
-
-import basketgym
 
 #: folders of the package whose code decides a cell's numbers (presentation code is left out)
 _CODE_PACKAGES = ("contract", "sim", "agents", "rankers", "eval")

@@ -12,12 +12,11 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from basketgym.contract.errors import RankerError, ScenarioError
+from basketgym.plugins import resolve_ranker
 from basketgym.sim.config import ScenarioConfig, key_name
 from basketgym.sim.footprint import Footprint, available_memory, human_bytes, world_footprint
 from basketgym.sim.scenario_rules import check_rules, shortened_run_notes
-
-from basketgym.contract.errors import RankerError, ScenarioError
-from basketgym.plugins import resolve_ranker
 
 KIND_NAMES = {"world": "ranker worlds", "ablation": "surface ablations", "experiment": "A/B split",
               "switch": "A/B switch-everyone"}  # fmt: skip

@@ -19,6 +19,10 @@ from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
+
+from basketgym.contract.files import write_text_atomic
+from basketgym.contract.logs import TABLES
+from basketgym.contract.protocol import Ranker
 from basketgym.eval.orchestration.rundir import (
     finish_run_dir,
     git_revision,
@@ -31,16 +35,12 @@ from basketgym.eval.orchestration.rundir import (
 from basketgym.eval.outcomes import metrics
 from basketgym.eval.outcomes.metrics import evaluate_world
 from basketgym.eval.outcomes.timeline import cohort_cumulative, window_metrics
+from basketgym.plugins import resolve_ranker
 from basketgym.rankers import make_ranker
 from basketgym.rankers.composite import ABLATIONS, SurfaceAblation, TrafficSplit
 from basketgym.sim.config import ScenarioConfig, to_toml
 from basketgym.sim.eventlog import to_arrow, write_parquet_atomic
 from basketgym.sim.world import World, WorldResult
-
-from basketgym.contract.files import write_text_atomic
-from basketgym.contract.logs import TABLES
-from basketgym.contract.protocol import Ranker
-from basketgym.plugins import resolve_ranker
 
 # (label, seed, task index, day, days, seconds since the task started, measured where it runs); a
 # task reports day < days as it simulates and day == days once, when it is finished (evaluated, written)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+
 from basketgym.eval.orchestration.bandit_logs import collect
 from basketgym.eval.stats import reliability
 from basketgym.rankers import make_ranker

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from basketgym.eval.stats import ab
-from basketgym.rankers.composite import treatment_assignment
 from scipy import stats
 
 from basketgym.contract import rng
+from basketgym.eval.stats import ab
+from basketgym.rankers.composite import treatment_assignment
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+from scipy import stats
+
 from basketgym.eval.outcomes.shoppers import active_days, reorder_flags
 from basketgym.eval.outcomes.tables import Table, columns
-from scipy import stats
 
 INSTACART = "Instacart Online Grocery 2017"
 DUNNHUMBY = "dunnhumby The Complete Journey"

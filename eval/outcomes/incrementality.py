@@ -21,6 +21,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+
 from basketgym.eval.stats.bootstrap import bootstrap_seed_means
 from basketgym.eval.stats.intervals import between_seeds
 

@@ -8,6 +8,7 @@ from numbers import Real
 
 import numpy as np
 import pandas as pd
+
 from basketgym.eval.outcomes.shoppers import active_days, last_active_day, reorder_flags, shopper_outcomes
 from basketgym.eval.outcomes.tables import Table, columns
 from basketgym.eval.stats.intervals import t_half_width

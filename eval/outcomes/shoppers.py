@@ -6,6 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+
 from basketgym.eval.outcomes.tables import Table, columns, row_positions
 
 DAYS_PER_YEAR = 365

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
 from basketgym.eval.outcomes.shoppers import discount_factors
 from basketgym.eval.outcomes.tables import Table, columns, row_positions
 

@@ -22,6 +22,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+
+from basketgym.contract.errors import ScenarioError
+from basketgym.contract.files import atomic_path, reading
 from basketgym.eval.orchestration.identity import code_version, ranker_hash, scenario_hash
 from basketgym.eval.orchestration.plan import plan_run
 from basketgym.eval.orchestration.runner import scenario_ranker
@@ -29,9 +32,6 @@ from basketgym.eval.outcomes.metrics import evaluate_world
 from basketgym.eval.regression.stats import Comparison, holm, one_sided
 from basketgym.sim.config import ScenarioConfig, resolve_scenario
 from basketgym.sim.world import World
-
-from basketgym.contract.errors import ScenarioError
-from basketgym.contract.files import atomic_path, reading
 
 #: metric -> what it is; the column is resolved per scenario (horizons)
 METRICS = {

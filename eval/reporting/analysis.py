@@ -21,6 +21,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+
+from basketgym.contract.errors import BasketgymError, InputFileError
+from basketgym.contract.files import read_json, reading
 from basketgym.eval.orchestration.rundir import manifest_dirs, read_manifest, task_dir, write_json_atomic
 from basketgym.eval.orchestration.runner import Progress, RunResult, run_scenario
 from basketgym.eval.outcomes import experiment, incrementality, latency
@@ -30,9 +33,6 @@ from basketgym.eval.stats.intervals import between_seeds
 from basketgym.rankers.composite import ABLATIONS
 from basketgym.sim.config import ScenarioConfig, load_scenario
 from basketgym.sim.eventlog import write_parquet_atomic
-
-from basketgym.contract.errors import BasketgymError, InputFileError
-from basketgym.contract.files import read_json, reading
 
 AB_UNITS = "ab_units.parquet"  # experiment.UNIT_COLUMNS of every seed's A/B test, next to analysis.json
 

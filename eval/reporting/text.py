@@ -7,6 +7,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
+
 from basketgym.eval.outcomes.metrics import across_seeds
 
 MISSING = "—"

@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+
+from basketgym.contract.errors import OutputPathError
+from basketgym.contract.files import atomic_path, check_writable, write_text_atomic
 from basketgym.eval.orchestration.rundir import write_json_atomic
 from basketgym.eval.orchestration.training import TrainingRun, reliability_curves
 from basketgym.eval.reporting.plots import reliability_diagram
 from basketgym.rankers.learned.model import KINDS, MODEL_FILE
-
-from basketgym.contract.errors import OutputPathError
-from basketgym.contract.files import atomic_path, check_writable, write_text_atomic
 
 TRAIN_FILES = ("grades.csv", "training.json", "comparison.md", "reliability.png")  # beside the model directories
 

@@ -6,11 +6,11 @@ from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
+
+from basketgym.contract.files import atomic_path
 from basketgym.eval.reporting.plots import gain_curves
 from basketgym.eval.uplift.data import OUTCOMES, ExposureData
 from basketgym.eval.uplift.grading import graded_tests
-
-from basketgym.contract.files import atomic_path
 
 
 def format_effects(effects: pd.DataFrame) -> str:

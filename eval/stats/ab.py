@@ -10,8 +10,9 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from basketgym.eval.stats.checks import check_alpha, check_units
 from scipy import stats
+
+from basketgym.eval.stats.checks import check_alpha, check_units
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping, Sequence
 
 import numpy as np
+
 from basketgym.eval.stats.checks import check_alpha, check_n_boot
 from basketgym.eval.stats.intervals import CONFIDENCE, Interval, nan_mean, seed_means
 

@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from basketgym.rankers.learned.calibration import EPS
 from scipy import stats
+
+from basketgym.rankers.learned.calibration import EPS
 
 
 def _clip(p: np.ndarray) -> np.ndarray:

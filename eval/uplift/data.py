@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
 from basketgym.rankers import make_ranker
 from basketgym.rankers.learned.dataset import FEATURE_NAMES
 from basketgym.rankers.treatment import ExposureTest

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+
 from basketgym.eval.stats.bootstrap import bootstrap_statistic
 from basketgym.eval.stats.intervals import Interval
 from basketgym.eval.uplift import metrics as um

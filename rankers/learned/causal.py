@@ -29,18 +29,18 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-from basketgym.rankers.base import ScoringRanker
-from basketgym.rankers.baselines import BuyAgainRanker
-from basketgym.rankers.learned.dataset import CHURN_DAYS, FEATURE_NAMES, SERVING_POSITION, serving_features
-from basketgym.rankers.learned.uplift import LEARNERS, UpliftConfig, UpliftLearner, _Model
-from basketgym.rankers.objective import rank_normalised
-from basketgym.rankers.treatment import expose
 
 from basketgym.contract import rng
 from basketgym.contract.catalog import PublicCatalog
 from basketgym.contract.errors import RankerError
 from basketgym.contract.protocol import SURFACE_HOME, RankRequest, RankResponse
 from basketgym.contract.rng import Purpose
+from basketgym.rankers.base import ScoringRanker
+from basketgym.rankers.baselines import BuyAgainRanker
+from basketgym.rankers.learned.dataset import CHURN_DAYS, FEATURE_NAMES, SERVING_POSITION, serving_features
+from basketgym.rankers.learned.uplift import LEARNERS, UpliftConfig, UpliftLearner, _Model
+from basketgym.rankers.objective import rank_normalised
+from basketgym.rankers.treatment import expose
 
 _NEG_INF = np.float32(-np.inf)
 OBJECTIVES = ("uplift", "propensity")

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from basketgym.rankers.features import DAYS_CAP, ITEM_FEATURE_NAMES, SHOPPER_FEATURE_NAMES, FeatureStore
-from basketgym.rankers.wrappers import RankerWrapper
 
 from basketgym.contract import rng
 from basketgym.contract.catalog import PublicCatalog
 from basketgym.contract.protocol import Ranker, RankRequest, RankResponse
 from basketgym.contract.rng import Purpose
+from basketgym.rankers.features import DAYS_CAP, ITEM_FEATURE_NAMES, SHOPPER_FEATURE_NAMES, FeatureStore
+from basketgym.rankers.wrappers import RankerWrapper
 
 FEATURE_NAMES = (
     *ITEM_FEATURE_NAMES,

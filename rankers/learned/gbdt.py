@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import lightgbm as lgb
 import numpy as np
 import pandas as pd
+
 from basketgym.rankers.learned.dataset import FEATURE_NAMES
 
 MIN_ROWS = 50  # a task model needs at least this many labelled rows

@@ -32,10 +32,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from basketgym.rankers.learned.calibration import Isotonic, Temperature, calibrator_from_json
-from basketgym.rankers.learned.dataset import FEATURE_NAMES, Folds, shopper_folds
 
 from basketgym.contract.errors import ModelError, RankerError
+from basketgym.rankers.learned.calibration import Isotonic, Temperature, calibrator_from_json
+from basketgym.rankers.learned.dataset import FEATURE_NAMES, Folds, shopper_folds
 
 NETWORKS = ("shared_bottom", "mmoe", "ple")
 KINDS = (*NETWORKS, "lgbm", "lgbm_rank")
@@ -275,6 +275,7 @@ def _read_meta(path: Path) -> dict:
 def _load_network(path: Path, kind: str, meta: dict) -> object:
     """The network of a verified model directory: every tensor present, finite and of the architecture's shape."""
     import torch
+
     from basketgym.rankers.learned.mtl import MultiTaskNet, TrainedMTL
 
     file, weights = path / MODEL_FILE, path / WEIGHTS_FILE

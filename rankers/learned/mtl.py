@@ -36,8 +36,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 import torch
-from basketgym.rankers.learned.dataset import FEATURE_NAMES, holdout_visits
 from torch import nn
+
+from basketgym.rankers.learned.dataset import FEATURE_NAMES, holdout_visits
 
 TASKS = ("click", "purchase", "margin", "churn_30d")
 BINARY = {"click": True, "purchase": True, "margin": False, "churn_30d": True}

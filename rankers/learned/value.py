@@ -21,16 +21,16 @@ from collections.abc import Mapping
 
 import numpy as np
 import pandas as pd
-from basketgym.rankers.base import ScoringRanker
-from basketgym.rankers.baselines import BuyAgainRanker
-from basketgym.rankers.learned.dataset import SERVING_POSITION, absent_after, label_shown, serving_features, shown_rows
-from basketgym.rankers.learned.model import KINDS, FitConfig, TaskModel, fit
 
 from basketgym.contract import rng
 from basketgym.contract.catalog import PublicCatalog
 from basketgym.contract.errors import RankerError
 from basketgym.contract.protocol import RankRequest, RankResponse
 from basketgym.contract.rng import Purpose
+from basketgym.rankers.base import ScoringRanker
+from basketgym.rankers.baselines import BuyAgainRanker
+from basketgym.rankers.learned.dataset import SERVING_POSITION, absent_after, label_shown, serving_features, shown_rows
+from basketgym.rankers.learned.model import KINDS, FitConfig, TaskModel, fit
 
 _NEG_INF = np.float32(-np.inf)
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+
 from basketgym.agents import habit, pantry, satisfaction, visits
 from basketgym.agents.state import NEVER
-from basketgym.sim.session.context import VisitContext, at, day_column, stable_order
-from basketgym.sim.session.visits import Lines, Visits
-
 from basketgym.contract import rng, slots
 from basketgym.contract.rng import Purpose
+from basketgym.sim.session.context import VisitContext, at, day_column, stable_order
+from basketgym.sim.session.visits import Lines, Visits
 
 
 def trim_to_budget(ctx: VisitContext, vs: Visits, lines: Lines) -> tuple[Lines, np.ndarray]:

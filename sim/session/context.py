@@ -12,15 +12,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
+
 from basketgym.agents.choice import examination_probability
 from basketgym.agents.params import BehaviourConfig, ChurnConfig
 from basketgym.agents.state import ShopperState
+from basketgym.contract.catalog import PublicCatalog
+from basketgym.contract.protocol import Ranker
 from basketgym.sim.catalog import Catalog
 from basketgym.sim.config import MarketplaceConfig, ScenarioConfig
 from basketgym.sim.market import Market
-
-from basketgym.contract.catalog import PublicCatalog
-from basketgym.contract.protocol import Ranker
 
 if TYPE_CHECKING:
     from basketgym.sim.session.home import FeaturedPools

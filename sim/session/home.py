@@ -8,19 +8,19 @@ A surface module exposes ``SURFACE``, ``SOURCE``, ``rows`` (what gets a slate no
 from __future__ import annotations
 
 import numpy as np
+
 from basketgym.agents import choice
+from basketgym.contract import rng, slots
+from basketgym.contract.catalog import PublicCatalog
+from basketgym.contract.logs import SOURCE_HOME
+from basketgym.contract.protocol import SURFACE_HOME, RankRequest, RankResponse
+from basketgym.contract.rng import Purpose
 from basketgym.sim.market import featured_pool
 from basketgym.sim.session.context import VisitContext, col
 from basketgym.sim.session.shadow import Outcome, click_probability, shadow, truth_draws
 from basketgym.sim.session.slates import record_slates
 from basketgym.sim.session.visits import PRIORITY_IMPULSE, PRIORITY_NEED, PRIORITY_WANT, Lines, Visits
 from basketgym.sim.validate import check_response
-
-from basketgym.contract import rng, slots
-from basketgym.contract.catalog import PublicCatalog
-from basketgym.contract.logs import SOURCE_HOME
-from basketgym.contract.protocol import SURFACE_HOME, RankRequest, RankResponse
-from basketgym.contract.rng import Purpose
 
 SURFACE, SOURCE = SURFACE_HOME, SOURCE_HOME
 

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from basketgym.agents import pantry
-from basketgym.sim.session.context import VisitContext, col
 
+from basketgym.agents import pantry
 from basketgym.contract import rng
 from basketgym.contract.rng import Purpose
+from basketgym.sim.session.context import VisitContext, col
 
 
 @dataclass

@@ -8,17 +8,17 @@ reads the slate with position bias, buying at most one item per search. The same
 from __future__ import annotations
 
 import numpy as np
+
 from basketgym.agents import choice
+from basketgym.contract import rng
+from basketgym.contract.logs import SOURCE_ORGANIC, SOURCE_SEARCH
+from basketgym.contract.protocol import SURFACE_SEARCH, RankRequest, RankResponse
+from basketgym.contract.rng import Purpose
 from basketgym.sim.session.context import VisitContext, at, stable_order
 from basketgym.sim.session.shadow import Outcome, click_probability, shadow, truth_draws
 from basketgym.sim.session.slates import bought_mask, record_slates
 from basketgym.sim.session.visits import PRIORITY_NEED, PRIORITY_WANT, Lines, Visits
 from basketgym.sim.validate import check_response
-
-from basketgym.contract import rng
-from basketgym.contract.logs import SOURCE_ORGANIC, SOURCE_SEARCH
-from basketgym.contract.protocol import SURFACE_SEARCH, RankRequest, RankResponse
-from basketgym.contract.rng import Purpose
 
 SURFACE, SOURCE = SURFACE_SEARCH, SOURCE_SEARCH
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from basketgym.sim.session.context import VisitContext, at
-from basketgym.sim.session.visits import Visits
 
 from basketgym.contract import rng
 from basketgym.contract.rng import Purpose
+from basketgym.sim.session.context import VisitContext, at
+from basketgym.sim.session.visits import Visits
 
 TRUTH_SAMPLES = 64  # examination patterns averaged for true purchase probabilities (shadow observers only)
 

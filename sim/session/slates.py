@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import numpy as np
-from basketgym.sim.session.context import VisitContext, at, day_column
-from basketgym.sim.session.visits import Visits
 
 from basketgym.contract.protocol import RankResponse, prefix_propensities
+from basketgym.sim.session.context import VisitContext, at, day_column
+from basketgym.sim.session.visits import Visits
 
 
 def ad_revenue(ctx: VisitContext, resp: RankResponse, clicked: np.ndarray) -> np.ndarray:

@@ -13,12 +13,12 @@ import time
 from collections.abc import Generator
 
 import numpy as np
+
+from basketgym.contract.protocol import RankRequest, RankResponse
 from basketgym.sim.session import home, search
 from basketgym.sim.session.checkout import checkout
 from basketgym.sim.session.context import VisitContext
 from basketgym.sim.session.visits import begin_visits
-
-from basketgym.contract.protocol import RankRequest, RankResponse
 
 SURFACES = (home, search)  # in the order a visit meets them
 SURFACE_MODULES = {s.SURFACE: s for s in SURFACES}

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 import numpy as np
+
 from basketgym.agents import habit
 from basketgym.sim.session.context import VisitContext, col
 from basketgym.sim.session.intents import Intents, form_intents

@@ -1,6 +1,7 @@
 """Shopper behaviour functions: pure, vectorised, with the shapes and monotonicity they promise."""
 
 import numpy as np
+
 from basketgym.agents import choice, habit, pantry, satisfaction, visits
 from basketgym.agents.params import ChurnConfig
 from basketgym.agents.state import NO_STOCK, ShopperState

@@ -1,6 +1,7 @@
 """True purchase probabilities (Gumbel-exact, examination averaged) match brute-force simulation of the choice rule."""
 
 import numpy as np
+
 from basketgym.agents.choice import choice_probability, decide
 
 

@@ -9,10 +9,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from basketgym.eval.orchestration.runner import run_scenario
-from basketgym.sim.config import load_scenario
 
 from basketgym.cli import main
+from basketgym.eval.orchestration.runner import run_scenario
+from basketgym.sim.config import load_scenario
 
 PNG = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe"
 AS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0  # root writes into read-only directories unless told not to

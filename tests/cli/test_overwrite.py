@@ -7,12 +7,12 @@ import shutil
 from pathlib import Path
 
 import pytest
-from basketgym.eval.orchestration.runner import run_scenario
-from basketgym.eval.reporting.training import check_models_out
-from basketgym.sim.config import load_scenario
 
 from basketgym.cli import main
 from basketgym.contract.errors import OutputPathError
+from basketgym.eval.orchestration.runner import run_scenario
+from basketgym.eval.reporting.training import check_models_out
+from basketgym.sim.config import load_scenario
 
 RUN = ["run", "smoke", "--days", "2", "--seeds", "1", "--rankers", "random", "--no-event-log"]
 

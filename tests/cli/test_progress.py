@@ -4,10 +4,10 @@ import io
 import re
 
 import pytest
-from basketgym.eval.orchestration.runner import grid, run_scenario
-from basketgym.sim.config import load_scenario
 
 from basketgym.cli.progress import RunProgress, format_seconds
+from basketgym.eval.orchestration.runner import grid, run_scenario
+from basketgym.sim.config import load_scenario
 
 LINE = re.compile(r"^\[(\d+)/(\d+)\] (\S+) +seed (\d+) +(\d+\.\d\d)s(?:   ETA (\S+))?$")
 

@@ -5,10 +5,10 @@ import tomllib
 
 import pandas as pd
 import pytest
-from basketgym.eval.orchestration.plan import plan_scenario
 
 from basketgym.cli import main
 from basketgym.contract.errors import ScenarioError
+from basketgym.eval.orchestration.plan import plan_scenario
 
 RUN = ["run", "smoke", "--days", "3", "--rankers", "random,buy_again", "--no-event-log"]
 

@@ -22,9 +22,8 @@ def test_the_contract_imports_nothing_of_the_world_torch_or_lightgbm():
 
 
 def test_the_world_and_the_rankers_stand_on_the_same_protocol_objects():
+    from basketgym.contract import protocol
     from basketgym.rankers import base
     from basketgym.sim.session import steps
-
-    from basketgym.contract import protocol
 
     assert steps.RankRequest is protocol.RankRequest and base.RankResponse is protocol.RankResponse

@@ -2,9 +2,9 @@
 
 import numpy as np
 import pytest
-from basketgym.sim.config import load_scenario
 
 from basketgym.envs.engine import ShopperLives
+from basketgym.sim.config import load_scenario
 
 
 @pytest.fixture(scope="module")

@@ -6,12 +6,12 @@ import warnings
 import gymnasium as gym
 import numpy as np
 import pytest
-from basketgym.sim.config import load_scenario
 from gymnasium.utils.env_checker import check_env
 
 import basketgym  # noqa: F401  (registers the envs)
 from basketgym.envs.replay import EnvArgumentError
 from basketgym.envs.shopper_vector import ShopperVectorEnv
+from basketgym.sim.config import load_scenario
 
 N_DAYS = 21  # three weeks: most of these lives end by absence, one of them after churning
 

@@ -3,15 +3,15 @@
 import dataclasses
 
 import numpy as np
+
+from basketgym.contract.protocol import SURFACE_HOME, SURFACE_SEARCH
+from basketgym.envs.engine import ONGOING, TERMINATED
+from basketgym.envs.features import CANDIDATE_FEATURES
 from basketgym.rankers import make_ranker
 from basketgym.sim.clock import Calendar
 from basketgym.sim.config import load_scenario
 from basketgym.sim.market import MarketTimeline
 from basketgym.sim.world import World
-
-from basketgym.contract.protocol import SURFACE_HOME, SURFACE_SEARCH
-from basketgym.envs.engine import ONGOING, TERMINATED
-from basketgym.envs.features import CANDIDATE_FEATURES
 
 
 def test_candidate_features_are_the_public_features_of_the_day(lives):

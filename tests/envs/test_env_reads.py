@@ -3,10 +3,9 @@
 import ast
 from pathlib import Path
 
-from basketgym.sim.world import World
-
 import basketgym.envs
 from basketgym.envs.engine import ShopperLives
+from basketgym.sim.world import World
 
 ENVS = Path(basketgym.envs.__file__).parent
 ENGINE_SIDE = {"engine.py", "features.py", "actions.py"}  # the engine owns its world rows and builds observations

@@ -6,12 +6,12 @@ import warnings
 
 import gymnasium as gym
 import numpy as np
-from basketgym.rankers import make_ranker
-from basketgym.sim.config import load_scenario
-from basketgym.sim.world import World
 from gymnasium.utils.env_checker import check_env
 
 import basketgym  # noqa: F401  (registers the envs)
+from basketgym.rankers import make_ranker
+from basketgym.sim.config import load_scenario
+from basketgym.sim.world import World
 
 
 def test_registered_and_passes_the_env_checker_without_warnings():

@@ -6,14 +6,14 @@ import pickle
 import gymnasium as gym
 import numpy as np
 import pytest
-from basketgym.rankers import make_ranker
-from basketgym.sim.config import load_scenario
-from basketgym.sim.world import World
 from gymnasium.vector import AutoresetMode
 
 import basketgym  # noqa: F401  (registers the envs)
 from basketgym.envs.features import CANDIDATE_FEATURES
 from basketgym.envs.shopper_vector import ShopperVectorEnv
+from basketgym.rankers import make_ranker
+from basketgym.sim.config import load_scenario
+from basketgym.sim.world import World
 
 
 def _first_k(env):

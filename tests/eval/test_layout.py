@@ -3,8 +3,9 @@
 import ast
 from pathlib import Path
 
-import basketgym.eval as eval_package
 import pytest
+
+import basketgym.eval as eval_package
 
 EVAL = Path(eval_package.__file__).parent
 # what each part of eval/ may import from eval/ (besides itself)

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from basketgym.sim.catalog import generate_catalog
-from basketgym.sim.config import CatalogConfig
 
 from basketgym.contract.catalog import PublicCatalog
+from basketgym.sim.catalog import generate_catalog
+from basketgym.sim.config import CatalogConfig
 
 
 @pytest.fixture

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import basketgym.rankers as rankers
 import numpy as np
+
+import basketgym.rankers as rankers
+from basketgym.contract.protocol import SURFACE_HOME, SURFACE_SEARCH, RankRequest
 from basketgym.rankers import ads
 from basketgym.rankers.testing import day_log
-
-from basketgym.contract.protocol import SURFACE_HOME, SURFACE_SEARCH, RankRequest
 
 
 def _request(cands, *, day, surface=SURFACE_HOME, shoppers=None, query=None, k=10, ads=(), max_sponsored=0):

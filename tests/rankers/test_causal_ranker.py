@@ -4,11 +4,11 @@ import dataclasses
 
 import numpy as np
 import pytest
+
+from basketgym.contract.errors import RankerError
 from basketgym.rankers import make_ranker
 from basketgym.sim.config import load_scenario
 from basketgym.sim.world import World
-
-from basketgym.contract.errors import RankerError
 
 
 @pytest.fixture(scope="module")

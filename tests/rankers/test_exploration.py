@@ -5,15 +5,15 @@ from __future__ import annotations
 import dataclasses
 from collections import Counter
 
-import basketgym.rankers as rankers
 import numpy as np
 import pytest
+
+import basketgym.rankers as rankers
+from basketgym.contract.errors import RankerError
+from basketgym.contract.protocol import prefix_propensities
 from basketgym.rankers.exploration import EpsilonGreedy
 from basketgym.rankers.testing import search_request
 from basketgym.rankers.validation import check_response
-
-from basketgym.contract.errors import RankerError
-from basketgym.contract.protocol import prefix_propensities
 
 N = 6000  # rows sharing one request: the binomial sd of any share is at most 0.0065
 

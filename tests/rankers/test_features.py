@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from basketgym.rankers.features import DAYS_CAP, ITEM_FEATURE_NAMES, SHOPPER_FEATURE_NAMES, FeatureStore
-from basketgym.rankers.testing import day_log, home_request, search_request
 
 from basketgym.contract import slots
 from basketgym.contract.errors import RankerError
 from basketgym.contract.logs import SLATE_COLUMNS
+from basketgym.rankers.features import DAYS_CAP, ITEM_FEATURE_NAMES, SHOPPER_FEATURE_NAMES, FeatureStore
+from basketgym.rankers.testing import day_log, home_request, search_request
 
 
 def _brute_pair_counts(store, shopper_ids, cands):

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from basketgym.eval.stats import reliability
 from basketgym.rankers.learned.dataset import FEATURE_NAMES
 from basketgym.rankers.learned.gbdt import contributions, train_lambdarank, train_tasks

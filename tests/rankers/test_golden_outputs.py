@@ -24,15 +24,15 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import basketgym.rankers as rankers
 import numpy as np
 import pytest
+
+import basketgym.rankers as rankers
+from basketgym.contract.catalog import PublicCatalog
+from basketgym.contract.protocol import SURFACE_HOME, SURFACE_SEARCH, RankRequest, RankResponse
 from basketgym.rankers.testing import day_log, home_request
 from basketgym.sim.catalog import generate_catalog
 from basketgym.sim.config import CatalogConfig
-
-from basketgym.contract.catalog import PublicCatalog
-from basketgym.contract.protocol import SURFACE_HOME, SURFACE_SEARCH, RankRequest, RankResponse
 
 GOLDEN = Path(__file__).with_name("golden_outputs.json")
 NAMES = ("buy_again", "margin_greedy", "popularity", "random")

@@ -7,16 +7,16 @@ import importlib.util
 import re
 from pathlib import Path
 
-import basketgym.rankers as rankers
 import numpy as np
 import pytest
+
+import basketgym.rankers as rankers
+from basketgym.contract import rng
+from basketgym.contract.rng import RANKER_PURPOSES, Purpose, ranker_seed
 from basketgym.eval.ranker_wall import Violation, python_files, scan, scan_source
 from basketgym.rankers import make_ranker
 from basketgym.sim.config import load_scenario
 from basketgym.sim.world import World
-
-from basketgym.contract import rng
-from basketgym.contract.rng import RANKER_PURPOSES, Purpose, ranker_seed
 
 RANKERS_DIR = Path(rankers.__file__).parent
 ROOT = RANKERS_DIR.parent

@@ -1,6 +1,7 @@
 """Training data for learned rankers: point-in-time features logged at serving, labels from the logs."""
 
 import pytest
+
 from basketgym.eval.orchestration.bandit_logs import collect
 from basketgym.rankers import make_ranker
 from basketgym.rankers.exploration import EpsilonGreedy

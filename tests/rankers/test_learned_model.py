@@ -6,13 +6,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from basketgym.cli import main
+from basketgym.contract.errors import ModelError
 from basketgym.eval.stats import reliability
 from basketgym.rankers.learned.calibration import Temperature
 from basketgym.rankers.learned.dataset import FEATURE_NAMES
 from basketgym.rankers.learned.model import FitConfig, TaskModel, _sha256, fit
-
-from basketgym.cli import main
-from basketgym.contract.errors import ModelError
 
 
 @pytest.fixture(scope="module")

@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+
 from basketgym.eval.stats import reliability
 from basketgym.rankers.learned.calibration import Temperature
 from basketgym.rankers.learned.dataset import FEATURE_NAMES

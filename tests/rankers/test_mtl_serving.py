@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import torch
+
 from basketgym.rankers.learned import mtl
 from basketgym.rankers.learned.dataset import FEATURE_NAMES
 from basketgym.rankers.learned.mtl import ARCHITECTURES, MultiTaskNet, TrainedMTL

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import dataclasses
 
-import basketgym.rankers as rankers
 import numpy as np
 import pytest
+
+import basketgym.rankers as rankers
+from basketgym.contract.errors import RankerError
+from basketgym.contract.protocol import SURFACE_SEARCH, RankRequest, RankResponse
 from basketgym.rankers.baselines import MarginGreedyRanker
 from basketgym.rankers.objective import ObjectiveRanker, ad_load_positions, rank_normalised
 from basketgym.rankers.testing import day_log, home_request, search_request, smoke_check
 from basketgym.rankers.validation import check_response
-
-from basketgym.contract.errors import RankerError
-from basketgym.contract.protocol import SURFACE_SEARCH, RankRequest, RankResponse
 
 DAY = 3
 

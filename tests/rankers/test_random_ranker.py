@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import dataclasses
 
-import basketgym.rankers as rankers
 import numpy as np
+
+import basketgym.rankers as rankers
+from basketgym.contract.protocol import SURFACE_HOME, SURFACE_SEARCH, RankRequest
 from basketgym.rankers.testing import take_rows
 from basketgym.rankers.validation import check_response
-
-from basketgym.contract.protocol import SURFACE_HOME, SURFACE_SEARCH, RankRequest
 
 
 def _same_row_request(catalog, rows: int, ad_positions=(0, 4), max_sponsored=3) -> RankRequest:

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 
-import basketgym.rankers as rankers
 import numpy as np
 import pytest
-from basketgym.rankers.testing import day_log, home_request, search_request, smoke_check, take_rows
-from basketgym.rankers.validation import check_response
 
+import basketgym.rankers as rankers
 from basketgym.contract.errors import RankerError
 from basketgym.contract.protocol import SURFACE_SEARCH, Ranker, RankRequest
+from basketgym.rankers.testing import day_log, home_request, search_request, smoke_check, take_rows
+from basketgym.rankers.validation import check_response
 
 NAMES = rankers.available()
 

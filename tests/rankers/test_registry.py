@@ -5,18 +5,18 @@ from __future__ import annotations
 import subprocess
 import sys
 
-import basketgym.rankers as rankers
 import numpy as np
 import pytest
+
+import basketgym.rankers as rankers
+from basketgym.contract.errors import RankerError
+from basketgym.contract.protocol import Ranker, RankRequest
 from basketgym.rankers import registry
 from basketgym.rankers.base import BaseRanker, ScoringRanker
 from basketgym.rankers.baselines import BuyAgainRanker, PopularityRanker
 from basketgym.rankers.exploration import EpsilonGreedy
 from basketgym.rankers.registry import RANKERS, make_ranker, register_ranker
 from basketgym.rankers.testing import smoke_check
-
-from basketgym.contract.errors import RankerError
-from basketgym.contract.protocol import Ranker, RankRequest
 
 ALL = (
     "buy_again, causal_value, epsilon_greedy, margin_greedy, objective, plackett_luce, popularity, propensity_value, "

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import dataclasses
 
-import basketgym.rankers as rankers
 import numpy as np
 import pytest
+
+import basketgym.rankers as rankers
+from basketgym.contract.protocol import SURFACE_HOME, SURFACE_SEARCH, RankRequest, RankResponse
 from basketgym.rankers import ads, own_first, shelf, topk
 from basketgym.rankers.baselines import PopularityRanker
 from basketgym.rankers.testing import day_log
-
-from basketgym.contract.protocol import SURFACE_HOME, SURFACE_SEARCH, RankRequest, RankResponse
 
 NAMES = ("buy_again", "margin_greedy", "popularity", "random")
 SHOPPERS = 600

@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
+
+from basketgym.contract.errors import RankerError
 from basketgym.rankers import make_ranker
 from basketgym.rankers.testing import home_request
 from basketgym.rankers.treatment import ExposureTest
 from basketgym.rankers.validation import check_response
-
-from basketgym.contract.errors import RankerError
 
 
 @pytest.mark.parametrize("assign", ["all", "none", "random"])

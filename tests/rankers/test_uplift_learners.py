@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from basketgym.eval.uplift.metrics import auuc, pehe
 from basketgym.rankers.learned.uplift import LEARNERS, UpliftConfig, UpliftLearner
 

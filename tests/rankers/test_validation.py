@@ -6,10 +6,10 @@ import dataclasses
 
 import numpy as np
 import pytest
-from basketgym.rankers.validation import check_response
 
 from basketgym.contract.errors import RankerError
 from basketgym.contract.protocol import SURFACE_SEARCH, RankRequest, RankResponse
+from basketgym.rankers.validation import check_response
 
 
 @pytest.fixture

@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
+
+from basketgym.contract.errors import RankerError
 from basketgym.rankers import available, make_ranker
 from basketgym.rankers.learned.value import ValueRanker
 from basketgym.sim.config import load_scenario
 from basketgym.sim.world import World
-
-from basketgym.contract.errors import RankerError
 
 
 @pytest.fixture(scope="module")

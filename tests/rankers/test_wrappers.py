@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
+from basketgym.contract.protocol import Ranker, RankRequest, RankResponse
 from basketgym.rankers import make_ranker
 from basketgym.rankers.composite import SurfaceAblation, TrafficSplit
 from basketgym.rankers.exploration import EpsilonGreedy
@@ -13,8 +15,6 @@ from basketgym.rankers.treatment import ExposureTest
 from basketgym.rankers.wrappers import RankerPair, RankerWrapper
 from basketgym.sim.config import load_scenario
 from basketgym.sim.world import World
-
-from basketgym.contract.protocol import Ranker, RankRequest, RankResponse
 
 
 class Recorder:

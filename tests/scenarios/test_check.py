@@ -1,9 +1,9 @@
 """``basketgym check``: every rule without simulating; passes the bundled scenarios, names the key otherwise."""
 
 import pytest
-from basketgym.scenarios import bundled
 
 from basketgym.cli import main
+from basketgym.scenarios import bundled
 
 
 @pytest.mark.parametrize("name", bundled())

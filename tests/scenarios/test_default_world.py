@@ -7,11 +7,12 @@ acceptance bands and 95% intervals across seeds.
 
 import numpy as np
 import pytest
+from scipy import stats
+
 from basketgym.eval.orchestration.runner import run_scenario, simulate
 from basketgym.eval.outcomes.facts import calibration_facts
 from basketgym.eval.outcomes.shoppers import shopper_outcomes
 from basketgym.sim.config import load_scenario
-from scipy import stats
 
 
 @pytest.fixture(scope="module")

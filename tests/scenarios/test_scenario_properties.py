@@ -18,11 +18,11 @@ from typing import Any
 import pytest
 
 hypothesis = pytest.importorskip("hypothesis")
-from basketgym.sim.config import ScenarioConfig, load_scenario, scenario_from_dict  # noqa: E402
 from hypothesis import HealthCheck, given, settings  # noqa: E402
 from hypothesis import strategies as st  # noqa: E402
 
 from basketgym.contract.errors import BasketgymError  # noqa: E402
+from basketgym.sim.config import ScenarioConfig, load_scenario, scenario_from_dict  # noqa: E402
 
 SMOKE = load_scenario("smoke").to_dict()
 #: caps that keep a variant's world tiny (a mutated key keeps its value, bounded by these)

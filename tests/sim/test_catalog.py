@@ -4,10 +4,10 @@ import dataclasses
 
 import numpy as np
 import pytest
-from basketgym.sim.catalog import Catalog, aisle_sizes, generate_catalog
-from basketgym.sim.config import load_scenario
 
 from basketgym.contract.catalog import PublicCatalog
+from basketgym.sim.catalog import Catalog, aisle_sizes, generate_catalog
+from basketgym.sim.config import load_scenario
 
 
 @pytest.fixture(scope="module")

@@ -5,9 +5,9 @@ import re
 import tomllib
 
 import pytest
-from basketgym.sim.config import ScenarioConfig, load_scenario, scenario_from_dict, to_toml
 
 from basketgym.contract.errors import ScenarioError
+from basketgym.sim.config import ScenarioConfig, load_scenario, scenario_from_dict, to_toml
 
 
 def _err(data: dict) -> str:
@@ -147,9 +147,8 @@ def test_bad_ranker_options_are_one_line(options, message):
 
 
 def test_an_unknown_option_names_the_ranker_and_suggests_the_closest():
-    from basketgym.rankers import make_ranker
-
     from basketgym.contract.errors import RankerError
+    from basketgym.rankers import make_ranker
 
     msg = "ranker 'causal_value': unknown option 'retention_valu'; did you mean 'retention_value'"
     with pytest.raises(RankerError, match=re.escape(msg)):

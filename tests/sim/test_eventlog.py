@@ -2,12 +2,12 @@
 
 import numpy as np
 import pytest
+
+from basketgym.contract.logs import PURCHASE_COLUMNS, SESSION_COLUMNS, SLATE_COLUMNS, TABLES
 from basketgym.rankers import make_ranker
 from basketgym.sim.config import load_scenario
 from basketgym.sim.eventlog import LogBuffer, read_table, to_arrow, write_parquet_atomic
 from basketgym.sim.world import World
-
-from basketgym.contract.logs import PURCHASE_COLUMNS, SESSION_COLUMNS, SLATE_COLUMNS, TABLES
 
 
 @pytest.fixture(scope="module")

@@ -5,10 +5,10 @@ import time
 import tracemalloc
 
 import pytest
-from basketgym.sim.config import load_scenario
-from basketgym.sim.footprint import available_memory, capacity, world_footprint
 
 from basketgym.contract.errors import ScenarioError
+from basketgym.sim.config import load_scenario
+from basketgym.sim.footprint import available_memory, capacity, world_footprint
 
 
 def _measured_ratio(log: str) -> None:

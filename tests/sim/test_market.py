@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from basketgym.sim.catalog import generate_catalog
 from basketgym.sim.config import load_scenario
 from basketgym.sim.market import Market, MarketTimeline, featured_pool

@@ -4,11 +4,11 @@ import copy
 import tomllib
 
 import pytest
+
+from basketgym.contract.errors import ScenarioError
 from basketgym.scenarios import scenario_path
 from basketgym.sim.config import resolve_scenario, scenario_from_dict
 from basketgym.sim.scenario_rules import RULES, problems
-
-from basketgym.contract.errors import ScenarioError
 
 
 def _default() -> dict:
@@ -187,6 +187,7 @@ def test_grid_counts_match_the_grid(name):
 def test_a_price_change_with_a_duration_ends():
     """A price change with ``duration`` reverts after it; without one it stays (the default scenario's)."""
     import simpy
+
     from basketgym.sim.catalog import generate_catalog
     from basketgym.sim.config import EventConfig, load_scenario
     from basketgym.sim.events import MarketEvents

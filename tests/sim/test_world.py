@@ -4,15 +4,15 @@ import dataclasses
 
 import numpy as np
 import pytest
-from basketgym.rankers import make_ranker
-from basketgym.rankers.validation import check_response
-from basketgym.sim.config import load_scenario
-from basketgym.sim.world import World
 
 from basketgym.contract.errors import RankerError
 from basketgym.contract.logs import SOURCE_ORGANIC
 from basketgym.contract.protocol import SURFACE_HOME, SURFACE_SEARCH
 from basketgym.contract.rng import ranker_seed
+from basketgym.rankers import make_ranker
+from basketgym.rankers.validation import check_response
+from basketgym.sim.config import load_scenario
+from basketgym.sim.world import World
 
 
 @pytest.fixture(scope="module")

@@ -2,6 +2,8 @@
 
 import numpy as np
 import pytest
+from scipy import stats
+
 from basketgym.eval.leaderboard.aggregate import (
     _stratified,
     iqm,
@@ -10,7 +12,6 @@ from basketgym.eval.leaderboard.aggregate import (
     rank_disagreements,
     stratified_iqm,
 )
-from scipy import stats
 
 
 def test_iqm_is_scipys_trimmed_mean_and_ignores_nan():

@@ -5,6 +5,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+
 from basketgym.eval.leaderboard.board import build_board
 from basketgym.eval.leaderboard.render import publish
 from basketgym.eval.leaderboard.sweep import SweepSpec, sweep

@@ -12,12 +12,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+
+from basketgym.contract.errors import ScenarioError
 from basketgym.eval.leaderboard.board import build_board
 from basketgym.eval.leaderboard.render import publish
 from basketgym.eval.leaderboard.store import CellKey, Store
 from basketgym.eval.leaderboard.sweep import SweepSpec, load_sweep, sweep
-
-from basketgym.contract.errors import ScenarioError
 
 SPEC = SweepSpec("t", ("smoke",), ("buy_again", "margin_greedy"), seeds=2, days=12)
 SCRIPT = """

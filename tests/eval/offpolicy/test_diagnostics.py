@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from basketgym.eval.offpolicy.diagnostics import MIN_ESS, slate_diagnostics, weight_diagnostics
 
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+
 from basketgym.eval.offpolicy.estimators import (
     DM,
     DR,

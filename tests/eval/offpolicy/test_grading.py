@@ -12,6 +12,8 @@ import dataclasses
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
+
+from basketgym.cli import main
 from basketgym.eval.offpolicy.diagnostics import weight_diagnostics
 from basketgym.eval.offpolicy.estimators import DR, IPS, SNIPS, estimate, single_slot_estimators
 from basketgym.eval.offpolicy.grading import reward_model, target_probabilities
@@ -20,8 +22,6 @@ from basketgym.eval.orchestration.bandit_logs import BANDIT_COLUMNS, bandit_log_
 from basketgym.rankers import make_ranker
 from basketgym.rankers.exploration import EpsilonGreedy, PlackettLuce
 from basketgym.sim.config import load_scenario
-
-from basketgym.cli import main
 
 SEEDS = range(30)
 

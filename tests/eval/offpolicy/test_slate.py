@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import pytest
+
 from basketgym.eval.offpolicy.estimators import estimate
 from basketgym.eval.offpolicy.slate import CascadeIPS, IndependentIPS, StandardIPS, slate_estimators
 

@@ -2,11 +2,11 @@
 
 import pyarrow.parquet as pq
 import pytest
+
+from basketgym.contract.errors import OutputPathError
 from basketgym.eval.orchestration.bandit_logs import check_log_out, collect, logging_policy, truth_path, write_log
 from basketgym.rankers import make_ranker
 from basketgym.sim.config import load_scenario
-
-from basketgym.contract.errors import OutputPathError
 
 
 def test_the_truth_sits_beside_the_log():

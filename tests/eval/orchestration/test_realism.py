@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
+from basketgym.cli import main
 from basketgym.eval.orchestration.realism import realism
 from basketgym.eval.orchestration.runner import simulate
 from basketgym.eval.outcomes.facts import calibration_facts
 from basketgym.eval.reporting.realism import format_realism
 from basketgym.sim.config import load_scenario, resolve_scenario
-
-from basketgym.cli import main
 
 
 @pytest.fixture(scope="module")

@@ -6,6 +6,8 @@ import re
 
 import numpy as np
 import pytest
+
+from basketgym.contract.errors import BasketgymError
 from basketgym.eval.orchestration import rundir
 from basketgym.eval.orchestration.rundir import result_dir_name, result_dir_names, write_json_atomic
 from basketgym.eval.orchestration.runner import run_scenario
@@ -14,8 +16,6 @@ from basketgym.rankers import registry
 from basketgym.rankers.baselines import BuyAgainRanker, MarginGreedyRanker, PopularityRanker, RandomRanker
 from basketgym.rankers.registry import register_ranker
 from basketgym.sim.config import load_scenario
-
-from basketgym.contract.errors import BasketgymError
 
 AWKWARD = ["a/b", "a_b", "A_B", "a..b", "a b", "a  b", "a\\b", "A/B", "models/default/mmoe", "models_default_mmoe",
            "..", ".", "", "_", "ab~buy_again", "a-0123456789", "a_b-c14cddc033", "ÄB", "a/b~no_search",

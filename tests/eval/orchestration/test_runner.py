@@ -4,11 +4,11 @@ import json
 
 import pandas as pd
 import pytest
+
+from basketgym.contract.errors import BasketgymError, RankerError
 from basketgym.eval.orchestration.runner import Task, TaskResult, grid, run_scenario, throughput, world_seeds
 from basketgym.sim.config import load_scenario
 from basketgym.sim.eventlog import read_table
-
-from basketgym.contract.errors import BasketgymError, RankerError
 
 
 @pytest.fixture(scope="module")

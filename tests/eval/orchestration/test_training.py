@@ -2,6 +2,7 @@
 
 import numpy as np
 import pandas as pd
+
 from basketgym.eval.orchestration.training import _ndcg, train_and_grade
 from basketgym.eval.reporting.training import comparison_table
 from basketgym.rankers.learned.model import FitConfig

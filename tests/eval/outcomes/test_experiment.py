@@ -12,6 +12,8 @@ import dataclasses
 
 import numpy as np
 import pytest
+
+from basketgym.contract.rng import ranker_seed
 from basketgym.eval.outcomes.experiment import analyze, eligible
 from basketgym.eval.outcomes.metrics import evaluate_world
 from basketgym.eval.outcomes.timeline import window_metrics
@@ -20,8 +22,6 @@ from basketgym.rankers import make_ranker
 from basketgym.rankers.composite import TrafficSplit, treatment_assignment
 from basketgym.sim.config import load_scenario
 from basketgym.sim.world import World
-
-from basketgym.contract.rng import ranker_seed
 
 SEED, START, DAYS, SHARE = 3, 35, 28, 0.5
 N_EXPERIMENTS = 1000

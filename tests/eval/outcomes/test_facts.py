@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pytest
+
 from basketgym.eval.outcomes.facts import (
     WARMUP_DAYS,
     calibration_facts,

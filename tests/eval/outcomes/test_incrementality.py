@@ -5,6 +5,8 @@ import dataclasses
 import numpy as np
 import pandas as pd
 import pytest
+
+from basketgym.contract.protocol import RankResponse
 from basketgym.eval.outcomes.incrementality import attribution, incrementality, paired_differences
 from basketgym.eval.outcomes.metrics import evaluate_world
 from basketgym.eval.stats.bootstrap import bootstrap_seed_means
@@ -13,8 +15,6 @@ from basketgym.rankers import make_ranker
 from basketgym.rankers.composite import ABLATIONS, SurfaceAblation, TrafficSplit, treatment_assignment
 from basketgym.sim.config import load_scenario
 from basketgym.sim.world import World
-
-from basketgym.contract.protocol import RankResponse
 
 COLS = ["gtv", "margin", "orders", "retained_30d"]
 

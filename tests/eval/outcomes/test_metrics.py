@@ -6,9 +6,10 @@ import math
 
 import numpy as np
 import pytest
+from scipy import stats
+
 from basketgym.eval.outcomes.metrics import across_seeds, daily_series, metric_names, summarize
 from basketgym.eval.outcomes.shoppers import shopper_outcomes
-from scipy import stats
 
 HORIZONS = (7, 14, 16)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+
 from basketgym.eval.outcomes.shoppers import active_days, discount_factors, reorder_flags, shopper_outcomes
 
 RATE = 0.365  # 0.1% a day: easy to write down by hand

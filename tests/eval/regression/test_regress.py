@@ -5,11 +5,11 @@ import math
 
 import numpy as np
 import pytest
+
+from basketgym.contract.errors import ScenarioError
 from basketgym.eval.regression.regress import RegressSpec, regress, save_baseline
 from basketgym.eval.regression.stats import Comparison, holm, one_sided
 from basketgym.sim.config import load_scenario
-
-from basketgym.contract.errors import ScenarioError
 
 DEFAULT_SMALL = load_scenario("default").replace(
     population=dataclasses.replace(load_scenario("default").population, shoppers=2_000)

@@ -9,13 +9,13 @@ import tempfile
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
+
+from basketgym.cli import main
 from basketgym.eval.orchestration.runner import run_scenario
 from basketgym.eval.reporting.analysis import analyze_run, run_and_analyze
 from basketgym.eval.reporting.report import format_analysis
 from basketgym.sim.config import scenario_from_dict
-from scipy import stats
-
-from basketgym.cli import main
 
 PNG = b"\x89PNG\r\n\x1a\n"
 

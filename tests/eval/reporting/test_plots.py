@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from basketgym.eval.reporting import plots
 from matplotlib.colors import to_hex
 from matplotlib.figure import Figure
 from matplotlib.image import imread
+
+from basketgym.eval.reporting import plots
 
 pytestmark = pytest.mark.filterwarnings("error")
 

@@ -6,8 +6,9 @@ import math
 
 import pandas as pd
 import pytest
-from basketgym.eval.reporting.text import SUMMARY_COLUMNS, format_summary_table
 from scipy import stats
+
+from basketgym.eval.reporting.text import SUMMARY_COLUMNS, format_summary_table
 
 
 def per_seed_rows():

@@ -6,6 +6,8 @@ import math
 
 import numpy as np
 import pytest
+from scipy import stats
+
 from basketgym.eval.stats.ab import (
     Estimate,
     cuped,
@@ -16,7 +18,6 @@ from basketgym.eval.stats.ab import (
     srm_p_value,
     welch,
 )
-from scipy import stats
 
 ALPHA = 0.05
 

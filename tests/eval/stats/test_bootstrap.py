@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from basketgym.eval.stats.bootstrap import (
     bootstrap_seed_means,
     bootstrap_statistic,

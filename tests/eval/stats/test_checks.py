@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from basketgym.eval.stats.checks import (
     check_alpha,
     check_array,

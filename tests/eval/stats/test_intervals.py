@@ -5,6 +5,7 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
+
 from basketgym.eval.outcomes.metrics import across_seeds
 from basketgym.eval.reporting.analysis import _reversals
 from basketgym.eval.stats.bootstrap import bootstrap_seed_means

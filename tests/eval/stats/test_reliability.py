@@ -2,9 +2,10 @@
 
 import numpy as np
 import pytest
+from scipy import stats
+
 from basketgym.eval.stats.reliability import auc, brier, ece, log_loss, reliability, scores
 from basketgym.rankers.learned.calibration import Isotonic, Temperature
-from scipy import stats
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+
 from basketgym.eval.uplift.data import OUTCOMES, WINDOW, days_needed, exposure_data
 from basketgym.eval.uplift.grading import compare_learners, randomised_effects
 from basketgym.rankers.learned.uplift import UpliftConfig

@@ -8,13 +8,13 @@ and a cumulative sum per unit) and integrated by the trapezoid rule over the blo
 import numpy as np
 import pandas as pd
 import pytest
+
+from basketgym.cli import main
 from basketgym.eval.reporting.uplift import write_scores
 from basketgym.eval.uplift.data import exposure_data
 from basketgym.eval.uplift.grading import compare_learners
 from basketgym.rankers.learned.uplift import UpliftConfig
 from basketgym.sim.config import load_scenario
-
-from basketgym.cli import main
 
 
 def _blocks(score):

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+
 from basketgym.eval.uplift.metrics import (
     auuc,
     gain_curve,

@@ -4,11 +4,11 @@ import dataclasses
 
 import numpy as np
 import pytest
+
+from basketgym.contract.protocol import RankResponse
 from basketgym.rankers import make_ranker
 from basketgym.sim.config import load_scenario
 from basketgym.sim.world import World
-
-from basketgym.contract.protocol import RankResponse
 
 DAY = 5
 FAR = 10_000  # a pantry run-out day far beyond the test's day: not a need

@@ -3,10 +3,10 @@
 import dataclasses
 
 import numpy as np
-from basketgym.sim.session.checkout import checkout
-from basketgym.sim.session.visits import PRIORITY_IMPULSE, PRIORITY_NEED, PRIORITY_WANT, Lines, begin_visits
 
 from basketgym.contract.logs import SOURCE_HOME
+from basketgym.sim.session.checkout import checkout
+from basketgym.sim.session.visits import PRIORITY_IMPULSE, PRIORITY_NEED, PRIORITY_WANT, Lines, begin_visits
 
 from .conftest import DAY, used_staple
 

@@ -1,10 +1,10 @@
 """The home feed on a hand-made slate: impulse buys, one purchase per intent, counters and the slate log."""
 
 import numpy as np
-from basketgym.sim.session import home
-from basketgym.sim.session.visits import PRIORITY_IMPULSE, PRIORITY_NEED, begin_visits
 
 from basketgym.contract.logs import SOURCE_HOME
+from basketgym.sim.session import home
+from basketgym.sim.session.visits import PRIORITY_IMPULSE, PRIORITY_NEED, begin_visits
 
 from .conftest import DAY, response, used_staple
 

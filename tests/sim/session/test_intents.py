@@ -1,6 +1,7 @@
 """Intents: needs from the pantry, wants from favourite aisles, one per aisle, needs first."""
 
 import numpy as np
+
 from basketgym.sim.session.visits import begin_visits
 
 from .conftest import DAY, used_staple

@@ -1,11 +1,11 @@
 """Search on the aisle's own shelf: the request, one purchase per search, and the organic find."""
 
 import numpy as np
-from basketgym.sim.session import search
-from basketgym.sim.session.visits import PRIORITY_NEED, begin_visits
 
 from basketgym.contract.logs import SOURCE_ORGANIC, SOURCE_SEARCH
 from basketgym.contract.protocol import SURFACE_SEARCH
+from basketgym.sim.session import search
+from basketgym.sim.session.visits import PRIORITY_NEED, begin_visits
 
 from .conftest import DAY, response, used_staple
 
