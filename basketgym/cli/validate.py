@@ -34,8 +34,8 @@ def execute(args: argparse.Namespace) -> int:
     cfg = resolve_scenario(args.scenario, days=args.days, event_log="full")
     scenario_ranker(cfg, args.ranker)  # an unknown name fails here, before any world
     seeds = world_seeds(cfg, args.seeds)
-    bar = progress(len(seeds))
+    bar = progress(len(seeds), args.jobs)
     result = realism(cfg, args.ranker, seeds, jobs=args.jobs,
-                     progress=lambda seed, i, d, n: bar(args.ranker, seed, i, d, n))  # fmt: skip
+                     progress=lambda seed, i, d, n, secs=None: bar(args.ranker, seed, i, d, n, secs))  # fmt: skip
     print("\n" + format_realism(result))
     return 0 if result.ok else 1

@@ -41,14 +41,24 @@ def world_facts(cfg: ScenarioConfig, ranker: str, seed: int, warmup: int,
     return calibration_facts(*measure, warmup_days=warmup), calibration_facts(*measure, warmup_days=0)
 
 
+def _timed_world_facts(cfg: ScenarioConfig, ranker: str, seed: int, warmup: int) -> tuple[tuple, float]:
+    """``world_facts`` and the seconds it took, measured where it ran (a pool worker)."""
+    import time
+
+    t0 = time.perf_counter()
+    out = world_facts(cfg, ranker, seed, warmup)
+    return out, time.perf_counter() - t0
+
+
 def realism(cfg: ScenarioConfig, ranker: str, seeds: Sequence[int], warmup: int | None = None, jobs: int = 1,
-            progress: Callable[[int, int, int, int], None] | None = None) -> Realism:  # fmt: skip
+            progress: Callable[..., None] | None = None) -> Realism:  # fmt: skip
     """Measure ``cfg`` under ``ranker`` in one world per seed, ``jobs`` worlds at a time.
 
     ``warmup`` defaults to ``warmup_days(cfg.days)``. The worlds are independent and each is a
     function of (scenario, ranker, seed), so ``jobs`` changes the wall time, never the figures.
     ``progress(seed, index, day, days)`` is called per simulated day when ``jobs`` is 1, and
-    once per finished world otherwise.
+    ``progress(seed, index, days, days, seconds)`` once per finished world otherwise, with the seconds
+    the world took in its own process.
     """
     from concurrent.futures import ProcessPoolExecutor
 
@@ -62,11 +72,11 @@ def realism(cfg: ScenarioConfig, ranker: str, seeds: Sequence[int], warmup: int 
             results[seed] = world_facts(cfg, ranker, seed, w, tick)
     else:
         with ProcessPoolExecutor(max_workers=jobs) as pool:
-            futures = {seed: pool.submit(world_facts, cfg, ranker, seed, w) for seed in seeds}
+            futures = {seed: pool.submit(_timed_world_facts, cfg, ranker, seed, w) for seed in seeds}
             for i, (seed, fut) in enumerate(futures.items()):
-                results[seed] = fut.result()
+                results[seed], seconds = fut.result()
                 if progress is not None:
-                    progress(seed, i, cfg.days, cfg.days)
+                    progress(seed, i, cfg.days, cfg.days, seconds)
     after = over_seeds({s: results[s][0] for s in seeds})
     whole = over_seeds({s: results[s][1] for s in seeds})
     return Realism(cfg.name, ranker, cfg.days, w, after, whole)

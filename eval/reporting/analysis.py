@@ -139,11 +139,13 @@ def _reversals(d: RunData, short: str, long: str) -> list[dict[str, Any]]:
                 first, second = (a, b) if mean[0] > 0 else (b, a)
                 sign = 1 if first == a else -1
                 significant = bool((lo[0] > 0 or hi[0] < 0) and (lo[1] > 0 or hi[1] < 0))  # NaN bounds: False
+                # every figure oriented like its gap: short = ahead_short - ahead_long, long = ahead_long - ahead_short
+                short_ci = sorted([sign * float(lo[0]), sign * float(hi[0])])
+                long_ci = sorted([-sign * float(lo[1]), -sign * float(hi[1])])
                 out.append({"ahead_short": first, "ahead_long": second, "short": short, "long": long,
                             "short_gap": float(sign * mean[0]), "long_gap": float(-sign * mean[1]),
                             "significant": significant, "seeds": int(iv.n_seeds.min()),
-                            "short_ci": [float(lo[0]), float(hi[0])],
-                            "long_ci": [float(lo[1]), float(hi[1])]})  # fmt: skip
+                            "short_ci": short_ci, "long_ci": long_ci})  # fmt: skip
     return out
 
 

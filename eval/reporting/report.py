@@ -66,7 +66,7 @@ def format_analysis(a: Any) -> str:
         elif rev["significant"]:
             verdict = "significant at both horizons"
         else:
-            verdict = "not significant at both horizons"
+            verdict = "not significant at one horizon or both"
         short, long = rev["short"].split("_")[-1], rev["long"].split("_")[-1]
         out.append(
             f"! ranking reverses: {rev['ahead_short']} is ahead of {rev['ahead_long']} over {short}"

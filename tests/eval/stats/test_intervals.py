@@ -102,6 +102,9 @@ def test_reversal_is_significant_only_when_the_seeds_agree():
     rng = np.random.default_rng(0)
     agree = _reversals(_twins([1.0, 1.1, 0.9], [-1.0, -1.2, -0.9], rng), "short", "long")
     assert len(agree) == 1 and agree[0]["significant"] and agree[0]["ahead_short"] == "a"
+    for r in agree:  # intervals oriented like their gaps (ahead minus behind): both positive here
+        assert r["short_ci"][0] <= r["short_gap"] <= r["short_ci"][1] and r["short_ci"][0] > 0
+        assert r["long_ci"][0] <= r["long_gap"] <= r["long_ci"][1] and r["long_ci"][0] > 0
     spread = _reversals(_twins([0.5, 0.6, 3.0], [-0.5, -0.6, -3.0], rng), "short", "long")
     assert len(spread) == 1 and not spread[0]["significant"]
     lo, hi = spread[0]["short_ci"]
