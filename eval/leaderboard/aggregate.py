@@ -74,6 +74,10 @@ def _t_interval(point: float, reps: np.ndarray, sizes: list[int]) -> tuple[float
     if not np.isfinite(point) or sizes_.size == 0 or reps.size < 2:
         return point, float("nan"), float("nan")
     se = float(reps.std(ddof=1)) * float(np.sqrt(np.mean(sizes_ / (sizes_ - 1))))
+    if se <= 1e-12 * max(
+        1.0, abs(point)
+    ):  # every resample agrees (complete separation in every scenario): no interval can be claimed
+        return point, float("nan"), float("nan")
     half = float(stats.t.ppf((1 + CONFIDENCE) / 2, (sizes_ - 1).sum())) * se
     return point, point - half, point + half
 

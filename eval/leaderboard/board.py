@@ -57,7 +57,7 @@ class ScenarioBoard:
     long: int  # days of the long horizon
     seeds: list[int]
     rows: list[dict] = field(default_factory=list)  # one per policy, best long-horizon LTV first
-    disagreements: list[tuple[str, str]] = field(default_factory=list)
+    disagreements: list[tuple[str, str, bool]] = field(default_factory=list)  # (ahead short, ahead long, significant)
     scores: dict[str, np.ndarray] = field(default_factory=dict)  # policy -> normalised LTV per seed
 
 
@@ -127,11 +127,28 @@ def scenario_board(root: Path, sid: str, cells: list[dict], control: str) -> Sce
         board.scores[r["ranker"]] = score
         r["normalised_ltv"] = _interval(list(score))
     board.rows.sort(key=lambda r: -r["ltv_long"]["mean"])
-    board.disagreements = rank_disagreements(
+    pairs = rank_disagreements(
         {r["ranker"]: r["value_short"]["mean"] for r in board.rows},
         {r["ranker"]: r["ltv_long"]["mean"] for r in board.rows},
     )
+    board.disagreements = [(a, b, _significant(root, by_ranker[a], by_ranker[b], short, long)) for a, b in pairs]
     return board
+
+
+def _significant(root: Path, a: dict[int, dict], b: dict[int, dict], short: int, long: int) -> bool:
+    """Whether a's lead at the short horizon and b's at the long one both hold.
+
+    Both t-intervals across seeds of the per-seed paired differences (twin worlds) must exclude 0; never with
+    fewer than two seeds.
+    """
+    cols = [f"contribution_{short}d", f"ltv_{long}d"]
+    per_seed = [np.nanmean(paired_differences(_outcomes(root, a[s]["path"]), _outcomes(root, b[s]["path"]), cols),
+                           axis=0) for s in sorted(set(a) & set(b))]  # fmt: skip
+    if len(per_seed) < 2:
+        return False
+    d = np.array(per_seed)
+    gaps = [t_interval(d[:, 0]), t_interval(-d[:, 1])]  # both oriented as "the leader minus the other"
+    return all(g.low > 0 for g in gaps)
 
 
 def overall(boards: list[ScenarioBoard], n_boot: int = 2000) -> list[dict]:

@@ -64,7 +64,7 @@ def _overall_rows(board: Board) -> list[list[str]]:
     out = []
     for i, r in enumerate(board.overall, 1):
         nxt = r.get("improvement_over_next")
-        p = f"{nxt['p']:.2f} [{nxt['low']:.2f}, {nxt['high']:.2f}] over {nxt['over']}" if nxt else "—"
+        p = f"{_cell({'mean': nxt['p'], **nxt})} over {nxt['over']}" if nxt else "—"
         out.append([str(i), r["ranker"], str(r["scenarios"]), _cell({"mean": r["iqm"], **r}), p])
     return out
 
@@ -78,9 +78,10 @@ def _md_table(headers: list[str], rows: list[list[str]]) -> str:
 
 
 def _flags(b: ScenarioBoard) -> list[str]:
+    verdict = {True: "significant at both horizons", False: "not significant at one horizon or both"}
     return [
-        f"ranking reverses: {a} is ahead of {c} on value {b.short}d but behind on LTV {b.long}d"
-        for a, c in b.disagreements
+        f"ranking reverses: {a} is ahead of {c} on value {b.short}d but behind on LTV {b.long}d ({verdict[sig]})"
+        for a, c, sig in b.disagreements
     ]
 
 
@@ -100,7 +101,7 @@ def markdown(board: Board) -> str:
     for b in board.scenarios:
         parts.append(f"## {b.scenario_id}\n\nseeds {', '.join(map(str, b.seeds))}; control `{b.control}`\n")
         parts.append(_md_table(_headers(b), _rows(b)) + "\n")
-        parts += [f"- ! {f}" for f in _flags(b)]
+        parts += [f"- ! {f}" for f in _flags(b)] + ([""] if b.disagreements else [])
     return "\n".join(parts).rstrip() + "\n"
 
 

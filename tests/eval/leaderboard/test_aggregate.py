@@ -85,3 +85,11 @@ def test_the_probability_of_improvement_interval_covers_the_truth():
         _, lo, hi = probability_of_improvement(x, y, n_boot=200, seed=r)
         hits += lo <= truth <= hi
     assert hits / reps >= 0.91
+
+
+def test_complete_separation_claims_no_interval():
+    """Every seed pair of every scenario ordered the same way: every resample agrees, so no interval is printed."""
+    x = {"a": np.array([5.0, 6.0, 7.0]), "b": np.array([1.0, 2.0])}
+    y = {"a": np.array([1.0, 2.0, 3.0]), "b": np.array([3.0, 4.0])}
+    p, lo, hi = probability_of_improvement(x, y, n_boot=200)
+    assert p == 0.5 and np.isnan(lo) and np.isnan(hi)

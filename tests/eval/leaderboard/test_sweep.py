@@ -120,6 +120,7 @@ def test_the_board_is_published_as_markdown_json_and_self_contained_html(uninter
     best = max(r["ltv_long"]["mean"] for r in sb.rows)
     assert next(r for r in sb.rows if r["ltv_long"]["mean"] == best)["normalised_ltv"]["mean"] == pytest.approx(1.0)
     assert next(r for r in sb.rows if r["ranker"] == "random")["normalised_ltv"]["mean"] == pytest.approx(0.0)
+    assert all(len(d) == 3 and isinstance(d[2], bool) for d in sb.disagreements)
     md, js, page = publish(board, tmp_path)
     assert "| 1 | " in md.read_text() and "## smoke-v0" in md.read_text()
     doc = json.loads(js.read_text())
