@@ -177,11 +177,20 @@ class SingleSlotEstimator(BaseOffPolicyEstimator):
         """Per-round columns of checked rounds."""
 
 
-def _clip_key(key: str, clip: float | None) -> str:
-    return key if clip is None else f"{key}(clip={clip!r})"
+class _Clipped(SingleSlotEstimator):
+    """An estimator whose importance weights may be clipped at ``clip`` (``min(w, clip)``)."""
+
+    def __init__(self, name: str, key: str, clip: float | None):
+        self.clip = None if clip is None else check_positive(clip, "clip")
+        self.name = name if clip is None else f"{name}_clipped"
+        self.key = key if clip is None else f"{key}(clip={clip!r})"
+
+    def weights(self, rounds: _Rounds) -> np.ndarray:
+        """The rounds' importance weights, clipped when asked."""
+        return rounds.w if self.clip is None else np.minimum(rounds.w, self.clip)
 
 
-class IPS(SingleSlotEstimator):
+class IPS(_Clipped):
     """Inverse propensity scoring: the mean of ``w r``, w optionally clipped at ``clip`` (``min(w, clip)``).
 
     Unbiased when the propensities are right and the target's actions all have positive logging
@@ -189,14 +198,11 @@ class IPS(SingleSlotEstimator):
     """
 
     def __init__(self, clip: float | None = None):
-        self.clip = None if clip is None else check_positive(clip, "clip")
-        self.name = "ips" if clip is None else "ips_clipped"
-        self.key = _clip_key("wr", clip)
+        super().__init__("ips", "wr", clip)
 
     def round_columns(self, rounds: _Rounds) -> Columns:
         """``w r`` per round (w clipped when asked)."""
-        w = rounds.w if self.clip is None else np.minimum(rounds.w, self.clip)
-        return {self.key: w * rounds.r}
+        return {self.key: self.weights(rounds) * rounds.r}
 
     def statistic(self, sums: Mapping[str, np.ndarray]) -> np.ndarray:
         """The mean of ``w r``."""
@@ -232,7 +238,7 @@ class DM(SingleSlotEstimator):
         return sums["dm"] / sums[ROUNDS]
 
 
-class DR(SingleSlotEstimator):
+class DR(_Clipped):
     """Doubly robust: the mean of ``q_hat_target + w (r - q_hat_logged)``, w optionally clipped at ``clip``.
 
     Unbiased when the propensities are right, whatever the reward model; the model only moves the variance.
@@ -241,14 +247,11 @@ class DR(SingleSlotEstimator):
     uses_model = True
 
     def __init__(self, clip: float | None = None):
-        self.clip = None if clip is None else check_positive(clip, "clip")
-        self.name = "dr" if clip is None else "dr_clipped"
-        self.key = _clip_key("dr", clip)
+        super().__init__("dr", "dr", clip)
 
     def round_columns(self, rounds: _Rounds) -> Columns:
         """``q_hat_target + w (r - q_hat_logged)`` per round."""
-        w = rounds.w if self.clip is None else np.minimum(rounds.w, self.clip)
-        return {self.key: rounds.q_target + w * (rounds.r - rounds.q_logged)}
+        return {self.key: rounds.q_target + self.weights(rounds) * (rounds.r - rounds.q_logged)}
 
     def statistic(self, sums: Mapping[str, np.ndarray]) -> np.ndarray:
         """Their mean."""
